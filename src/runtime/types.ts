@@ -1,0 +1,221 @@
+// The runtime interface: everything the core needs from Node, Bun or Deno.
+//
+// Code outside src/runtime/ depends only on these types; an adapter object is
+// created once in cli/main.ts (see ./index.ts) and passed into constructors.
+// Timers (setTimeout/setInterval), fetch, URL, TextEncoder/TextDecoder,
+// crypto.getRandomValues and web streams are standard on all three runtimes and
+// are used directly; they are not part of this interface.
+
+export type RuntimeName = "node" | "bun" | "deno";
+
+/** Where to listen or connect: a TCP host:port, or a Unix socket path. */
+export type Address =
+  | { readonly host: string; readonly port: number }
+  | { readonly path: string };
+
+/**
+ * Callbacks for one TCP (or Unix) connection, shaped like Bun's socket handlers.
+ * `data` receives a chunk the handler owns: the adapter never reuses its memory.
+ */
+export interface SocketHandler {
+  data(chunk: Uint8Array): void;
+  /** The socket's write buffer has drained after write() returned false. */
+  drain?(): void;
+  /** Called exactly once when the connection is gone, for any reason. */
+  close(error?: Error): void;
+}
+
+export interface TlsServerOptions {
+  /** PEM certificate chain. */
+  cert: string;
+  /** PEM private key. */
+  key: string;
+  /** PEM CA bundle used to verify client certificates. */
+  ca?: string;
+  /** Ask the peer for a certificate. */
+  requestCert?: boolean;
+  /** Refuse peers whose certificate does not verify against `ca`. */
+  rejectUnauthorized?: boolean;
+  minVersion?: "TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3";
+}
+
+export interface TlsClientOptions {
+  /** Server name for SNI and certificate checks (defaults to the connected host). */
+  serverName?: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
+  /** Defaults to true. */
+  rejectUnauthorized?: boolean;
+  minVersion?: "TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3";
+}
+
+export interface TlsInfo {
+  /** "TLSv1.2", "TLSv1.3", ... */
+  version: string;
+  /** Cipher suite name as the runtime reports it. */
+  cipher: string;
+  /** The peer presented a certificate that verified. */
+  authorized: boolean;
+  /** Common name of the peer certificate, "" if none. */
+  peerCommonName: string;
+  /** ALPN protocol, "" if none. */
+  alpnProtocol: string;
+}
+
+export interface Socket {
+  /**
+   * Queue bytes for sending. Always accepts the bytes (the adapter buffers);
+   * returns false when the caller should wait for `drain` before writing more.
+   * The caller must not modify `bytes` after the call.
+   */
+  write(bytes: Uint8Array): boolean;
+  /** Flush what is queued, then close. */
+  end(): void;
+  /** Close now, dropping anything queued. */
+  close(): void;
+  /** Stop delivering `data` until resume(). */
+  pause(): void;
+  resume(): void;
+  /** Remote IP ("" for a Unix socket). */
+  readonly remoteAddress: string;
+  /** Remote port (0 for a Unix socket). */
+  readonly remotePort: number;
+  readonly localPort: number;
+  /**
+   * Start TLS on this already-open connection (NSQ negotiates TLS after
+   * IDENTIFY). Data received afterwards is decrypted; writes are encrypted.
+   * Resolves once the handshake is complete; rejects (and closes) on failure.
+   */
+  upgradeTls(options: { server: TlsServerOptions } | { client: TlsClientOptions }): Promise<TlsInfo>;
+  /** TLS details once upgraded, else null. */
+  readonly tls: TlsInfo | null;
+}
+
+export interface TcpListener {
+  /** The bound address (port resolved when 0 was asked). */
+  readonly address: Address;
+  /** Stop accepting; open connections stay open. */
+  close(): Promise<void>;
+}
+
+export type FetchHandler = (request: Request, info: { remoteAddress: string }) => Response | Promise<Response>;
+
+export interface HttpServer {
+  readonly address: Address;
+  /** Stop accepting and close idle connections. */
+  close(): Promise<void>;
+}
+
+export interface UdpSocket {
+  send(bytes: Uint8Array, host: string, port: number): Promise<void>;
+  close(): void;
+}
+
+/** A file opened for appending (disk queue segments, output files). */
+export interface AppendFile {
+  /** Append bytes; returns the number written (always all of them). */
+  write(bytes: Uint8Array): number;
+  /** fsync. */
+  sync(): void;
+  close(): void;
+  /** Current size in bytes. */
+  size(): number;
+}
+
+/** A file opened for positioned reads. */
+export interface ReadFile {
+  /** Read into `into` from `position`; returns bytes read (0 at end of file). */
+  read(into: Uint8Array, position: number): number;
+  size(): number;
+  close(): void;
+}
+
+/**
+ * Synchronous file operations. The disk queue does small, frequent I/O where a
+ * promise per operation would cost more than the system call; fsync runs only
+ * every --sync-every operations or --sync-timeout.
+ */
+export interface FileSystem {
+  openAppend(path: string): AppendFile;
+  openRead(path: string): ReadFile;
+  exists(path: string): boolean;
+  /** Size in bytes, or -1 if the file does not exist. */
+  sizeOf(path: string): number;
+  readText(path: string): string;
+  readBytes(path: string): Uint8Array;
+  /** Write to `<path>.<random>.tmp`, fsync, rename over `path` (mode 0600 when given). */
+  writeAtomic(path: string, data: string | Uint8Array, mode?: number): void;
+  rename(from: string, to: string): void;
+  /** Remove a file; missing is not an error. */
+  unlink(path: string): void;
+  /** Names (not paths) of the entries of a directory. */
+  list(dir: string): string[];
+  /** mkdir -p. */
+  mkdir(path: string, mode?: number): void;
+  /** Remove a directory tree; missing is not an error. */
+  removeTree(path: string): void;
+  /**
+   * Take an exclusive lock on a directory, without blocking. Throws an Error
+   * whose message says the directory is in use when another process holds it.
+   */
+  lockDirectory(dir: string): DirectoryLock;
+  /** Absolute path from a possibly relative one. */
+  resolve(path: string): string;
+  /** Hard link (nsq_to_file moves work files without overwriting). */
+  link(existing: string, newPath: string): void;
+}
+
+export interface DirectoryLock {
+  release(): void;
+}
+
+export type SignalName = "SIGINT" | "SIGTERM" | "SIGHUP";
+
+export interface MemoryUsage {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+}
+
+export interface ByteWriter {
+  /**
+   * Write bytes. Resolves when the bytes were accepted. If the reader went
+   * away (EPIPE, e.g. `| head`), the adapter ends the process quietly with
+   * exit code 0, as shell tools do.
+   */
+  write(bytes: Uint8Array): Promise<void>;
+}
+
+export interface Runtime {
+  readonly name: RuntimeName;
+  /** "node v20.20.2", "bun v1.4.5", "deno v2.9.6": used in `(built w/...)`. */
+  readonly version: string;
+
+  listen(address: Address, accept: (socket: Socket) => SocketHandler): Promise<TcpListener>;
+  connect(address: Address, handler: (socket: Socket) => SocketHandler, options?: { timeoutMs?: number }): Promise<Socket>;
+
+  serveHttp(address: Address, handler: FetchHandler, options?: { tls?: TlsServerOptions }): Promise<HttpServer>;
+
+  udpSocket(): UdpSocket;
+
+  readonly fs: FileSystem;
+
+  /** Register a signal handler; returns a function that removes it. */
+  onSignal(signal: SignalName, handler: () => void): () => void;
+  exit(code: number): never;
+  hostname(): string;
+  readonly pid: number;
+  env(name: string): string | undefined;
+  /** The process arguments after the executable (and script, when there is one). */
+  args(): string[];
+  /** The name the program was invoked as (argv[0] of a compiled binary or link, else the script). */
+  argv0(): string;
+  cwd(): string;
+  memoryUsage(): MemoryUsage;
+
+  stdin(): ReadableStream<Uint8Array>;
+  readonly stdout: ByteWriter;
+  readonly stderr: ByteWriter;
+}
