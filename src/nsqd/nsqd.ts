@@ -1,30 +1,339 @@
-// The nsqd daemon (placeholder signature; the implementation follows).
-import type { Runtime, Address } from "../runtime/types.ts";
+// The nsqd daemon: owns the topics, the listeners, the metadata file, the
+// queue scanner and the data-directory lock (SPEC §2-§5).
+import type { Address, DirectoryLock, HttpServer, Runtime, TcpListener } from "../runtime/types.ts";
 import type { Logger } from "../common/log.ts";
 import type { NsqdOptions } from "./options.ts";
+import { Topic, type TopicHost } from "./topic.ts";
+import type { Channel } from "./channel.ts";
+import type { Backend } from "./backend.ts";
+import { ClientV2 } from "./client-v2.ts";
+import { DiskQueue } from "./diskqueue.ts";
+import { IdGenerator } from "./message.ts";
+import { LatencyStream } from "./quantile.ts";
+import { readMetadata, writeMetadata, type Metadata } from "./metadata.ts";
+import { isValidTopicName, isValidChannelName } from "../protocol/names.ts";
+import { MESSAGE_HEADER_SIZE } from "../protocol/frames.ts";
+import { VERSION } from "../common/version.ts";
+import { createHttpHandler } from "./http.ts";
 
 export interface NsqdDeps {
   runtime: Runtime;
   logger: Logger;
 }
 
-export class Nsqd {
+/** `host:port` (IPv6 in brackets) is TCP; anything else is a Unix socket path (D-TCP-LISTEN). */
+export function parseListenAddress(value: string): Address {
+  const m = /^(?:\[([^\]]*)\]|([^:/]*)):(\d+)$/.exec(value);
+  if (m !== null) return { host: m[1] ?? m[2] ?? "", port: Number(m[3]) };
+  return { path: value };
+}
+
+export function formatAddress(address: Address): string {
+  if ("path" in address) return address.path;
+  return address.host.includes(":") ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+}
+
+const QUEUE_SCAN_INTERVAL = 100;
+
+export class Nsqd implements TopicHost {
   readonly options: NsqdOptions;
-  readonly #deps: NsqdDeps;
+  readonly runtime: Runtime;
+  readonly logger: Logger;
+  readonly topics = new Map<string, Topic>();
+  readonly clients = new Set<ClientV2>();
+  readonly startTime = Math.floor(Date.now() / 1000);
+  readonly #ids: IdGenerator;
+  #nextClientId = 0;
+  #tcp: TcpListener | null = null;
+  #http: HttpServer | null = null;
+  #lock: DirectoryLock | null = null;
+  #scanTimer: ReturnType<typeof setInterval> | null = null;
+  #healthError: string | null = null;
+  #loading = false;
+  #closing = false;
+  #dataPath: string;
+
   constructor(options: NsqdOptions, deps: NsqdDeps) {
     this.options = options;
-    this.#deps = deps;
+    this.runtime = deps.runtime;
+    this.logger = deps.logger;
+    this.#ids = new IdGenerator(options.id);
+    this.#dataPath = options.data_path === "" ? deps.runtime.cwd() : options.data_path;
   }
+
+  get dataPath(): string {
+    return this.#dataPath;
+  }
+
   /** Bound TCP address once started. */
   get tcpAddress(): Address | null {
-    return null;
+    return this.#tcp?.address ?? null;
   }
+
   /** Bound HTTP address once started (null when disabled). */
   get httpAddress(): Address | null {
-    return null;
+    return this.#http?.address ?? null;
   }
+
+  /** Actual TCP port (-1 on a Unix socket), for /info. */
+  get tcpPort(): number {
+    const a = this.tcpAddress;
+    return a !== null && "port" in a ? a.port : -1;
+  }
+
+  get httpPort(): number {
+    const a = this.httpAddress;
+    return a !== null && "port" in a ? a.port : -1;
+  }
+
+  get broadcastTcpPort(): number {
+    return this.options.broadcast_tcp_port || this.tcpPort;
+  }
+
+  get broadcastHttpPort(): number {
+    return this.options.broadcast_http_port || this.httpPort;
+  }
+
+  // ---- lifecycle (D-BEH-STARTUP, D-BEH-SHUTDOWN) ---------------------------
+
   async start(): Promise<void> {
-    throw new Error(`nsqd is not implemented yet (${this.#deps.runtime.name})`);
+    const o = this.options;
+    const fs = this.runtime.fs;
+    fs.mkdir(this.#dataPath);
+    try {
+      this.#lock = fs.lockDirectory(this.#dataPath);
+    } catch (e) {
+      throw new Error(`failed to lock data-path: ${(e as Error).message}`);
+    }
+    try {
+      this.#tcp = await this.runtime.listen(parseListenAddress(o.tcp_address), (socket) => {
+        const client = new ClientV2(++this.#nextClientId, this, socket);
+        this.clients.add(client);
+        return client;
+      });
+      this.logger.info(`TCP: listening on ${formatAddress(this.#tcp.address)}`);
+      if (o.http_address !== "") {
+        this.#http = await this.runtime.serveHttp(parseListenAddress(o.http_address), createHttpHandler(this));
+        this.logger.info(`HTTP: listening on ${formatAddress(this.#http.address)}`);
+      }
+      this.#loadMetadata();
+      this.persistMetadata();
+    } catch (e) {
+      await this.#releaseListeners();
+      this.#lock?.release();
+      this.#lock = null;
+      throw e;
+    }
+    this.#scanTimer = setInterval(this.#scan, QUEUE_SCAN_INTERVAL);
   }
-  async close(): Promise<void> {}
+
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.logger.info("NSQ: closing");
+    await this.#tcp?.close();
+    this.#tcp = null;
+    for (const client of [...this.clients]) client.shutdown();
+    await this.#http?.close();
+    this.#http = null;
+    try {
+      this.persistMetadata();
+    } catch (e) {
+      this.logger.error(`failed to persist metadata - ${(e as Error).message}`);
+    }
+    for (const topic of this.topics.values()) {
+      try {
+        topic.close(false);
+      } catch (e) {
+        this.logger.error(`failed to close topic ${topic.name} - ${(e as Error).message}`);
+      }
+    }
+    if (this.#scanTimer !== null) clearInterval(this.#scanTimer);
+    this.#scanTimer = null;
+    this.#lock?.release();
+    this.#lock = null;
+  }
+
+  async #releaseListeners(): Promise<void> {
+    await this.#tcp?.close().catch(() => {});
+    await this.#http?.close().catch(() => {});
+    this.#tcp = null;
+    this.#http = null;
+  }
+
+  get isExiting(): boolean {
+    return this.#closing;
+  }
+
+  // ---- metadata (D-BEH-METADATA) ------------------------------------------
+
+  #loadMetadata(): void {
+    const metadata = readMetadata(this.runtime.fs, this.#dataPath);
+    if (metadata === null) return;
+    this.#loading = true;
+    try {
+      for (const t of metadata.topics) {
+        if (!isValidTopicName(t.name)) {
+          this.logger.warn(`skipping creation of invalid topic ${t.name}`);
+          continue;
+        }
+        const topic = this.getTopic(t.name);
+        if (t.paused) topic.pause();
+        for (const c of t.channels) {
+          if (!isValidChannelName(c.name)) {
+            this.logger.warn(`skipping creation of invalid channel ${c.name}`);
+            continue;
+          }
+          topic.loadChannel(c.name, c.paused);
+        }
+      }
+    } finally {
+      this.#loading = false;
+    }
+    for (const topic of this.topics.values()) topic.pump();
+  }
+
+  persistMetadata(): void {
+    const metadata: Metadata = { topics: [], version: VERSION };
+    for (const topic of this.topics.values()) {
+      if (topic.ephemeral) continue;
+      metadata.topics.push({
+        name: topic.name,
+        paused: topic.paused,
+        channels: [...topic.channels.values()].filter((c) => !c.ephemeral).map((c) => ({ name: c.name, paused: c.paused })),
+      });
+    }
+    writeMetadata(this.runtime.fs, this.#dataPath, metadata);
+  }
+
+  // ---- topics --------------------------------------------------------------
+
+  /** The topic, created if missing (D-BEH-AUTOCREATE). */
+  getTopic(name: string): Topic {
+    let topic = this.topics.get(name);
+    if (topic !== undefined) return topic;
+    topic = new Topic(name, this);
+    this.topics.set(name, topic);
+    this.logger.info(`TOPIC(${name}): created`);
+    if (!this.#loading && !topic.ephemeral) this.#persistQuietly();
+    return topic;
+  }
+
+  getExistingTopic(name: string): Topic | undefined {
+    return this.topics.get(name);
+  }
+
+  /** D-BEH-DELETE; false when there is no such topic. */
+  deleteTopic(name: string): boolean {
+    const topic = this.topics.get(name);
+    if (topic === undefined) return false;
+    topic.exiting = true;
+    this.topics.delete(name);
+    this.logger.info(`TOPIC(${name}): deleting`);
+    topic.close(true);
+    this.#persistQuietly();
+    return true;
+  }
+
+  /** SUB: join a channel, creating topic and channel as needed. Returns the channel or the failure text. */
+  subscribe(client: ClientV2, topicName: string, channelName: string): Channel | string {
+    if (this.#closing) return "exiting";
+    const topic = this.getTopic(topicName);
+    if (topic.exiting) return "to deleted topic/channel";
+    const channel = topic.getChannel(channelName);
+    if (channel.exiting) return "to deleted topic/channel";
+    const error = channel.addConsumer(client);
+    return error ?? channel;
+  }
+
+  removeClient(client: ClientV2): void {
+    this.clients.delete(client);
+  }
+
+  #persistQuietly(): void {
+    try {
+      this.persistMetadata();
+    } catch (e) {
+      this.logger.error(`failed to persist metadata - ${(e as Error).message}`);
+    }
+  }
+
+  // ---- TopicHost -----------------------------------------------------------
+
+  nextMessageId(): Uint8Array {
+    return this.#ids.next();
+  }
+
+  openBackend(name: string): Backend {
+    const o = this.options;
+    return new DiskQueue({
+      name,
+      dataPath: this.#dataPath,
+      maxBytesPerFile: o.max_bytes_per_file,
+      minMsgSize: MESSAGE_HEADER_SIZE,
+      maxMsgSize: o.max_msg_size + MESSAGE_HEADER_SIZE,
+      syncEvery: o.sync_every,
+      syncTimeoutMs: o.sync_timeout,
+      fs: this.runtime.fs,
+      logger: this.logger,
+    });
+  }
+
+  writeBackend(backend: Backend, record: Uint8Array): void {
+    try {
+      backend.put(record);
+    } catch (e) {
+      this.#healthError = (e as Error).message;
+      throw e;
+    }
+    this.#healthError = null;
+  }
+
+  readBackend(backend: Backend): Uint8Array | null {
+    return backend.readNext();
+  }
+
+  newLatencyStream(): LatencyStream | null {
+    const p = this.options.e2e_processing_latency_percentiles;
+    if (p.length === 0) return null;
+    return new LatencyStream(p, this.options.e2e_processing_latency_window_time);
+  }
+
+  channelCreated(topic: Topic, channel: Channel): void {
+    this.logger.info(`TOPIC(${topic.name}): new channel(${channel.name})`);
+    if (!this.#loading && !channel.ephemeral) this.#persistQuietly();
+  }
+
+  channelDeleted(topic: Topic, channel: Channel): void {
+    this.logger.info(`TOPIC(${topic.name}): deleted channel(${channel.name})`);
+    if (!channel.ephemeral && !topic.exiting) this.#persistQuietly();
+  }
+
+  deleteEphemeralChannel(channel: Channel): void {
+    const topic = this.topics.get(channel.topicName);
+    if (topic === undefined || topic.channels.get(channel.name) !== channel) return;
+    topic.deleteChannel(channel.name);
+    // D-BEH-EPHEMERAL: an ephemeral topic goes with its last channel.
+    if (topic.ephemeral && topic.channels.size === 0) this.deleteTopic(topic.name);
+  }
+
+  // ---- health (D-BEH-HEALTH) -----------------------------------------------
+
+  get healthy(): boolean {
+    return this.#healthError === null;
+  }
+
+  /** "OK" or "NOK - <error>". */
+  get health(): string {
+    return this.#healthError === null ? "OK" : `NOK - ${this.#healthError}`;
+  }
+
+  // ---- queue scan (D-BEH-QUEUESCAN) ----------------------------------------
+
+  readonly #scan = (): void => {
+    const now = Date.now();
+    for (const topic of this.topics.values()) {
+      for (const channel of topic.channels.values()) channel.processTimers(now);
+    }
+  };
 }

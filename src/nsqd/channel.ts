@@ -1,0 +1,321 @@
+// A channel: one copy of every message of its topic, handed to exactly one of
+// its consumers at a time (D-BEH-CHANNEL-DIST), with in-flight tracking,
+// deferral, requeue and timeout (D-BEH-INFLIGHT, D-BEH-DEFER, D-BEH-REQUEUE).
+//
+// Delivery is event driven: anything that can make a message deliverable
+// (a put, a RDY change, a FIN, a subscriber, an unpause) calls dispatch(),
+// which hands messages to ready consumers in rotation until nobody is ready
+// or the queue is empty.
+import { Ring } from "./ring.ts";
+import { MinHeap } from "./heap.ts";
+import { Message, idKey } from "./message.ts";
+import { decodeMessagePayload, encodeMessagePayload } from "../protocol/frames.ts";
+import { isEphemeral } from "../protocol/names.ts";
+import type { Backend, QueueHost } from "./backend.ts";
+import { LatencyStream } from "./quantile.ts";
+
+/** What a channel needs from a subscribed connection (ClientV2). */
+export interface Consumer {
+  readonly id: number;
+  /** Ready to take one more message now (D-TCP-RDY-SEMANTICS). */
+  isReady(): boolean;
+  /** The per-client sample rate (D-TCP-SAMPLE), 0 = all. */
+  readonly sampleRate: number;
+  /** This client's in-flight timeout (ms). */
+  readonly msgTimeout: number;
+  /** Deliver: the channel has already recorded the message in flight. */
+  deliver(message: Message): void;
+  /** One of this client's in-flight messages timed out or was dropped by empty(). */
+  inFlightRemoved(count: number): void;
+  /** The channel is going away (delete): close the connection. */
+  channelGone(): void;
+}
+
+export class Channel {
+  readonly topicName: string;
+  readonly name: string;
+  readonly ephemeral: boolean;
+  readonly #host: QueueHost;
+  readonly #memory: Ring<Message>;
+  readonly #backend: Backend | null;
+  readonly #inFlight = new Map<string, Message>();
+  readonly #inFlightHeap = new MinHeap<Message>((m) => m.due);
+  readonly #deferred = new Map<string, Message>();
+  readonly #deferredHeap = new MinHeap<Message>((m) => m.due);
+  readonly #consumers: Consumer[] = [];
+  #cursor = 0;
+  #dispatching = false;
+  #fromDiskNext = false;
+  paused = false;
+  exiting = false;
+
+  messageCount = 0;
+  requeueCount = 0;
+  timeoutCount = 0;
+  readonly e2e: LatencyStream | null;
+
+  constructor(topicName: string, name: string, host: QueueHost) {
+    this.topicName = topicName;
+    this.name = name;
+    this.#host = host;
+    this.ephemeral = isEphemeral(name);
+    this.#memory = new Ring(host.options.mem_queue_size);
+    this.#backend = this.ephemeral ? null : host.openBackend(`${topicName}:${name}`);
+    this.e2e = host.newLatencyStream();
+  }
+
+  get consumers(): readonly Consumer[] {
+    return this.#consumers;
+  }
+
+  depth(): number {
+    return this.#memory.length + (this.#backend ? this.#backend.depth() : 0);
+  }
+
+  backendDepth(): number {
+    return this.#backend ? this.#backend.depth() : 0;
+  }
+
+  inFlightCount(): number {
+    return this.#inFlight.size;
+  }
+
+  deferredCount(): number {
+    return this.#deferred.size;
+  }
+
+  memoryDepth(): number {
+    return this.#memory.length;
+  }
+
+  /** A message from the topic (D-BEH-FANOUT). */
+  put(message: Message): void {
+    this.messageCount++;
+    if (message.deferMs > 0) {
+      this.#startDeferred(message, message.deferMs);
+      return;
+    }
+    this.#enqueue(message);
+    this.dispatch();
+  }
+
+  #enqueue(message: Message): void {
+    if (this.#memory.push(message)) return;
+    if (this.#backend === null) return; // ephemeral overflow is dropped (D-BEH-EPHEMERAL)
+    this.#host.writeBackend(this.#backend, encodeMessagePayload(message.timestamp, message.attempts, message.id, message.body));
+  }
+
+  #take(): Message | null {
+    // Alternate between memory and disk when both hold messages, so that
+    // neither starves the other (the original selects between them at random).
+    const backend = this.#backend;
+    const diskHas = backend !== null && backend.depth() > 0;
+    if (this.#memory.length > 0 && !(diskHas && this.#fromDiskNext)) {
+      this.#fromDiskNext = true;
+      return this.#memory.shift()!;
+    }
+    this.#fromDiskNext = false;
+    if (!diskHas) return null;
+    const record = this.#host.readBackend(backend!);
+    if (record === null) return null;
+    const decoded = decodeMessagePayload(record);
+    return new Message(decoded.id, idKey(decoded.id), decoded.body, decoded.timestampNs, decoded.attempts);
+  }
+
+  addConsumer(consumer: Consumer): string | null {
+    if (this.exiting) return "exiting";
+    const max = this.#host.options.max_channel_consumers;
+    if (max > 0 && this.#consumers.length >= max) {
+      return `consumers for ${this.topicName}:${this.name} exceeds limit of ${max}`;
+    }
+    this.#consumers.push(consumer);
+    return null;
+  }
+
+  removeConsumer(consumer: Consumer): void {
+    const i = this.#consumers.indexOf(consumer);
+    if (i < 0) return;
+    this.#consumers.splice(i, 1);
+    if (this.#cursor > i) this.#cursor--;
+    if (this.#consumers.length === 0 && this.ephemeral && !this.exiting) {
+      // D-BEH-EPHEMERAL: deleted asynchronously when its last consumer leaves.
+      queueMicrotask(() => {
+        if (this.#consumers.length === 0 && !this.exiting) this.#host.deleteEphemeralChannel(this);
+      });
+    }
+  }
+
+  /** Hand messages to ready consumers until nobody is ready or nothing is queued. */
+  dispatch(): void {
+    if (this.#dispatching || this.paused || this.exiting) return;
+    const consumers = this.#consumers;
+    if (consumers.length === 0) return;
+    this.#dispatching = true;
+    try {
+      for (;;) {
+        const consumer = this.#nextReady();
+        if (consumer === null) break;
+        const message = this.#take();
+        if (message === null) break;
+        if (consumer.sampleRate > 0 && Math.random() * 100 > consumer.sampleRate) continue; // D-TCP-SAMPLE drops it
+        message.attempts = (message.attempts + 1) & 0xffff;
+        this.#startInFlight(message, consumer);
+        consumer.deliver(message);
+      }
+    } finally {
+      this.#dispatching = false;
+    }
+  }
+
+  #nextReady(): Consumer | null {
+    const consumers = this.#consumers;
+    const n = consumers.length;
+    for (let i = 0; i < n; i++) {
+      const index = (this.#cursor + i) % n;
+      const c = consumers[index]!;
+      if (c.isReady()) {
+        this.#cursor = (index + 1) % n;
+        return c;
+      }
+    }
+    return null;
+  }
+
+  #startInFlight(message: Message, consumer: Consumer): void {
+    const now = Date.now();
+    message.clientId = consumer.id;
+    message.deliveredAt = now;
+    message.due = now + consumer.msgTimeout;
+    this.#inFlight.set(message.key, message);
+    this.#inFlightHeap.push(message);
+  }
+
+  #popInFlight(clientId: number, id: Uint8Array): Message | string {
+    const message = this.#inFlight.get(idKey(id));
+    if (message === undefined) return "ID not in flight";
+    if (message.clientId !== clientId) return "client does not own message";
+    this.#inFlight.delete(message.key);
+    this.#inFlightHeap.remove(message);
+    return message;
+  }
+
+  /** FIN (D-BEH-FIN); returns an error reason or null. */
+  finish(clientId: number, id: Uint8Array): string | null {
+    const message = this.#popInFlight(clientId, id);
+    if (typeof message === "string") return message;
+    this.e2e?.add(Date.now() * 1e6 - message.timestamp);
+    return null;
+  }
+
+  /** REQ (D-BEH-REQUEUE); `timeoutMs` already clamped. */
+  requeue(clientId: number, id: Uint8Array, timeoutMs: number): string | null {
+    const message = this.#popInFlight(clientId, id);
+    if (typeof message === "string") return message;
+    this.requeueCount++;
+    if (this.exiting) return "exiting";
+    if (timeoutMs <= 0) {
+      this.#enqueue(message);
+      this.dispatch();
+      return null;
+    }
+    if (this.#deferred.has(message.key)) return "ID already deferred";
+    this.#startDeferred(message, timeoutMs);
+    return null;
+  }
+
+  /** TOUCH (D-BEH-TOUCH). */
+  touch(clientId: number, id: Uint8Array, clientMsgTimeout: number): string | null {
+    const message = this.#inFlight.get(idKey(id));
+    if (message === undefined) return "ID not in flight";
+    if (message.clientId !== clientId) return "client does not own message";
+    const now = Date.now();
+    const cap = message.deliveredAt + this.#host.options.max_msg_timeout;
+    message.due = Math.min(now + clientMsgTimeout, cap);
+    this.#inFlightHeap.update(message);
+    return null;
+  }
+
+  #startDeferred(message: Message, deferMs: number): void {
+    if (this.#deferred.has(message.key)) return;
+    message.due = Date.now() + deferMs;
+    this.#deferred.set(message.key, message);
+    this.#deferredHeap.push(message);
+  }
+
+  /** Called by the queue scanner: time out in-flight messages and release due deferred ones. Returns whether work was done. */
+  processTimers(now: number): boolean {
+    let worked = false;
+    let released = false;
+    for (let m = this.#inFlightHeap.peek(); m !== undefined && m.due <= now; m = this.#inFlightHeap.peek()) {
+      this.#inFlightHeap.pop();
+      this.#inFlight.delete(m.key);
+      this.timeoutCount++;
+      const owner = this.#consumers.find((c) => c.id === m!.clientId);
+      owner?.inFlightRemoved(1);
+      this.#enqueue(m);
+      worked = released = true;
+    }
+    for (let m = this.#deferredHeap.peek(); m !== undefined && m.due <= now; m = this.#deferredHeap.peek()) {
+      this.#deferredHeap.pop();
+      this.#deferred.delete(m.key);
+      this.#enqueue(m);
+      worked = released = true;
+    }
+    if (released) this.dispatch();
+    return worked;
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  unpause(): void {
+    this.paused = false;
+    this.dispatch();
+  }
+
+  /** D-BEH-EMPTY: drop queued, in-flight and deferred messages. */
+  empty(): void {
+    this.#memory.clear();
+    this.#backend?.empty();
+    const counts = new Map<number, number>();
+    for (const m of this.#inFlight.values()) counts.set(m.clientId, (counts.get(m.clientId) ?? 0) + 1);
+    this.#inFlight.clear();
+    this.#inFlightHeap.clear();
+    this.#deferred.clear();
+    this.#deferredHeap.clear();
+    for (const c of this.#consumers) {
+      const n = counts.get(c.id);
+      if (n) c.inFlightRemoved(n);
+    }
+  }
+
+  /**
+   * Shut down (D-BEH-SHUTDOWN): close consumers, then write memory, in-flight
+   * and deferred messages to disk so nothing is lost. With `remove`, drop
+   * everything and delete the files instead (D-BEH-DELETE).
+   */
+  close(remove: boolean): void {
+    this.exiting = true;
+    for (const c of this.#consumers.splice(0)) c.channelGone();
+    if (remove) {
+      this.#memory.clear();
+      this.#inFlight.clear();
+      this.#inFlightHeap.clear();
+      this.#deferred.clear();
+      this.#deferredHeap.clear();
+      this.#backend?.delete();
+      return;
+    }
+    const backend = this.#backend;
+    if (backend !== null) {
+      const rest = [...this.#memory.drain(), ...this.#inFlightHeap.clear(), ...this.#deferredHeap.clear()];
+      for (const m of rest) {
+        this.#host.writeBackend(backend, encodeMessagePayload(m.timestamp, m.attempts, m.id, m.body));
+      }
+      this.#inFlight.clear();
+      this.#deferred.clear();
+      backend.close();
+    }
+  }
+}

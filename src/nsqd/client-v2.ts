@@ -1,0 +1,469 @@
+// One TCP connection speaking protocol V2 (SPEC §2): parses commands with
+// CommandReader, executes them against the daemon, and writes frames through
+// an output buffer flushed on size, on output_buffer_timeout, or when the
+// client stops being ready (D-TCP-OUTBUF). Responses and errors flush at once.
+import type { Socket, SocketHandler } from "../runtime/types.ts";
+import {
+  CommandReader,
+  checkIdCommand,
+  parseRdyCount,
+  parseSubParams,
+  protocolError,
+  reqTimeoutMs,
+  stateError,
+  type Command,
+  type ErrorCommand,
+} from "../protocol/command-reader.ts";
+import {
+  CLOSE_WAIT_FRAME,
+  HEARTBEAT_FRAME,
+  OK_FRAME,
+  encodeError,
+  encodeResponse,
+  messageFrameSize,
+  writeMessageFrame,
+} from "../protocol/frames.ts";
+import { decodeUtf8 } from "../protocol/text.ts";
+import type { Channel, Consumer } from "./channel.ts";
+import type { Message } from "./message.ts";
+import type { Nsqd } from "./nsqd.ts";
+import { VERSION } from "../common/version.ts";
+
+/** D-TCP-STATE. */
+export const ClientState = { Init: 0, Subscribed: 3, Closing: 4 } as const;
+
+const DEFAULT_OUTPUT_BUFFER_SIZE = 16 * 1024;
+/** The original's client timeout; the default heartbeat is half of it (D-FLAG-INTERNAL). */
+const CLIENT_TIMEOUT = 60_000;
+
+export class ClientV2 implements SocketHandler, Consumer {
+  readonly id: number;
+  readonly #nsqd: Nsqd;
+  readonly #socket: Socket;
+  readonly #reader: CommandReader;
+
+  state: number = ClientState.Init;
+  clientId: string;
+  hostname: string;
+  userAgent = "";
+  topologyRegion = "";
+  topologyZone = "";
+  readonly connectTs = Math.floor(Date.now() / 1000);
+  readonly remoteAddress: string;
+
+  heartbeatInterval = CLIENT_TIMEOUT / 2;
+  msgTimeout: number;
+  sampleRate = 0;
+  outputBufferSize = DEFAULT_OUTPUT_BUFFER_SIZE;
+  outputBufferTimeout: number;
+  deflate = false;
+  snappy = false;
+  deflateLevel = 0;
+
+  readyCount = 0;
+  inFlightCount = 0;
+  messageCount = 0;
+  finishCount = 0;
+  requeueCount = 0;
+  readonly pubCounts = new Map<string, number>();
+  channel: Channel | null = null;
+
+  #identified = false;
+  #batching = false;
+  #pendingResponse = false;
+  #closed = false;
+  #writable = true;
+  #lastRead = Date.now();
+  #heartbeatTimer: ReturnType<typeof setInterval> | null = null;
+  #flushTimer: ReturnType<typeof setTimeout> | null = null;
+  #out: Uint8Array = new Uint8Array(0);
+  #outLength = 0;
+
+  constructor(id: number, nsqd: Nsqd, socket: Socket) {
+    this.id = id;
+    this.#nsqd = nsqd;
+    this.#socket = socket;
+    const o = nsqd.options;
+    this.#reader = new CommandReader({ maxMsgSize: o.max_msg_size, maxBodySize: o.max_body_size, maxReqTimeout: o.max_req_timeout });
+    this.remoteAddress = socket.remotePort === 0 && socket.remoteAddress === "" ? "" : `${socket.remoteAddress}:${socket.remotePort}`;
+    this.clientId = socket.remoteAddress;
+    this.hostname = socket.remoteAddress;
+    this.msgTimeout = o.msg_timeout;
+    this.outputBufferTimeout = o.output_buffer_timeout;
+    this.#startHeartbeat();
+  }
+
+  // ---- socket events -------------------------------------------------------
+
+  data(chunk: Uint8Array): void {
+    if (this.#closed) return;
+    this.#lastRead = Date.now();
+    this.#reader.push(chunk);
+    // Responses to the commands of one chunk leave in one write: a pipelining
+    // publisher gets its OKs together, in order, as soon as the chunk is done.
+    this.#batching = true;
+    try {
+      for (let cmd = this.#reader.next(); cmd !== null; cmd = this.#reader.next()) {
+        this.#execute(cmd);
+        if (this.#closed) return;
+      }
+    } finally {
+      this.#batching = false;
+    }
+    if (this.#pendingResponse) {
+      this.#pendingResponse = false;
+      this.#flush();
+    }
+  }
+
+  drain(): void {
+    if (this.#closed) return;
+    this.#writable = true;
+    this.#socket.resume();
+    this.channel?.dispatch();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stopTimers();
+    // D-TCP-DISCONNECT: in-flight messages stay in flight until they time out.
+    this.channel?.removeConsumer(this);
+    this.#nsqd.removeClient(this);
+  }
+
+  /** Server-initiated close (shutdown, channel deleted). */
+  shutdown(): void {
+    if (this.#closed) return;
+    this.#flush();
+    this.#socket.end();
+    this.close();
+  }
+
+  // ---- Consumer ------------------------------------------------------------
+
+  isReady(): boolean {
+    return this.state === ClientState.Subscribed && this.#writable && this.readyCount > 0 && this.inFlightCount < this.readyCount;
+  }
+
+  deliver(message: Message): void {
+    this.inFlightCount++;
+    this.messageCount++;
+    const size = messageFrameSize(message.body.length);
+    this.#reserve(size);
+    this.#outLength += writeMessageFrame(this.#out, this.#outLength, message.timestamp, message.attempts, message.id, message.body);
+    if (this.#outLength >= this.outputBufferSize || !this.isReady()) {
+      this.#flush();
+    } else if (this.#flushTimer === null) {
+      if (this.outputBufferTimeout <= 0) this.#flush();
+      else this.#flushTimer = setTimeout(this.#onFlushTimer, this.outputBufferTimeout);
+    }
+  }
+
+  inFlightRemoved(count: number): void {
+    this.inFlightCount = Math.max(0, this.inFlightCount - count);
+  }
+
+  channelGone(): void {
+    this.shutdown();
+  }
+
+  // ---- output --------------------------------------------------------------
+
+  #reserve(size: number): void {
+    if (this.#out.length - this.#outLength >= size) return;
+    if (this.#outLength > 0) this.#flush();
+    if (this.#out.length < size) this.#out = new Uint8Array(Math.max(size, this.outputBufferSize, 4096));
+  }
+
+  readonly #onFlushTimer = (): void => {
+    this.#flushTimer = null;
+    this.#flush();
+  };
+
+  /** Write out buffered frames: one socket write per flush. */
+  #flush(): void {
+    if (this.#flushTimer !== null) {
+      clearTimeout(this.#flushTimer);
+      this.#flushTimer = null;
+    }
+    if (this.#outLength === 0 || this.#closed) return;
+    const bytes = this.#out.subarray(0, this.#outLength);
+    // The socket keeps the bytes: continue in a fresh buffer.
+    this.#out = this.#out.length - this.#outLength >= 4096 ? this.#out.subarray(this.#outLength) : new Uint8Array(Math.max(this.outputBufferSize, 4096));
+    this.#outLength = 0;
+    this.#write(bytes);
+  }
+
+  #write(bytes: Uint8Array): void {
+    if (!this.#socket.write(bytes)) {
+      // Backed up: stop delivering and stop reading until the socket drains.
+      this.#writable = false;
+      this.#socket.pause();
+    }
+  }
+
+  #respond(frame: Uint8Array): void {
+    if (this.#batching) {
+      this.#reserve(frame.length);
+      this.#out.set(frame, this.#outLength);
+      this.#outLength += frame.length;
+      this.#pendingResponse = true;
+      return;
+    }
+    this.#flush();
+    this.#write(frame);
+  }
+
+  #fail(error: ErrorCommand): void {
+    this.#nsqd.logger.error(`[${this.remoteAddress || "unix"}] - ${error.message}`);
+    this.#respond(encodeError(error.message));
+    if (error.fatal) {
+      this.#flush();
+      this.#socket.end();
+      this.close();
+    }
+  }
+
+  // ---- heartbeats (D-TCP-HEARTBEAT) ---------------------------------------
+
+  #startHeartbeat(): void {
+    if (this.#heartbeatTimer !== null) clearInterval(this.#heartbeatTimer);
+    this.#heartbeatTimer = null;
+    if (this.heartbeatInterval <= 0) return;
+    this.#heartbeatTimer = setInterval(this.#onHeartbeat, this.heartbeatInterval);
+  }
+
+  readonly #onHeartbeat = (): void => {
+    if (this.#closed) return;
+    // The read deadline: nothing from the client for two intervals closes it.
+    if (Date.now() - this.#lastRead >= 2 * this.heartbeatInterval) {
+      this.#nsqd.logger.info(`PROTOCOL(V2): [${this.remoteAddress}] read timeout, closing`);
+      this.#socket.close();
+      this.close();
+      return;
+    }
+    this.#respond(HEARTBEAT_FRAME);
+  };
+
+  #stopTimers(): void {
+    if (this.#heartbeatTimer !== null) clearInterval(this.#heartbeatTimer);
+    if (this.#flushTimer !== null) clearTimeout(this.#flushTimer);
+    this.#heartbeatTimer = null;
+    this.#flushTimer = null;
+  }
+
+  // ---- commands ------------------------------------------------------------
+
+  #execute(cmd: Command): void {
+    switch (cmd.kind) {
+      case "FIN": {
+        if (this.state !== ClientState.Subscribed && this.state !== ClientState.Closing) return this.#fail(stateError("FIN"));
+        const bad = checkIdCommand(cmd);
+        if (bad) return this.#fail(bad);
+        const reason = this.channel!.finish(this.id, cmd.id);
+        if (reason !== null) return this.#fail(protocolError("E_FIN_FAILED", `FIN ${decodeUtf8(cmd.id)} failed ${reason}`, false));
+        this.finishCount++;
+        this.inFlightCount--;
+        this.channel!.dispatch();
+        return;
+      }
+      case "PUB": {
+        const topic = this.#nsqd.getTopic(cmd.topic);
+        try {
+          topic.publish(cmd.body);
+        } catch (e) {
+          return this.#fail(protocolError("E_PUB_FAILED", `PUB failed ${(e as Error).message}`));
+        }
+        this.#countPub(cmd.topic, 1);
+        this.#respond(OK_FRAME);
+        return;
+      }
+      case "RDY": {
+        if (this.state === ClientState.Closing) return; // ignored silently
+        if (this.state !== ClientState.Subscribed) return this.#fail(stateError("RDY"));
+        const count = parseRdyCount(cmd.params, this.#nsqd.options.max_rdy_count);
+        if (typeof count !== "number") return this.#fail(count);
+        this.readyCount = count;
+        if (this.isReady()) this.channel!.dispatch();
+        else this.#flush();
+        return;
+      }
+      case "MPUB": {
+        const topic = this.#nsqd.getTopic(cmd.topic);
+        try {
+          topic.publishMany(cmd.bodies);
+        } catch (e) {
+          return this.#fail(protocolError("E_MPUB_FAILED", `MPUB failed ${(e as Error).message}`));
+        }
+        this.#countPub(cmd.topic, cmd.bodies.length);
+        this.#respond(OK_FRAME);
+        return;
+      }
+      case "REQ": {
+        if (this.state !== ClientState.Subscribed && this.state !== ClientState.Closing) return this.#fail(stateError("REQ"));
+        const bad = checkIdCommand(cmd);
+        if (bad) return this.#fail(bad);
+        const timeout = reqTimeoutMs(cmd, this.#nsqd.options.max_req_timeout);
+        const reason = this.channel!.requeue(this.id, cmd.id, timeout);
+        if (reason !== null) return this.#fail(protocolError("E_REQ_FAILED", `REQ ${decodeUtf8(cmd.id)} failed ${reason}`, false));
+        this.requeueCount++;
+        this.inFlightCount--;
+        this.channel!.dispatch();
+        return;
+      }
+      case "TOUCH": {
+        if (this.state !== ClientState.Subscribed && this.state !== ClientState.Closing) return this.#fail(stateError("TOUCH"));
+        const bad = checkIdCommand(cmd);
+        if (bad) return this.#fail(bad);
+        const reason = this.channel!.touch(this.id, cmd.id, this.msgTimeout);
+        if (reason !== null) return this.#fail(protocolError("E_TOUCH_FAILED", `TOUCH ${decodeUtf8(cmd.id)} failed ${reason}`, false));
+        return;
+      }
+      case "NOP":
+        return;
+      case "DPUB": {
+        const topic = this.#nsqd.getTopic(cmd.topic);
+        try {
+          topic.publish(cmd.body, cmd.deferMs);
+        } catch (e) {
+          return this.#fail(protocolError("E_DPUB_FAILED", `DPUB failed ${(e as Error).message}`));
+        }
+        this.#countPub(cmd.topic, 1);
+        this.#respond(OK_FRAME);
+        return;
+      }
+      case "SUB":
+        return this.#sub(cmd.params);
+      case "CLS":
+        if (this.state !== ClientState.Subscribed) return this.#fail(stateError("CLS"));
+        this.readyCount = 0;
+        this.state = ClientState.Closing;
+        this.#respond(CLOSE_WAIT_FRAME);
+        return;
+      case "IDENTIFY":
+        return this.#identify(cmd.body);
+      case "AUTH":
+        if (this.state !== ClientState.Init) return this.#fail(stateError("AUTH"));
+        // D-TCP-AUTH: without --auth-http-address, AUTH is refused.
+        return this.#fail(protocolError("E_AUTH_DISABLED", "AUTH disabled"));
+      case "ERROR":
+        return this.#fail(cmd);
+      case "DROP":
+        this.#socket.close();
+        this.close();
+        return;
+    }
+  }
+
+  #countPub(topic: string, n: number): void {
+    this.pubCounts.set(topic, (this.pubCounts.get(topic) ?? 0) + n);
+  }
+
+  #sub(params: string[]): void {
+    if (this.state !== ClientState.Init) return this.#fail(stateError("SUB"));
+    if (this.heartbeatInterval <= 0) return this.#fail(protocolError("E_INVALID", "cannot SUB with heartbeats disabled"));
+    const names = parseSubParams(params);
+    if ("kind" in names) return this.#fail(names);
+    const result = this.#nsqd.subscribe(this, names.topic, names.channel);
+    if (typeof result === "string") return this.#fail(protocolError("E_SUB_FAILED", `SUB failed ${result}`));
+    this.channel = result;
+    this.state = ClientState.Subscribed;
+    this.#respond(OK_FRAME);
+  }
+
+  // ---- IDENTIFY (D-TCP-IDENTIFY, D-TCP-IDENTIFY-FIELDS, D-TCP-IDENTIFY-RESP) -
+
+  #identify(body: Uint8Array): void {
+    if (this.state !== ClientState.Init) return this.#fail(stateError("IDENTIFY"));
+    let data: Record<string, unknown>;
+    try {
+      data = JSON.parse(decodeUtf8(body)) as Record<string, unknown>;
+      if (typeof data !== "object" || data === null || Array.isArray(data)) throw new TypeError("not an object");
+      checkIdentifyTypes(data);
+    } catch {
+      return this.#fail(protocolError("E_BAD_BODY", "IDENTIFY failed to decode JSON body"));
+    }
+    const o = this.#nsqd.options;
+    const str = (k: string) => (typeof data[k] === "string" ? (data[k] as string) : "");
+    const int = (k: string) => (typeof data[k] === "number" ? (data[k] as number) : 0);
+    if (str("client_id") !== "") this.clientId = str("client_id");
+    if (str("hostname") !== "") this.hostname = str("hostname");
+    this.userAgent = str("user_agent");
+    this.topologyRegion = str("topology_region");
+    this.topologyZone = str("topology_zone");
+
+    const bad = (text: string) => this.#fail(protocolError("E_BAD_BODY", `IDENTIFY ${text}`));
+    // Fields are applied in the original's order; a failure leaves earlier ones applied.
+    const hb = int("heartbeat_interval");
+    if (hb === -1) this.heartbeatInterval = -1;
+    else if (hb !== 0) {
+      if (hb < 1000 || hb > o.max_heartbeat_interval) return bad(`heartbeat interval (${hb}) is invalid`);
+      this.heartbeatInterval = hb;
+    }
+    const obt = int("output_buffer_timeout");
+    const obs = int("output_buffer_size");
+    if (obt === -1) this.outputBufferTimeout = 0;
+    else if (obt !== 0) {
+      if (obt < o.min_output_buffer_timeout || obt > o.max_output_buffer_timeout) return bad(`output buffer timeout (${obt}) is invalid`);
+      this.outputBufferTimeout = obt;
+    }
+    if (obs === -1) {
+      this.outputBufferSize = 1;
+      this.outputBufferTimeout = 0;
+    } else if (obs !== 0) {
+      if (obs < 64 || obs > o.max_output_buffer_size) return bad(`output buffer size (${obs}) is invalid`);
+      this.outputBufferSize = obs;
+    }
+    const sr = int("sample_rate");
+    if (sr < 0 || sr > 99) return bad(`sample rate (${sr}) is invalid`);
+    this.sampleRate = sr;
+    const mt = int("msg_timeout");
+    if (mt !== 0) {
+      if (mt < 1000 || mt > o.max_msg_timeout) return bad(`msg timeout (${mt}) is invalid`);
+      this.msgTimeout = mt;
+    }
+    if (!this.#identified) this.#startHeartbeat();
+    this.#identified = true;
+
+    if (data["feature_negotiation"] !== true) {
+      this.#respond(OK_FRAME);
+      return;
+    }
+    // TLS, snappy and deflate are not offered by this server yet: negotiation
+    // answers false, so clients keep talking plain V2.
+    let level = int("deflate_level");
+    if (level <= 0) level = 6;
+    level = Math.min(level, o.max_deflate_level);
+    this.deflateLevel = level;
+    const response = {
+      max_rdy_count: o.max_rdy_count,
+      version: VERSION,
+      max_msg_timeout: o.max_msg_timeout,
+      msg_timeout: this.msgTimeout,
+      tls_v1: false,
+      deflate: false,
+      deflate_level: level,
+      max_deflate_level: o.max_deflate_level,
+      snappy: false,
+      sample_rate: this.sampleRate,
+      auth_required: o.auth_http_addresses.length > 0,
+      output_buffer_size: this.outputBufferSize,
+      output_buffer_timeout: this.outputBufferTimeout,
+      topology_region: o.topology_region,
+      topology_zone: o.topology_zone,
+    };
+    this.#respond(encodeResponse(JSON.stringify(response)));
+  }
+}
+
+const STRING_FIELDS = ["client_id", "hostname", "user_agent", "topology_region", "topology_zone"];
+const INT_FIELDS = ["heartbeat_interval", "output_buffer_size", "output_buffer_timeout", "sample_rate", "msg_timeout", "deflate_level"];
+const BOOL_FIELDS = ["feature_negotiation", "tls_v1", "snappy", "deflate"];
+
+/** The original decodes IDENTIFY into a typed struct: a value of the wrong JSON type fails the decode. */
+function checkIdentifyTypes(data: Record<string, unknown>): void {
+  for (const k of STRING_FIELDS) if (k in data && data[k] !== null && typeof data[k] !== "string") throw new TypeError(k);
+  for (const k of INT_FIELDS) if (k in data && data[k] !== null && !Number.isInteger(data[k])) throw new TypeError(k);
+  for (const k of BOOL_FIELDS) if (k in data && data[k] !== null && typeof data[k] !== "boolean") throw new TypeError(k);
+}

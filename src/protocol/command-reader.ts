@@ -1,0 +1,797 @@
+// Server side of the V2 TCP protocol (SPEC §2): an incremental, allocation-lean
+// parser of the client's byte stream into commands.
+//
+// Usage (pull style, so the connection decides when to read on):
+//
+//   reader.push(chunk);                       // takes ownership of chunk
+//   for (let cmd; (cmd = reader.next()); ) {  // null = need more bytes
+//     ...execute cmd; after ERROR (always fatal) or DROP nothing more comes
+//   }
+//   // on EOF or read deadline:  const err = reader.end();  (error frame to send, or null)
+//
+// The reader owns every check of §2.2 that concerns framing, in the original's
+// order and with its exact texts: protocol magic, the 16 KiB line limit,
+// verb recognition, PUB/DPUB/MPUB parameter counts and topic names, the DPUB
+// timeout, AUTH's parameter count, and all body-size, message-count and
+// message-size limits. Sizes are checked before any byte of a body is stored,
+// so a declared 2 GB body costs nothing.
+//
+// Checks that need connection state (TLS policy, "cannot X in current state",
+// auth, RDY range, message-id length, SUB names) belong to the connection. In
+// the original some of them run *before* a body is read (e.g. IDENTIFY's
+// state check, the TLS policy for PUB). To keep that order exactly, pass a
+// `gate`: it is called once per command line, right after the verb is
+// recognised and before the reader checks anything else; a refusal becomes a
+// fatal ERROR. Without a gate the connection runs those checks when the
+// command is yielded, which differs only when a command is wrong in two ways.
+//
+// Deliberate difference: MPUB's auth check runs before the body in the
+// original (and the topic is created there); the gate is synchronous, so the
+// connection checks auth once the whole MPUB is parsed.
+//
+// Memory: a command whose line and body lie in one pushed chunk is returned
+// as views of that chunk (no copy). A line or body spanning chunks is joined
+// once when complete; partial data is kept as views, never re-concatenated.
+
+import { isValidNameBytes } from "./names.ts";
+import { concatBytes, decodeAscii, decodeUtf8, goQuote, parseDecimal, parseDecimalU64 } from "./text.ts";
+
+/** D-TCP-CMDLINE: the original reads lines through a 16 KiB buffer; a longer line drops the connection. */
+export const MAX_LINE_SIZE = 16 * 1024;
+
+export type CommandVerb =
+  | "IDENTIFY"
+  | "AUTH"
+  | "SUB"
+  | "RDY"
+  | "FIN"
+  | "REQ"
+  | "TOUCH"
+  | "CLS"
+  | "NOP"
+  | "PUB"
+  | "MPUB"
+  | "DPUB";
+
+export interface IdentifyCommand { readonly kind: "IDENTIFY"; readonly body: Uint8Array }
+/** `params` is always empty: AUTH with parameters is refused by the reader. */
+export interface AuthCommand { readonly kind: "AUTH"; readonly body: Uint8Array; readonly params: string[] }
+/** `params`: tokens after the verb (literal split on single spaces). */
+export interface SubCommand { readonly kind: "SUB"; readonly params: string[] }
+export interface RdyCommand { readonly kind: "RDY"; readonly params: string[] }
+/**
+ * FIN/TOUCH: `id` is a view of the first token after the verb (empty when
+ * absent, any length: check with {@link checkIdCommand}); `paramCount` counts
+ * tokens after the verb.
+ */
+export interface FinCommand { readonly kind: "FIN"; readonly id: Uint8Array; readonly paramCount: number }
+export interface TouchCommand { readonly kind: "TOUCH"; readonly id: Uint8Array; readonly paramCount: number }
+/** REQ: `timeout` is a view of the second token (parse with parseDecimal). */
+export interface ReqCommand {
+  readonly kind: "REQ";
+  readonly id: Uint8Array;
+  readonly timeout: Uint8Array;
+  readonly paramCount: number;
+}
+export interface ClsCommand { readonly kind: "CLS" }
+export interface NopCommand { readonly kind: "NOP" }
+export interface PubCommand { readonly kind: "PUB"; readonly topic: string; readonly body: Uint8Array }
+export interface MpubCommand { readonly kind: "MPUB"; readonly topic: string; readonly bodies: Uint8Array[] }
+/**
+ * DPUB after the range check: `deferMs` is the delay to apply (0..maxReqTimeout;
+ * fractional only for absurd 64-bit-wrapping inputs), `deferRaw` the token as sent.
+ */
+export interface DpubCommand {
+  readonly kind: "DPUB";
+  readonly topic: string;
+  readonly deferRaw: string;
+  readonly deferMs: number;
+  readonly body: Uint8Array;
+}
+/**
+ * A protocol error (D-TCP-ERR-FORMAT). `text` is the description, `message`
+ * the whole error-frame data (`code + " " + text`, or just the code when the
+ * text is empty, as for E_BAD_PROTOCOL). Reader errors are all fatal.
+ */
+export interface ErrorCommand {
+  readonly kind: "ERROR";
+  readonly code: string;
+  readonly text: string;
+  readonly fatal: boolean;
+  readonly message: string;
+}
+/** D-TCP-CMDLINE: line over 16 KiB: close the connection without an error frame. */
+export interface DropCommand { readonly kind: "DROP" }
+
+export type Command =
+  | IdentifyCommand
+  | AuthCommand
+  | SubCommand
+  | RdyCommand
+  | FinCommand
+  | ReqCommand
+  | TouchCommand
+  | ClsCommand
+  | NopCommand
+  | PubCommand
+  | MpubCommand
+  | DpubCommand
+  | ErrorCommand
+  | DropCommand;
+
+/** What a gate returns to refuse a command. */
+export interface GateRefusal {
+  readonly code: string;
+  readonly text: string;
+}
+
+export interface CommandGate {
+  /**
+   * Called once per command line after the verb is known and before the
+   * reader's own checks. `verb` is null for an unknown verb; `verbBytes` is
+   * the verb as sent (a view: use it before returning). Return a refusal to
+   * end the stream with a fatal ERROR, or null to let the command proceed.
+   */
+  admit(verb: CommandVerb | null, verbBytes: Uint8Array): GateRefusal | null;
+}
+
+export interface CommandReaderOptions {
+  /** --max-msg-size: largest PUB/DPUB body and MPUB message. */
+  maxMsgSize: number;
+  /** --max-body-size: largest IDENTIFY/AUTH body and MPUB body. */
+  maxBodySize: number;
+  /** --max-req-timeout in ms: DPUB accepts 0..maxReqTimeout inclusive (DISC-04). Default 1 hour. */
+  maxReqTimeout?: number;
+  /** Expect the 4-byte magic first (default true). */
+  magic?: boolean;
+  gate?: CommandGate;
+}
+
+/** Builds an ERROR command. */
+export function protocolError(code: string, text: string, fatal = true): ErrorCommand {
+  return { kind: "ERROR", code, text, fatal, message: text === "" ? code : `${code} ${text}` };
+}
+
+const NOP: NopCommand = Object.freeze({ kind: "NOP" });
+const CLS: ClsCommand = Object.freeze({ kind: "CLS" });
+const DROP: DropCommand = Object.freeze({ kind: "DROP" });
+const EMPTY = new Uint8Array(0);
+
+const MAGIC_WORD = 0x20205632; // "  V2"
+
+// Parser states.
+const S_MAGIC = 0;
+const S_LINE = 1;
+const S_SIZE = 2;
+const S_BODY = 3;
+const S_MPUB_COUNT = 4;
+const S_MPUB_SIZE = 5;
+const S_MPUB_BODY = 6;
+const S_DEAD = 7;
+
+// Verbs, as small integers.
+const V_UNKNOWN = 0;
+const V_IDENTIFY = 1;
+const V_AUTH = 2;
+const V_SUB = 3;
+const V_RDY = 4;
+const V_FIN = 5;
+const V_REQ = 6;
+const V_TOUCH = 7;
+const V_CLS = 8;
+const V_NOP = 9;
+const V_PUB = 10;
+const V_MPUB = 11;
+const V_DPUB = 12;
+
+const VERB_NAMES: readonly (CommandVerb | null)[] = [
+  null, "IDENTIFY", "AUTH", "SUB", "RDY", "FIN", "REQ", "TOUCH", "CLS", "NOP", "PUB", "MPUB", "DPUB",
+];
+
+function ascii(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
+
+/** Verbs grouped by length, so recognition compares at most a few bytes. */
+const VERBS_BY_LENGTH: readonly (readonly [Uint8Array, number][])[] = (() => {
+  const table: [Uint8Array, number][][] = [];
+  // Order within a length: the hottest first.
+  const verbs: [string, number][] = [
+    ["PUB", V_PUB], ["FIN", V_FIN], ["RDY", V_RDY], ["REQ", V_REQ], ["NOP", V_NOP],
+    ["MPUB", V_MPUB], ["DPUB", V_DPUB], ["TOUCH", V_TOUCH],
+    ["SUB", V_SUB], ["CLS", V_CLS], ["AUTH", V_AUTH], ["IDENTIFY", V_IDENTIFY],
+  ];
+  for (const [name, code] of verbs) (table[name.length] ??= []).push([ascii(name), code]);
+  for (let i = 0; i < table.length; i++) table[i] ??= [];
+  return table;
+})();
+
+function recogniseVerb(line: Uint8Array, length: number): number {
+  const candidates = VERBS_BY_LENGTH[length];
+  if (candidates === undefined) return V_UNKNOWN;
+  outer: for (let k = 0; k < candidates.length; k++) {
+    const bytes = candidates[k]![0];
+    for (let i = 0; i < length; i++) if (line[i] !== bytes[i]) continue outer;
+    return candidates[k]![1];
+  }
+  return V_UNKNOWN;
+}
+
+/** Index of the next space in line[from, end), or end. */
+function tokenEnd(line: Uint8Array, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (line[i] === 0x20) return i;
+  return end;
+}
+
+function countSpaces(line: Uint8Array, from: number, end: number): number {
+  let n = 0;
+  for (let i = from; i < end; i++) if (line[i] === 0x20) n++;
+  return n;
+}
+
+/** Tokens of line[from, end) split on single spaces (from = first byte after the verb's space). */
+function splitTokens(line: Uint8Array, from: number, end: number): string[] {
+  const out: string[] = [];
+  let start = from;
+  for (let i = from; i <= end; i++) {
+    if (i === end || line[i] === 0x20) {
+      out.push(decodeUtf8(line.subarray(start, i)));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+// Body-carrying commands, for size checks and end-of-stream texts.
+const B_IDENTIFY = 1;
+const B_AUTH = 2;
+const B_PUB = 3;
+const B_DPUB = 4;
+const B_MPUB = 5;
+const BODY_VERB = ["", "IDENTIFY", "AUTH", "PUB", "DPUB", "MPUB"] as const;
+
+export class CommandReader {
+  readonly #maxMsgSize: number;
+  readonly #maxBodySize: number;
+  readonly #maxReqTimeout: number;
+  readonly #gate: CommandGate | null;
+
+  #state: number;
+  /** Current chunk and read position; further chunks wait in #queue. */
+  #buf: Uint8Array = EMPTY;
+  #pos = 0;
+  #queue: Uint8Array[] = [];
+  /** A 4-byte word split across chunks. */
+  readonly #word = new Uint8Array(4);
+  #wordLen = 0;
+  /** Pieces of a line or body split across chunks (views), joined once. */
+  #parts: Uint8Array[] = [];
+  #partsLen = 0;
+
+  // The command being read.
+  #bodyKind = 0;
+  #bodyLen = 0;
+  #topic = "";
+  #deferRaw = "";
+  #deferMs = 0;
+  #mpubCount = 0;
+  #bodies: Uint8Array[] = [];
+
+  // Publishers mostly repeat one topic: remember the last valid one so that
+  // PUB neither re-validates nor re-decodes it.
+  readonly #lastTopicBytes = new Uint8Array(64);
+  #lastTopicLen = 0;
+  #lastTopic = "";
+
+  constructor(options: CommandReaderOptions) {
+    this.#maxMsgSize = options.maxMsgSize;
+    this.#maxBodySize = options.maxBodySize;
+    this.#maxReqTimeout = Math.trunc(options.maxReqTimeout ?? 3_600_000);
+    this.#gate = options.gate ?? null;
+    this.#state = options.magic === false ? S_LINE : S_MAGIC;
+  }
+
+  /** True once a fatal ERROR, a DROP or end() has been returned. */
+  get done(): boolean {
+    return this.#state === S_DEAD;
+  }
+
+  /** Adds received bytes. The reader keeps views of `chunk`: its memory must not be reused. */
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0 || this.#state === S_DEAD) return;
+    if (this.#pos >= this.#buf.length && this.#queue.length === 0) {
+      this.#buf = chunk;
+      this.#pos = 0;
+    } else {
+      this.#queue.push(chunk);
+    }
+  }
+
+  /** The next complete command, or null when more bytes are needed (or after the end). */
+  next(): Command | null {
+    for (;;) {
+      switch (this.#state) {
+        case S_LINE: {
+          const line = this.#readLine();
+          if (line === null) return null;
+          if (line === DROP_LINE) return this.#die(DROP);
+          const cmd = this.#parseLine(line);
+          if (cmd !== null) return cmd;
+          break; // a body follows
+        }
+        case S_SIZE: {
+          if (!this.#readWord()) return null;
+          const err = this.#checkBodySize(readWordValue(this.#word));
+          if (err !== null) return err;
+          break;
+        }
+        case S_BODY: {
+          const body = this.#readBytes(this.#bodyLen);
+          if (body === null) return null;
+          this.#state = S_LINE;
+          return this.#bodyCommand(body);
+        }
+        case S_MPUB_COUNT: {
+          if (!this.#readWord()) return null;
+          const n = readWordValue(this.#word);
+          // 4 bytes of count, then at least 5 bytes (size + 1) per message.
+          if (n <= 0 || n > Math.trunc((this.#maxBodySize - 4) / 5)) {
+            return this.#fail("E_BAD_BODY", `MPUB invalid message count ${n}`);
+          }
+          this.#mpubCount = n;
+          this.#bodies = [];
+          this.#state = S_MPUB_SIZE;
+          break;
+        }
+        case S_MPUB_SIZE: {
+          if (!this.#readWord()) return null;
+          const size = readWordValue(this.#word);
+          if (size <= 0) {
+            return this.#fail("E_BAD_MESSAGE", `MPUB invalid message(${this.#bodies.length}) body size ${size}`);
+          }
+          if (size > this.#maxMsgSize) {
+            return this.#fail("E_BAD_MESSAGE", `MPUB message too big ${size} > ${this.#maxMsgSize}`);
+          }
+          this.#bodyLen = size;
+          this.#state = S_MPUB_BODY;
+          break;
+        }
+        case S_MPUB_BODY: {
+          const body = this.#readBytes(this.#bodyLen);
+          if (body === null) return null;
+          this.#bodies.push(body);
+          if (this.#bodies.length < this.#mpubCount) {
+            this.#state = S_MPUB_SIZE;
+            break;
+          }
+          const bodies = this.#bodies;
+          this.#bodies = [];
+          this.#state = S_LINE;
+          return { kind: "MPUB", topic: this.#topic, bodies };
+        }
+        case S_MAGIC: {
+          if (!this.#readWord()) return null;
+          if (readWordValue(this.#word) !== MAGIC_WORD) return this.#fail("E_BAD_PROTOCOL", "");
+          this.#state = S_LINE;
+          break;
+        }
+        default:
+          return null;
+      }
+    }
+  }
+
+  /**
+   * The stream has ended (EOF, or the connection's read deadline passed).
+   * Call after next() returned null. Returns the error the original sends
+   * when a command is cut short inside its body (e.g. `E_BAD_MESSAGE PUB
+   * failed to read message body`), or null when the stream ended between
+   * commands, inside a command line, or before the magic (close silently).
+   */
+  end(): ErrorCommand | null {
+    const state = this.#state;
+    const verb = BODY_VERB[this.#bodyKind];
+    let err: ErrorCommand | null = null;
+    if (state === S_SIZE) {
+      if (this.#bodyKind === B_PUB || this.#bodyKind === B_DPUB) {
+        err = protocolError("E_BAD_MESSAGE", `${verb} failed to read message body size`);
+      } else {
+        err = protocolError("E_BAD_BODY", `${verb} failed to read body size`);
+      }
+    } else if (state === S_BODY) {
+      if (this.#bodyKind === B_PUB || this.#bodyKind === B_DPUB) {
+        err = protocolError("E_BAD_MESSAGE", `${verb} failed to read message body`);
+      } else {
+        err = protocolError("E_BAD_BODY", `${verb} failed to read body`);
+      }
+    } else if (state === S_MPUB_COUNT) {
+      err = protocolError("E_BAD_BODY", "MPUB failed to read message count");
+    } else if (state === S_MPUB_SIZE) {
+      err = protocolError("E_BAD_MESSAGE", `MPUB failed to read message(${this.#bodies.length}) body size`);
+    } else if (state === S_MPUB_BODY) {
+      err = protocolError("E_BAD_MESSAGE", "MPUB failed to read message body");
+    }
+    this.#die(null);
+    return err;
+  }
+
+  /**
+   * Removes and returns every byte not yet parsed. For a connection that
+   * switches the transport after IDENTIFY (TLS, snappy, deflate: D-TCP-NEGOTIATE):
+   * bytes that followed IDENTIFY belong to the new layer and must be fed
+   * through it, then back into push(). Call it between commands.
+   */
+  takeRemaining(): Uint8Array {
+    const pieces: Uint8Array[] = [];
+    if (this.#state === S_LINE) pieces.push(...this.#parts);
+    if (this.#pos < this.#buf.length) pieces.push(this.#buf.subarray(this.#pos));
+    pieces.push(...this.#queue);
+    if (this.#state === S_LINE) {
+      this.#parts = [];
+      this.#partsLen = 0;
+    }
+    this.#buf = EMPTY;
+    this.#pos = 0;
+    this.#queue = [];
+    return pieces.length === 1 ? pieces[0]! : concatBytes(pieces);
+  }
+
+  // ---- byte access -------------------------------------------------------
+
+  /** Moves to the next queued chunk; false when none is left. */
+  #advance(): boolean {
+    const next = this.#queue.shift();
+    if (next === undefined) {
+      this.#buf = EMPTY;
+      this.#pos = 0;
+      return false;
+    }
+    this.#buf = next;
+    this.#pos = 0;
+    return true;
+  }
+
+  /** Reads 4 bytes into #word; false when they have not all arrived yet. */
+  #readWord(): boolean {
+    const word = this.#word;
+    if (this.#wordLen === 0 && this.#buf.length - this.#pos >= 4) {
+      const buf = this.#buf;
+      const p = this.#pos;
+      word[0] = buf[p]!;
+      word[1] = buf[p + 1]!;
+      word[2] = buf[p + 2]!;
+      word[3] = buf[p + 3]!;
+      this.#pos = p + 4;
+      return true;
+    }
+    while (this.#wordLen < 4) {
+      if (this.#pos >= this.#buf.length && !this.#advance()) return false;
+      word[this.#wordLen++] = this.#buf[this.#pos++]!;
+    }
+    this.#wordLen = 0;
+    return true;
+  }
+
+  /** Reads n bytes: a view when they lie in one chunk, else one joined copy. */
+  #readBytes(n: number): Uint8Array | null {
+    if (this.#partsLen === 0 && this.#buf.length - this.#pos >= n) {
+      const view = this.#buf.subarray(this.#pos, this.#pos + n);
+      this.#pos += n;
+      return view;
+    }
+    for (;;) {
+      if (this.#pos >= this.#buf.length && !this.#advance()) return null;
+      const take = Math.min(n - this.#partsLen, this.#buf.length - this.#pos);
+      this.#parts.push(this.#buf.subarray(this.#pos, this.#pos + take));
+      this.#partsLen += take;
+      this.#pos += take;
+      if (this.#partsLen === n) {
+        const out = concatBytes(this.#parts, n);
+        this.#parts = [];
+        this.#partsLen = 0;
+        return out;
+      }
+    }
+  }
+
+  /** The next line without its '\n'; null when incomplete; DROP_LINE when over the limit. */
+  #readLine(): Uint8Array | null {
+    for (;;) {
+      if (this.#pos >= this.#buf.length && !this.#advance()) return null;
+      const buf = this.#buf;
+      const pos = this.#pos;
+      const nl = buf.indexOf(0x0a, pos);
+      if (nl >= 0) {
+        const size = this.#partsLen + (nl - pos);
+        if (size + 1 > MAX_LINE_SIZE) return DROP_LINE;
+        this.#pos = nl + 1;
+        if (this.#partsLen === 0) return buf.subarray(pos, nl);
+        this.#parts.push(buf.subarray(pos, nl));
+        const line = concatBytes(this.#parts, size);
+        this.#parts = [];
+        this.#partsLen = 0;
+        return line;
+      }
+      // No newline yet: the original's 16 KiB buffer fills up -> drop.
+      const rest = buf.length - pos;
+      if (this.#partsLen + rest >= MAX_LINE_SIZE) return DROP_LINE;
+      this.#parts.push(pos === 0 ? buf : buf.subarray(pos));
+      this.#partsLen += rest;
+      this.#pos = buf.length;
+    }
+  }
+
+  // ---- commands ----------------------------------------------------------
+
+  #fail(code: string, text: string): ErrorCommand {
+    return this.#die(protocolError(code, text));
+  }
+
+  #die<T>(result: T): T {
+    this.#state = S_DEAD;
+    this.#buf = EMPTY;
+    this.#pos = 0;
+    this.#queue = [];
+    this.#parts = [];
+    this.#partsLen = 0;
+    this.#bodies = [];
+    return result;
+  }
+
+  /** Parses a command line. Returns a command, or null when a body must be read next. */
+  #parseLine(line: Uint8Array): Command | null {
+    let end = line.length;
+    if (end > 0 && line[end - 1] === 0x0d) end--;
+    const space = tokenEnd(line, 0, end);
+    const verb = recogniseVerb(line, space);
+
+    if (this.#gate !== null) {
+      const refusal = this.#gate.admit(VERB_NAMES[verb]!, line.subarray(0, space));
+      if (refusal !== null) return this.#fail(refusal.code, refusal.text);
+    }
+
+    const hasParams = space < end;
+    const first = space + 1; // start of the first parameter when hasParams
+    switch (verb) {
+      case V_PUB:
+      case V_MPUB:
+      case V_DPUB:
+        return this.#parsePublish(verb, line, first, end, hasParams);
+      case V_FIN:
+      case V_TOUCH: {
+        const id = hasParams ? line.subarray(first, tokenEnd(line, first, end)) : EMPTY;
+        const paramCount = hasParams ? countSpaces(line, space, end) : 0;
+        return verb === V_FIN ? { kind: "FIN", id, paramCount } : { kind: "TOUCH", id, paramCount };
+      }
+      case V_REQ: {
+        if (!hasParams) return { kind: "REQ", id: EMPTY, timeout: EMPTY, paramCount: 0 };
+        const idEnd = tokenEnd(line, first, end);
+        const timeout = idEnd < end ? line.subarray(idEnd + 1, tokenEnd(line, idEnd + 1, end)) : EMPTY;
+        return { kind: "REQ", id: line.subarray(first, idEnd), timeout, paramCount: countSpaces(line, space, end) };
+      }
+      case V_RDY:
+        return { kind: "RDY", params: hasParams ? splitTokens(line, first, end) : [] };
+      case V_NOP:
+        return NOP;
+      case V_SUB:
+        return { kind: "SUB", params: hasParams ? splitTokens(line, first, end) : [] };
+      case V_CLS:
+        return CLS;
+      case V_IDENTIFY:
+        this.#bodyKind = B_IDENTIFY;
+        this.#state = S_SIZE;
+        return null;
+      case V_AUTH:
+        // The original requires exactly the verb: `AUTH x` and `AUTH ` are refused.
+        if (hasParams) return this.#fail("E_INVALID", "AUTH invalid number of parameters");
+        this.#bodyKind = B_AUTH;
+        this.#state = S_SIZE;
+        return null;
+      default:
+        return this.#fail("E_INVALID", `invalid command ${decodeUtf8(line.subarray(0, space))}`);
+    }
+  }
+
+  #parsePublish(verb: number, line: Uint8Array, first: number, end: number, hasParams: boolean): Command | null {
+    const name = verb === V_PUB ? "PUB" : verb === V_MPUB ? "MPUB" : "DPUB";
+    if (!hasParams) return this.#fail("E_INVALID", `${name} insufficient number of parameters`);
+    const topicEnd = tokenEnd(line, first, end);
+    if (verb === V_DPUB && topicEnd === end) {
+      return this.#fail("E_INVALID", "DPUB insufficient number of parameters");
+    }
+    const topic = this.#topicName(line, first, topicEnd);
+    if (topic === null) {
+      const quoted = goQuote(line.subarray(first, topicEnd));
+      // Q: the original repeats the code inside MPUB's text.
+      const text = verb === V_MPUB ? `E_BAD_TOPIC MPUB topic name ${quoted} is not valid` : `${name} topic name ${quoted} is not valid`;
+      return this.#fail("E_BAD_TOPIC", text);
+    }
+    this.#topic = topic;
+    if (verb === V_DPUB) {
+      const raw = line.subarray(topicEnd + 1, tokenEnd(line, topicEnd + 1, end));
+      const err = this.#parseDefer(raw);
+      if (err !== null) return err;
+      this.#bodyKind = B_DPUB;
+    } else {
+      this.#bodyKind = verb === V_PUB ? B_PUB : B_MPUB;
+    }
+    this.#state = S_SIZE;
+    return null;
+  }
+
+  /** D-TCP-DPUB: 0 <= defer <= --max-req-timeout, computed as the original does (uint64 ms -> int64 ns). */
+  #parseDefer(raw: Uint8Array): ErrorCommand | null {
+    const ms = parseDecimal(raw);
+    if (ms === null) return this.#fail("E_INVALID", `DPUB could not parse timeout ${decodeUtf8(raw)}`);
+    const max = this.#maxReqTimeout;
+    if (raw.length <= 12) {
+      // Below 10^12 ms the nanosecond product cannot overflow int64.
+      if (ms > max) return this.#fail("E_INVALID", `DPUB timeout ${ms} out of range 0-${max}`);
+      this.#deferMs = ms;
+    } else {
+      // Long tokens: reproduce the uint64 wrap and the int64 product exactly.
+      const u = parseDecimalU64(raw)!;
+      const ns = BigInt.asIntN(64, u * 1_000_000n);
+      if (ns < 0n || ns > BigInt(max) * 1_000_000n) {
+        return this.#fail("E_INVALID", `DPUB timeout ${u} out of range 0-${max}`);
+      }
+      this.#deferMs = Number(ns) / 1e6;
+    }
+    this.#deferRaw = decodeAscii(raw);
+    return null;
+  }
+
+  /** The topic token as a string when it is a valid name, else null. */
+  #topicName(line: Uint8Array, start: number, end: number): string | null {
+    const len = end - start;
+    const last = this.#lastTopicBytes;
+    if (len === this.#lastTopicLen && len > 0) {
+      let same = true;
+      for (let i = 0; i < len; i++) {
+        if (line[start + i] !== last[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.#lastTopic;
+    }
+    if (!isValidNameBytes(line, start, end)) return null;
+    const topic = decodeAscii(line, start, end);
+    for (let i = 0; i < len; i++) last[i] = line[start + i]!;
+    this.#lastTopicLen = len;
+    this.#lastTopic = topic;
+    return topic;
+  }
+
+  /** Size checks of §2.2, in the original's order for each command. */
+  #checkBodySize(size: number): ErrorCommand | null {
+    const kind = this.#bodyKind;
+    const verb = BODY_VERB[kind];
+    if (kind === B_PUB || kind === B_DPUB) {
+      if (size <= 0) return this.#fail("E_BAD_MESSAGE", `${verb} invalid message body size ${size}`);
+      if (size > this.#maxMsgSize) return this.#fail("E_BAD_MESSAGE", `${verb} message too big ${size} > ${this.#maxMsgSize}`);
+      this.#bodyLen = size;
+      this.#state = S_BODY;
+    } else if (kind === B_MPUB) {
+      if (size <= 0) return this.#fail("E_BAD_BODY", `MPUB invalid body size ${size}`);
+      if (size > this.#maxBodySize) return this.#fail("E_BAD_BODY", `MPUB body too big ${size} > ${this.#maxBodySize}`);
+      // The declared size is only range-checked; exactly `count` messages are read.
+      this.#state = S_MPUB_COUNT;
+    } else {
+      // IDENTIFY and AUTH check the upper bound first.
+      if (size > this.#maxBodySize) return this.#fail("E_BAD_BODY", `${verb} body too big ${size} > ${this.#maxBodySize}`);
+      if (size <= 0) return this.#fail("E_BAD_BODY", `${verb} invalid body size ${size}`);
+      this.#bodyLen = size;
+      this.#state = S_BODY;
+    }
+    return null;
+  }
+
+  #bodyCommand(body: Uint8Array): Command {
+    switch (this.#bodyKind) {
+      case B_PUB:
+        return { kind: "PUB", topic: this.#topic, body };
+      case B_DPUB:
+        return { kind: "DPUB", topic: this.#topic, deferRaw: this.#deferRaw, deferMs: this.#deferMs, body };
+      case B_AUTH:
+        return { kind: "AUTH", body, params: [] };
+      default:
+        return { kind: "IDENTIFY", body };
+    }
+  }
+}
+
+/** Marker returned by #readLine for an over-long line. */
+const DROP_LINE = new Uint8Array(0);
+
+function readWordValue(word: Uint8Array): number {
+  return (word[0]! << 24) | (word[1]! << 16) | (word[2]! << 8) | word[3]!;
+}
+
+// ---- helpers for the checks the connection owns ------------------------------
+
+/**
+ * D-TCP-FIN / D-TCP-REQ / D-TCP-TOUCH parameter checks, after the state check:
+ * parameter count, then the 16-byte id, then (REQ) the timeout parse.
+ */
+export function checkIdCommand(cmd: FinCommand | ReqCommand | TouchCommand): ErrorCommand | null {
+  if (cmd.paramCount < (cmd.kind === "REQ" ? 2 : 1)) {
+    return protocolError("E_INVALID", `${cmd.kind} insufficient number of params`);
+  }
+  if (cmd.id.length !== 16) return protocolError("E_INVALID", "invalid message ID");
+  if (cmd.kind === "REQ" && parseDecimal(cmd.timeout) === null) {
+    return protocolError("E_INVALID", `REQ could not parse timeout ${decodeUtf8(cmd.timeout)}`);
+  }
+  return null;
+}
+
+/**
+ * D-TCP-RDY count: missing -> 1, digits only (empty -> 0), 0..maxRdyCount.
+ * Returns the count or the fatal error (after the state check, which the
+ * connection does; RDY in the closing state is ignored before this).
+ */
+export function parseRdyCount(params: readonly string[], maxRdyCount: number): number | ErrorCommand {
+  if (params.length === 0) return 1;
+  const token = params[0]!;
+  const parsed = parseDecimal(token);
+  if (parsed === null) return protocolError("E_INVALID", `RDY could not parse count ${token}`);
+  // The original parses into a uint64 and reinterprets it as int64; up to 15
+  // digits a double holds the value exactly and no wrap can occur.
+  const count = token.length <= 15 ? parsed : BigInt.asIntN(64, parseDecimalU64(token)!);
+  if (count < 0 || count > maxRdyCount) {
+    return protocolError("E_INVALID", `RDY count ${count} out of range 0-${maxRdyCount}`);
+  }
+  return Number(count);
+}
+
+/**
+ * D-TCP-REQ timeout in ms, clamped to 0..maxReqTimeout (the original clamps
+ * and logs rather than refusing, DISC-05). Call after checkIdCommand passed.
+ */
+export function reqTimeoutMs(cmd: ReqCommand, maxReqTimeout: number): number {
+  const ms = parseDecimal(cmd.timeout) ?? 0;
+  if (cmd.timeout.length > 12) {
+    const ns = BigInt.asIntN(64, parseDecimalU64(cmd.timeout)! * 1_000_000n);
+    if (ns < 0n) return 0;
+    return Math.min(Number(ns) / 1e6, maxReqTimeout);
+  }
+  return Math.min(ms, maxReqTimeout);
+}
+
+/**
+ * D-TCP-SUB parameter checks (after the state and heartbeat checks): count,
+ * topic name, channel name. Returns the names or the fatal error.
+ */
+export function parseSubParams(params: readonly string[]): { topic: string; channel: string } | ErrorCommand {
+  if (params.length < 2) return protocolError("E_INVALID", "SUB insufficient number of parameters");
+  const topic = params[0]!;
+  const channel = params[1]!;
+  if (!isValidNameBytes(asciiOrInvalid(topic))) {
+    return protocolError("E_BAD_TOPIC", `SUB topic name ${goQuote(topic)} is not valid`);
+  }
+  if (!isValidNameBytes(asciiOrInvalid(channel))) {
+    return protocolError("E_BAD_CHANNEL", `SUB channel name ${goQuote(channel)} is not valid`);
+  }
+  return { topic, channel };
+}
+
+function asciiOrInvalid(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    out[i] = c < 0x80 ? c : 0; // 0 never appears in a valid name
+  }
+  return out;
+}
+
+/** `cannot <VERB> in current state` (E_INVALID, fatal): the state checks of §2.2. */
+export function stateError(verb: string): ErrorCommand {
+  return protocolError("E_INVALID", `cannot ${verb} in current state`);
+}
+
+/** D-TCP-TLS-POLICY: `cannot <VERB> in current state (TLS required)`. */
+export function tlsRequiredError(verb: string | Uint8Array): ErrorCommand {
+  return protocolError("E_INVALID", `cannot ${typeof verb === "string" ? verb : decodeUtf8(verb)} in current state (TLS required)`);
+}
