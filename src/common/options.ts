@@ -31,6 +31,8 @@ export interface OptionSpec {
   readonly boolLike?: boolean;
   /** Deprecated flag kept so old command lines still parse; it has no effect. */
   readonly deprecated?: boolean;
+  /** Accepted but left out of the usage text (testing aids such as --print-options). */
+  readonly hidden?: boolean;
 }
 
 export type OptionTable = readonly OptionSpec[];
