@@ -15,6 +15,7 @@ import { isValidTopicName, isValidChannelName } from "../protocol/names.ts";
 import { MESSAGE_HEADER_SIZE } from "../protocol/frames.ts";
 import { VERSION } from "../common/version.ts";
 import { createHttpHandler } from "./http.ts";
+import { LookupPeers } from "./lookup-peer.ts";
 
 export interface NsqdDeps {
   runtime: Runtime;
@@ -52,6 +53,7 @@ export class Nsqd implements TopicHost {
   #loading = false;
   #closing = false;
   #dataPath: string;
+  #lookup: LookupPeers | null = null;
 
   constructor(options: NsqdOptions, deps: NsqdDeps) {
     this.options = options;
@@ -110,7 +112,7 @@ export class Nsqd implements TopicHost {
         const client = new ClientV2(++this.#nextClientId, this, socket);
         this.clients.add(client);
         return client;
-      });
+      }, { allowTlsUpgrade: o.tls_cert !== "" && o.tls_key !== "" });
       this.logger.info(`TCP: listening on ${formatAddress(this.#tcp.address)}`);
       if (o.http_address !== "") {
         this.#http = await this.runtime.serveHttp(parseListenAddress(o.http_address), createHttpHandler(this));
@@ -125,6 +127,7 @@ export class Nsqd implements TopicHost {
       throw e;
     }
     this.#scanTimer = setInterval(this.#scan, QUEUE_SCAN_INTERVAL);
+    this.#startLookup();
   }
 
   async close(): Promise<void> {
@@ -150,6 +153,8 @@ export class Nsqd implements TopicHost {
     }
     if (this.#scanTimer !== null) clearInterval(this.#scanTimer);
     this.#scanTimer = null;
+    await this.#lookup?.close();
+    this.#lookup = null;
     this.#lock?.release();
     this.#lock = null;
   }
@@ -216,6 +221,8 @@ export class Nsqd implements TopicHost {
     this.topics.set(name, topic);
     this.logger.info(`TOPIC(${name}): created`);
     if (!this.#loading && !topic.ephemeral) this.#persistQuietly();
+    this.#lookup?.register(name);
+    if (!this.#loading && this.#lookup !== null && this.#lookup.peers.length > 0) void this.#precreateChannels(topic);
     return topic;
   }
 
@@ -230,6 +237,7 @@ export class Nsqd implements TopicHost {
     topic.exiting = true;
     this.topics.delete(name);
     this.logger.info(`TOPIC(${name}): deleting`);
+    this.#lookup?.unregister(name);
     topic.close(true);
     this.#persistQuietly();
     return true;
@@ -302,11 +310,13 @@ export class Nsqd implements TopicHost {
   channelCreated(topic: Topic, channel: Channel): void {
     this.logger.info(`TOPIC(${topic.name}): new channel(${channel.name})`);
     if (!this.#loading && !channel.ephemeral) this.#persistQuietly();
+    this.#lookup?.register(topic.name, channel.name);
   }
 
   channelDeleted(topic: Topic, channel: Channel): void {
     this.logger.info(`TOPIC(${topic.name}): deleted channel(${channel.name})`);
     if (!channel.ephemeral && !topic.exiting) this.#persistQuietly();
+    this.#lookup?.unregister(topic.name, channel.name);
   }
 
   deleteEphemeralChannel(channel: Channel): void {
@@ -315,6 +325,55 @@ export class Nsqd implements TopicHost {
     topic.deleteChannel(channel.name);
     // D-BEH-EPHEMERAL: an ephemeral topic goes with its last channel.
     if (topic.ephemeral && topic.channels.size === 0) this.deleteTopic(topic.name);
+  }
+
+  // ---- lookupd peers (D-BEH-LOOKUP-*, D-BEH-PRECREATE; see ./lookup-peer.ts) ----
+
+  /** The lookupd peers once started (PUT /config/nsqlookupd_tcp_addresses calls setAddresses). */
+  get lookupPeers(): LookupPeers | null {
+    return this.#lookup;
+  }
+
+  #startLookup(): void {
+    const o = this.options;
+    this.#lookup = new LookupPeers(o.nsqlookupd_tcp_addresses, {
+      runtime: this.runtime,
+      logger: this.logger,
+      info: () => ({
+        version: VERSION,
+        tcp_port: this.broadcastTcpPort,
+        http_port: this.broadcastHttpPort,
+        hostname: this.runtime.hostname(),
+        broadcast_address: o.broadcast_address || this.runtime.hostname(),
+        topology_zone: o.topology_zone,
+        topology_region: o.topology_region,
+      }),
+      registrations: () => {
+        const out: Array<[string, string | null]> = [];
+        for (const t of this.topics.values()) {
+          if (t.channels.size === 0) out.push([t.name, null]);
+          else for (const c of t.channels.keys()) out.push([t.name, c]);
+        }
+        return out;
+      },
+      maxBodySize: o.max_body_size,
+      httpRequestTimeoutMs: o.http_client_request_timeout,
+    });
+    this.#lookup.start();
+  }
+
+  /**
+   * D-BEH-PRECREATE for a topic created at run time: create the channels the
+   * lookupds know, all before the topic pumps, so each gets the messages
+   * published meanwhile (they wait in the topic while it has no channel).
+   */
+  async #precreateChannels(topic: Topic): Promise<void> {
+    const names = await this.#lookup!.channelsFor(topic.name);
+    if (topic.exiting || this.topics.get(topic.name) !== topic) return;
+    const created: Channel[] = [];
+    for (const name of names) if (!topic.channels.has(name)) created.push(topic.loadChannel(name, false));
+    for (const channel of created) this.channelCreated(topic, channel);
+    if (created.length > 0) topic.pump();
   }
 
   // ---- health (D-BEH-HEALTH) -----------------------------------------------

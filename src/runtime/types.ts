@@ -59,6 +59,11 @@ export interface TlsInfo {
   authorized: boolean;
   /** Common name of the peer certificate, "" if none. */
   peerCommonName: string;
+  /**
+   * The peer presented a certificate, verified or not (nsqd's
+   * `--tls-client-auth-policy=require` needs one without verifying it).
+   */
+  peerCertificate: boolean;
   /** ALPN protocol, "" if none. */
   alpnProtocol: string;
 }
@@ -99,7 +104,13 @@ export interface TcpListener {
   close(): Promise<void>;
 }
 
-export type FetchHandler = (request: Request, info: { remoteAddress: string }) => Response | Promise<Response>;
+/** Remote IP ("" for a Unix socket) and port (0 for a Unix socket) of an HTTP request. */
+export interface RequestInfo {
+  remoteAddress: string;
+  remotePort: number;
+}
+
+export type FetchHandler = (request: Request, info: RequestInfo) => Response | Promise<Response>;
 
 export interface HttpServer {
   readonly address: Address;
@@ -193,8 +204,21 @@ export interface Runtime {
   /** "node v20.20.2", "bun v1.4.5", "deno v2.9.6": used in `(built w/...)`. */
   readonly version: string;
 
-  listen(address: Address, accept: (socket: Socket) => SocketHandler): Promise<TcpListener>;
-  connect(address: Address, handler: (socket: Socket) => SocketHandler, options?: { timeoutMs?: number }): Promise<Socket>;
+  /**
+   * `allowTlsUpgrade: false` promises that upgradeTls() will never be called
+   * on these sockets, which lets an adapter use a faster socket that cannot be
+   * upgraded in place (Deno's native sockets; see deno.ts). Default: true.
+   */
+  listen(
+    address: Address,
+    accept: (socket: Socket) => SocketHandler,
+    options?: { allowTlsUpgrade?: boolean },
+  ): Promise<TcpListener>;
+  connect(
+    address: Address,
+    handler: (socket: Socket) => SocketHandler,
+    options?: { timeoutMs?: number; allowTlsUpgrade?: boolean },
+  ): Promise<Socket>;
 
   serveHttp(address: Address, handler: FetchHandler, options?: { tls?: TlsServerOptions }): Promise<HttpServer>;
 

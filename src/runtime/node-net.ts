@@ -1,0 +1,447 @@
+// TCP, TLS, HTTP(S) and UDP over node:net / node:tls / node:http(s) / node:dgram.
+//
+// Used by the Node adapter, and by the Bun and Deno adapters for whatever they
+// delegate to their node: compatibility layers (see bun.ts and deno.ts).
+import * as net from "node:net";
+import * as tls from "node:tls";
+import * as http from "node:http";
+import * as https from "node:https";
+import * as dgram from "node:dgram";
+import type {
+  Address,
+  FetchHandler,
+  HttpServer,
+  Socket,
+  SocketHandler,
+  TcpListener,
+  TlsClientOptions,
+  TlsInfo,
+  TlsServerOptions,
+  UdpSocket,
+} from "./types.ts";
+import { errorOf, isIpLiteral, noopHandler } from "./shared.ts";
+
+type AnySocket = net.Socket | tls.TLSSocket;
+
+/** A node:net socket (later a node:tls socket wrapping it) behind the Socket interface. */
+export class NodeSocket implements Socket {
+  #sock: AnySocket;
+  #handler: SocketHandler = noopHandler;
+  #closed = false;
+  #error: Error | undefined;
+  #tls: TlsInfo | null = null;
+  #upgrading = false;
+  /** The host name used to connect (client side), for certificate checks. */
+  readonly #host: string;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localPort: number;
+
+  constructor(sock: net.Socket, host = "") {
+    this.#sock = sock;
+    this.#host = host;
+    this.remoteAddress = sock.remoteAddress ?? "";
+    this.remotePort = sock.remotePort ?? 0;
+    this.localPort = sock.localPort ?? 0;
+    if (sock.remotePort !== undefined) sock.setNoDelay(true); // as Go does for TCP
+  }
+
+  get tls(): TlsInfo | null {
+    return this.#tls;
+  }
+
+  // Listeners are bound once per instance, so they can be moved from the raw
+  // socket to the TLS socket on upgrade.
+  readonly #onData = (buf: Buffer): void => {
+    // Node allocates a fresh buffer per read, so a view of it is ours to hand over.
+    this.#handler.data(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+  };
+  readonly #onDrain = (): void => {
+    this.#handler.drain?.();
+  };
+  readonly #onError = (err: Error): void => {
+    this.#error ??= err;
+  };
+  readonly #onClose = (): void => {
+    this.#finish(this.#error);
+  };
+
+  #finish(error?: Error): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#handler.close(error);
+  }
+
+  /** Start delivering events to `handler`. */
+  attach(handler: SocketHandler): void {
+    this.#handler = handler;
+    this.#listen(this.#sock);
+    if (this.#sock.destroyed) queueMicrotask(() => this.#finish(this.#error));
+  }
+
+  #listen(s: AnySocket): void {
+    s.on("data", this.#onData);
+    s.on("drain", this.#onDrain);
+    s.on("error", this.#onError);
+    s.on("close", this.#onClose);
+  }
+
+  #unlisten(s: AnySocket): void {
+    s.off("data", this.#onData);
+    s.off("drain", this.#onDrain);
+    s.off("error", this.#onError);
+    s.off("close", this.#onClose);
+  }
+
+  write(bytes: Uint8Array): boolean {
+    if (this.#closed) return false;
+    return this.#sock.write(bytes);
+  }
+
+  end(): void {
+    this.#sock.end();
+  }
+
+  close(): void {
+    this.#sock.destroy();
+  }
+
+  pause(): void {
+    this.#sock.pause();
+  }
+
+  resume(): void {
+    this.#sock.resume();
+  }
+
+  upgradeTls(options: { server: TlsServerOptions } | { client: TlsClientOptions }): Promise<TlsInfo> {
+    if (this.#tls !== null || this.#upgrading) return Promise.reject(new Error("socket is already using TLS"));
+    if (this.#closed) return Promise.reject(new Error("socket is closed"));
+    this.#upgrading = true;
+    const raw = this.#sock as net.Socket;
+    // Stop raw delivery first: from here on every byte read belongs to the TLS layer.
+    this.#unlisten(raw);
+    return new Promise<TlsInfo>((resolve, reject) => {
+      let settled = false;
+      let tsock: tls.TLSSocket | null = null;
+      const fail = (err: Error): void => {
+        if (settled) return;
+        settled = true;
+        this.#error ??= err;
+        reject(err);
+        tsock?.on("error", () => {}); // late errors of a socket we gave up on
+        tsock?.destroy();
+        raw.destroy();
+        this.#finish(err);
+      };
+      const onRawError = (err: Error): void => fail(err);
+      const onRawClose = (): void => fail(new Error("connection closed during TLS handshake"));
+      raw.on("error", onRawError);
+      raw.once("close", onRawClose);
+      const done = (t: tls.TLSSocket): void => {
+        if (settled) return;
+        settled = true;
+        raw.off("error", onRawError);
+        raw.off("close", onRawClose);
+        t.off("error", onRawError);
+        this.#upgrading = false;
+        this.#sock = t;
+        this.#tls = nodeTlsInfo(t);
+        this.#listen(t);
+        resolve(this.#tls);
+        if (t.destroyed) queueMicrotask(this.#onClose);
+      };
+      if ("server" in options) {
+        // Handing the socket to a tls.Server (its documented 'connection'
+        // entry point) gives the server-side client-certificate checks
+        // (authorized, rejectUnauthorized) that a bare TLSSocket skips.
+        const o = options.server;
+        const srv = tls.createServer({
+          cert: o.cert,
+          key: o.key,
+          ca: o.ca,
+          minVersion: o.minVersion,
+          requestCert: o.requestCert ?? false,
+          rejectUnauthorized: o.rejectUnauthorized ?? false,
+        });
+        srv.once("secureConnection", done);
+        srv.once("tlsClientError", (err) => fail(err));
+        srv.emit("connection", raw);
+      } else {
+        const c = options.client;
+        const name = c.serverName ?? this.#host;
+        const t = tls.connect({
+          socket: raw,
+          host: name,
+          // SNI must not carry an IP literal.
+          servername: name !== "" && !isIpLiteral(name) ? name : undefined,
+          ca: c.ca,
+          cert: c.cert,
+          key: c.key,
+          rejectUnauthorized: c.rejectUnauthorized ?? true,
+          minVersion: c.minVersion,
+        });
+        tsock = t;
+        t.on("error", onRawError);
+        t.once("secureConnect", () => done(t));
+      }
+    });
+  }
+}
+
+/** TLS details of a connected node:tls socket. */
+export function nodeTlsInfo(t: tls.TLSSocket): TlsInfo {
+  const peer = t.getPeerCertificate();
+  const hasPeer = peer !== null && typeof peer === "object" && Object.keys(peer).length > 0;
+  const cn = hasPeer ? peer.subject?.CN : undefined;
+  return {
+    version: t.getProtocol() ?? "",
+    cipher: t.getCipher()?.name ?? "",
+    authorized: t.authorized,
+    peerCommonName: Array.isArray(cn) ? (cn[0] ?? "") : (cn ?? ""),
+    peerCertificate: hasPeer,
+    alpnProtocol: typeof t.alpnProtocol === "string" ? t.alpnProtocol : "",
+  };
+}
+
+function netAddress(server: net.Server, asked: Address): Address {
+  if ("path" in asked) return { path: asked.path };
+  const a = server.address();
+  if (a === null || typeof a === "string") return asked;
+  return { host: a.address, port: a.port };
+}
+
+function listenOn(server: net.Server, address: Address): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    const ok = (): void => {
+      server.off("error", reject);
+      resolve();
+    };
+    if ("path" in address) server.listen(address.path, ok);
+    else server.listen(address.port, address.host, ok);
+  });
+}
+
+export async function nodeListen(
+  address: Address,
+  accept: (socket: Socket) => SocketHandler,
+): Promise<TcpListener> {
+  const server = net.createServer((s) => {
+    const sock = new NodeSocket(s);
+    let handler: SocketHandler;
+    try {
+      handler = accept(sock);
+    } catch (err) {
+      s.destroy();
+      throw err;
+    }
+    sock.attach(handler);
+  });
+  await listenOn(server, address);
+  return {
+    address: netAddress(server, address),
+    close: () =>
+      new Promise<void>((resolve) => {
+        // server.close's callback waits for open connections; those stay open
+        // by contract, so resolve once the listening socket is gone.
+        server.close();
+        setImmediate(resolve);
+      }),
+  };
+}
+
+export function nodeConnect(
+  address: Address,
+  handler: (socket: Socket) => SocketHandler,
+  options?: { timeoutMs?: number },
+): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = "path" in address ? net.connect({ path: address.path }) : net.connect({ host: address.host, port: address.port });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onError = (err: Error): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      reject(err);
+    };
+    s.once("error", onError);
+    if (options?.timeoutMs !== undefined && options.timeoutMs > 0) {
+      timer = setTimeout(() => {
+        s.destroy(new Error(`connect to ${describe(address)} timed out after ${options.timeoutMs}ms`));
+      }, options.timeoutMs);
+    }
+    s.once("connect", () => {
+      if (timer !== undefined) clearTimeout(timer);
+      s.off("error", onError);
+      const sock = new NodeSocket(s, "path" in address ? "" : address.host);
+      let h: SocketHandler;
+      try {
+        h = handler(sock);
+      } catch (err) {
+        s.destroy();
+        reject(errorOf(err));
+        return;
+      }
+      sock.attach(h);
+      resolve(sock);
+    });
+  });
+}
+
+function describe(address: Address): string {
+  return "path" in address ? address.path : `${address.host}:${address.port}`;
+}
+
+// ---- HTTP ----
+
+async function readBody(req: http.IncomingMessage): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const c of req) {
+    const b = c as Buffer;
+    chunks.push(b);
+    total += b.byteLength;
+  }
+  if (chunks.length === 1) {
+    const b = chunks[0]!;
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  }
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.byteLength;
+  }
+  return out;
+}
+
+async function toRequest(req: http.IncomingMessage, scheme: string): Promise<Request> {
+  const headers = new Headers();
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    try {
+      headers.append(raw[i]!, raw[i + 1]!);
+    } catch {
+      // A header value fetch's Headers refuses; the original ignores it too.
+    }
+  }
+  let url: URL;
+  try {
+    url = new URL(req.url ?? "/", `${scheme}://${req.headers.host ?? "localhost"}`);
+  } catch {
+    url = new URL(req.url ?? "/", `${scheme}://localhost`);
+  }
+  const method = req.method ?? "GET";
+  const init: RequestInit = { method, headers };
+  if (method !== "GET" && method !== "HEAD") init.body = (await readBody(req)) as Uint8Array<ArrayBuffer>;
+  return new Request(url, init);
+}
+
+async function sendResponse(res: http.ServerResponse, response: Response, method: string): Promise<void> {
+  res.statusCode = response.status;
+  if (response.statusText !== "") res.statusMessage = response.statusText;
+  const cookies = response.headers.getSetCookie();
+  for (const [k, v] of response.headers) {
+    if (k === "set-cookie") continue;
+    res.setHeader(k, v);
+  }
+  if (cookies.length > 0) res.setHeader("set-cookie", cookies);
+  if (response.body === null || method === "HEAD") {
+    res.end();
+    return;
+  }
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (!res.write(value)) {
+      await new Promise<void>((resolve) => {
+        res.once("drain", resolve);
+        res.once("close", resolve);
+      });
+      if (res.destroyed) {
+        await reader.cancel();
+        return;
+      }
+    }
+  }
+  res.end();
+}
+
+export async function nodeServeHttp(
+  address: Address,
+  handler: FetchHandler,
+  options?: { tls?: TlsServerOptions },
+): Promise<HttpServer> {
+  const scheme = options?.tls ? "https" : "http";
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const info = { remoteAddress: req.socket.remoteAddress ?? "", remotePort: req.socket.remotePort ?? 0 };
+    toRequest(req, scheme)
+      .then((request) => handler(request, info))
+      .then((response) => sendResponse(res, response, req.method ?? "GET"))
+      .catch((err: unknown) => {
+        if (!res.headersSent) {
+          res.statusCode = 500;
+          res.setHeader("content-type", "text/plain; charset=utf-8");
+          res.end(`internal error: ${errorOf(err).message}`);
+        } else {
+          res.destroy();
+        }
+      });
+  };
+  const t = options?.tls;
+  const server = t
+    ? https.createServer(
+        {
+          cert: t.cert,
+          key: t.key,
+          ca: t.ca,
+          requestCert: t.requestCert ?? false,
+          rejectUnauthorized: t.rejectUnauthorized ?? false,
+          minVersion: t.minVersion,
+        },
+        onRequest,
+      )
+    : http.createServer(onRequest);
+  await listenOn(server, address);
+  return {
+    address: netAddress(server, address),
+    close: () =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => server.closeAllConnections(), 1000);
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+// ---- UDP ----
+
+/** One datagram socket per address family, created on first use. */
+export function nodeUdpSocket(): UdpSocket {
+  let v4: dgram.Socket | null = null;
+  let v6: dgram.Socket | null = null;
+  const get = (host: string): dgram.Socket => {
+    if (host.includes(":")) {
+      v6 ??= dgram.createSocket("udp6");
+      v6.unref();
+      return v6;
+    }
+    v4 ??= dgram.createSocket("udp4");
+    v4.unref();
+    return v4;
+  };
+  return {
+    send: (bytes, host, port) =>
+      new Promise<void>((resolve, reject) => {
+        get(host).send(bytes, port, host, (err) => (err ? reject(err) : resolve()));
+      }),
+    close: () => {
+      v4?.close();
+      v6?.close();
+      v4 = v6 = null;
+    },
+  };
+}

@@ -1,0 +1,54 @@
+// Process-level pieces over node:process / node:os / node:stream.
+import * as os from "node:os";
+import process from "node:process";
+import { Readable } from "node:stream";
+import type { ByteWriter, MemoryUsage, SignalName } from "./types.ts";
+
+export function nodeOnSignal(signal: SignalName, handler: () => void): () => void {
+  process.on(signal, handler);
+  return () => {
+    process.off(signal, handler);
+  };
+}
+
+export function nodeExit(code: number): never {
+  process.exit(code);
+}
+
+export const nodeHostname = (): string => os.hostname();
+
+export function nodeMemoryUsage(): MemoryUsage {
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external };
+}
+
+export function nodeStdin(): ReadableStream<Uint8Array> {
+  return Readable.toWeb(process.stdin) as unknown as ReadableStream<Uint8Array>;
+}
+
+function isPipeGone(err: unknown): boolean {
+  const c = (err as { code?: string } | null)?.code;
+  return c === "EPIPE" || c === "ERR_STREAM_DESTROYED" || c === "ECONNRESET";
+}
+
+/**
+ * A ByteWriter over a node stream (process.stdout / process.stderr). When the
+ * reader has gone (EPIPE, e.g. `| head`), the process exits 0 quietly, as
+ * shell tools do; Node ignores SIGPIPE, so the failure arrives as an error.
+ */
+export function nodeByteWriter(stream: NodeJS.WriteStream): ByteWriter {
+  stream.on("error", (err) => {
+    if (isPipeGone(err)) process.exit(0);
+    throw err;
+  });
+  return {
+    write: (bytes) =>
+      new Promise<void>((resolve, reject) => {
+        stream.write(bytes, (err) => {
+          if (!err) resolve();
+          else if (isPipeGone(err)) process.exit(0);
+          else reject(err);
+        });
+      }),
+  };
+}
