@@ -2,7 +2,7 @@
 // CommandReader, executes them against the daemon, and writes frames through
 // an output buffer flushed on size, on output_buffer_timeout, or when the
 // client stops being ready (D-TCP-OUTBUF). Responses and errors flush at once.
-import type { Socket, SocketHandler } from "../runtime/types.ts";
+import type { ByteTransform, Socket, SocketHandler, TlsInfo } from "../runtime/types.ts";
 import {
   CommandReader,
   checkIdCommand,
@@ -12,6 +12,7 @@ import {
   reqTimeoutMs,
   stateError,
   type Command,
+  type CommandGate,
   type ErrorCommand,
 } from "../protocol/command-reader.ts";
 import {
@@ -23,11 +24,13 @@ import {
   messageFrameSize,
   writeMessageFrame,
 } from "../protocol/frames.ts";
-import { decodeUtf8 } from "../protocol/text.ts";
+import { decodeAscii, decodeUtf8, goQuote } from "../protocol/text.ts";
 import type { Channel, Consumer } from "./channel.ts";
 import type { Message } from "./message.ts";
 import type { Nsqd } from "./nsqd.ts";
 import { VERSION } from "../common/version.ts";
+import { queryAnyAuthd, type AuthState } from "./auth.ts";
+import { deflateTransport, snappyTransport, type CompressedTransport } from "./compress.ts";
 
 /** D-TCP-STATE. */
 export const ClientState = { Init: 0, Subscribed: 3, Closing: 4 } as const;
@@ -35,6 +38,8 @@ export const ClientState = { Init: 0, Subscribed: 3, Closing: 4 } as const;
 const DEFAULT_OUTPUT_BUFFER_SIZE = 16 * 1024;
 /** The original's client timeout; the default heartbeat is half of it (D-FLAG-INTERNAL). */
 const CLIENT_TIMEOUT = 60_000;
+/** D-TCP-NEGOTIATE: the TLS handshake must finish within this. */
+const TLS_HANDSHAKE_TIMEOUT = 5_000;
 
 export class ClientV2 implements SocketHandler, Consumer {
   readonly id: number;
@@ -60,6 +65,9 @@ export class ClientV2 implements SocketHandler, Consumer {
   snappy = false;
   deflateLevel = 0;
 
+  /** D-TCP-AUTH: the last valid auth reply (null before AUTH). */
+  authState: AuthState | null = null;
+
   readyCount = 0;
   inFlightCount = 0;
   messageCount = 0;
@@ -78,13 +86,27 @@ export class ClientV2 implements SocketHandler, Consumer {
   #flushTimer: ReturnType<typeof setTimeout> | null = null;
   #out: Uint8Array = new Uint8Array(0);
   #outLength = 0;
+  /** Commands wait while an auth query or the TLS handshake is under way (the original blocks its read loop). */
+  #suspended = false;
+  /** TLS handshake under way: nothing may be written. */
+  #negotiating = false;
+  /** Compression of what is written / read, once negotiated (D-TCP-NEGOTIATE). */
+  #encoder: ByteTransform | null = null;
+  #decoder: ByteTransform | null = null;
+  #authSecret = "";
 
   constructor(id: number, nsqd: Nsqd, socket: Socket) {
     this.id = id;
     this.#nsqd = nsqd;
     this.#socket = socket;
     const o = nsqd.options;
-    this.#reader = new CommandReader({ maxMsgSize: o.max_msg_size, maxBodySize: o.max_body_size, maxReqTimeout: o.max_req_timeout });
+    this.#reader = new CommandReader({
+      maxMsgSize: o.max_msg_size,
+      maxBodySize: o.max_body_size,
+      maxReqTimeout: o.max_req_timeout,
+      // D-TCP-TLS-POLICY runs before a command's body is read, as in the original.
+      gate: o.tls_required !== "false" ? this.#tlsGate : undefined,
+    });
     this.remoteAddress = socket.remotePort === 0 && socket.remoteAddress === "" ? "" : `${socket.remoteAddress}:${socket.remotePort}`;
     this.clientId = socket.remoteAddress;
     this.hostname = socket.remoteAddress;
@@ -98,12 +120,37 @@ export class ClientV2 implements SocketHandler, Consumer {
   data(chunk: Uint8Array): void {
     if (this.#closed) return;
     this.#lastRead = Date.now();
+    if (this.#decoder !== null) {
+      try {
+        chunk = this.#decoder.push(chunk, true);
+      } catch (e) {
+        this.#nsqd.logger.error(`[${this.remoteAddress || "unix"}] - failed to decompress - ${(e as Error).message}`);
+        this.#socket.close();
+        this.close();
+        return;
+      }
+      if (chunk.length === 0) return;
+    }
     this.#reader.push(chunk);
-    // Responses to the commands of one chunk leave in one write: a pipelining
-    // publisher gets its OKs together, in order, as soon as the chunk is done.
+    if (!this.#suspended) this.#run(null);
+  }
+
+  /**
+   * Execute `first` (if any), then the commands waiting in the reader, until
+   * none is complete or one suspends the connection. Responses to the commands
+   * of one chunk leave in one write: a pipelining publisher gets its OKs
+   * together, in order, as soon as the chunk is done.
+   */
+  #run(first: (() => void) | null): void {
     this.#batching = true;
     try {
-      for (let cmd = this.#reader.next(); cmd !== null; cmd = this.#reader.next()) {
+      if (first !== null) {
+        first();
+        if (this.#closed) return;
+      }
+      while (!this.#suspended) {
+        const cmd = this.#reader.next();
+        if (cmd === null) break;
         this.#execute(cmd);
         if (this.#closed) return;
       }
@@ -116,10 +163,23 @@ export class ClientV2 implements SocketHandler, Consumer {
     }
   }
 
+  /** Stop executing commands until #resume (bytes keep collecting in the reader). */
+  #suspend(): void {
+    this.#suspended = true;
+    this.#socket.pause();
+  }
+
+  #resume(first: (() => void) | null): void {
+    if (this.#closed) return;
+    this.#suspended = false;
+    if (this.#writable) this.#socket.resume();
+    this.#run(first);
+  }
+
   drain(): void {
     if (this.#closed) return;
     this.#writable = true;
-    this.#socket.resume();
+    if (!this.#suspended) this.#socket.resume();
     this.channel?.dispatch();
   }
 
@@ -152,11 +212,16 @@ export class ClientV2 implements SocketHandler, Consumer {
     const size = messageFrameSize(message.body.length);
     this.#reserve(size);
     this.#outLength += writeMessageFrame(this.#out, this.#outLength, message.timestamp, message.attempts, message.id, message.body);
-    if (this.#outLength >= this.outputBufferSize || !this.isReady()) {
+    if (this.#outLength >= this.outputBufferSize) {
       this.#flush();
+    } else if (!this.isReady() || this.outputBufferTimeout <= 0) {
+      // Not ready any more: flush now, or, while this connection's own commands
+      // are being handled (FINs freeing RDY slots), once the whole chunk is
+      // done, so a burst of FINs gets its replacement messages in one write.
+      if (this.#batching) this.#pendingResponse = true;
+      else this.#flush();
     } else if (this.#flushTimer === null) {
-      if (this.outputBufferTimeout <= 0) this.#flush();
-      else this.#flushTimer = setTimeout(this.#onFlushTimer, this.outputBufferTimeout);
+      this.#flushTimer = setTimeout(this.#onFlushTimer, this.outputBufferTimeout);
     }
   }
 
@@ -188,6 +253,13 @@ export class ClientV2 implements SocketHandler, Consumer {
       this.#flushTimer = null;
     }
     if (this.#outLength === 0 || this.#closed) return;
+    if (this.#encoder !== null) {
+      // The encoder consumes the bytes before returning: the buffer is free again.
+      const bytes = this.#encoder.push(this.#out.subarray(0, this.#outLength), true);
+      this.#outLength = 0;
+      this.#write(bytes);
+      return;
+    }
     const bytes = this.#out.subarray(0, this.#outLength);
     // The socket keeps the bytes: continue in a fresh buffer.
     this.#out = this.#out.length - this.#outLength >= 4096 ? this.#out.subarray(this.#outLength) : new Uint8Array(Math.max(this.outputBufferSize, 4096));
@@ -196,6 +268,7 @@ export class ClientV2 implements SocketHandler, Consumer {
   }
 
   #write(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
     if (!this.#socket.write(bytes)) {
       // Backed up: stop delivering and stop reading until the socket drains.
       this.#writable = false;
@@ -212,7 +285,7 @@ export class ClientV2 implements SocketHandler, Consumer {
       return;
     }
     this.#flush();
-    this.#write(frame);
+    this.#write(this.#encoder === null ? frame : this.#encoder.push(frame, true));
   }
 
   #fail(error: ErrorCommand): void {
@@ -235,7 +308,7 @@ export class ClientV2 implements SocketHandler, Consumer {
   }
 
   readonly #onHeartbeat = (): void => {
-    if (this.#closed) return;
+    if (this.#closed || this.#negotiating) return;
     // The read deadline: nothing from the client for two intervals closes it.
     if (Date.now() - this.#lastRead >= 2 * this.heartbeatInterval) {
       this.#nsqd.logger.info(`PROTOCOL(V2): [${this.remoteAddress}] read timeout, closing`);
@@ -269,6 +342,7 @@ export class ClientV2 implements SocketHandler, Consumer {
         return;
       }
       case "PUB": {
+        if (!this.#checkAuth(cmd, "PUB", cmd.topic, "")) return;
         const topic = this.#nsqd.getTopic(cmd.topic);
         try {
           topic.publish(cmd.body);
@@ -290,6 +364,7 @@ export class ClientV2 implements SocketHandler, Consumer {
         return;
       }
       case "MPUB": {
+        if (!this.#checkAuth(cmd, "MPUB", cmd.topic, "")) return;
         const topic = this.#nsqd.getTopic(cmd.topic);
         try {
           topic.publishMany(cmd.bodies);
@@ -323,6 +398,7 @@ export class ClientV2 implements SocketHandler, Consumer {
       case "NOP":
         return;
       case "DPUB": {
+        if (!this.#checkAuth(cmd, "DPUB", cmd.topic, "")) return;
         const topic = this.#nsqd.getTopic(cmd.topic);
         try {
           topic.publish(cmd.body, cmd.deferMs);
@@ -334,7 +410,7 @@ export class ClientV2 implements SocketHandler, Consumer {
         return;
       }
       case "SUB":
-        return this.#sub(cmd.params);
+        return this.#sub(cmd);
       case "CLS":
         if (this.state !== ClientState.Subscribed) return this.#fail(stateError("CLS"));
         this.readyCount = 0;
@@ -344,9 +420,7 @@ export class ClientV2 implements SocketHandler, Consumer {
       case "IDENTIFY":
         return this.#identify(cmd.body);
       case "AUTH":
-        if (this.state !== ClientState.Init) return this.#fail(stateError("AUTH"));
-        // D-TCP-AUTH: without --auth-http-address, AUTH is refused.
-        return this.#fail(protocolError("E_AUTH_DISABLED", "AUTH disabled"));
+        return this.#auth(cmd.body);
       case "ERROR":
         return this.#fail(cmd);
       case "DROP":
@@ -360,16 +434,110 @@ export class ClientV2 implements SocketHandler, Consumer {
     this.pubCounts.set(topic, (this.pubCounts.get(topic) ?? 0) + n);
   }
 
-  #sub(params: string[]): void {
+  #sub(cmd: Command & { kind: "SUB" }): void {
     if (this.state !== ClientState.Init) return this.#fail(stateError("SUB"));
     if (this.heartbeatInterval <= 0) return this.#fail(protocolError("E_INVALID", "cannot SUB with heartbeats disabled"));
-    const names = parseSubParams(params);
+    const names = parseSubParams(cmd.params);
     if ("kind" in names) return this.#fail(names);
+    if (!this.#checkAuth(cmd, "SUB", names.topic, names.channel)) return;
     const result = this.#nsqd.subscribe(this, names.topic, names.channel);
     if (typeof result === "string") return this.#fail(protocolError("E_SUB_FAILED", `SUB failed ${result}`));
     this.channel = result;
     this.state = ClientState.Subscribed;
     this.#respond(OK_FRAME);
+  }
+
+  // ---- TLS policy (D-TCP-TLS-POLICY) ----------------------------------------
+
+  /** The TLS details once the connection was upgraded, else null (read by /stats). */
+  get tls(): TlsInfo | null {
+    return this.#socket.tls;
+  }
+
+  readonly #tlsGate: CommandGate = {
+    admit: (verb, verbBytes) => {
+      if (verb === "IDENTIFY" || this.#socket.tls !== null) return null;
+      return { code: "E_INVALID", text: `cannot ${verb ?? decodeAscii(verbBytes)} in current state (TLS required)` };
+    },
+  };
+
+  // ---- AUTH (D-TCP-AUTH, D-TCP-AUTH-CHECK, D-BEH-AUTH) ---------------------
+
+  /** An AUTH reply was received (stats: `authed`). */
+  get authed(): boolean {
+    return this.authState !== null;
+  }
+
+  get authIdentity(): string {
+    return this.authState?.identity ?? "";
+  }
+
+  get authIdentityUrl(): string {
+    return this.authState?.identityUrl ?? "";
+  }
+
+  #auth(body: Uint8Array): void {
+    if (this.state !== ClientState.Init) return this.#fail(stateError("AUTH"));
+    // The body is read (by the reader) before these checks, as in the original.
+    if (this.authState !== null && this.authState.authorizations.length > 0) return this.#fail(protocolError("E_INVALID", "AUTH already set"));
+    if (!this.#nsqd.authEnabled) return this.#fail(protocolError("E_AUTH_DISABLED", "AUTH disabled"));
+    this.#authSecret = decodeUtf8(body);
+    this.#queryAuth(() => {
+      const state = this.authState!;
+      if (state.authorizations.length === 0) return this.#fail(protocolError("E_UNAUTHORIZED", "AUTH no authorizations found"));
+      const reply = { identity: state.identity, identity_url: state.identityUrl, permission_count: state.authorizations.length };
+      this.#respond(encodeResponse(JSON.stringify(reply)));
+    });
+  }
+
+  /**
+   * Ask the auth servers about this connection, with command execution
+   * suspended; then run `next` (and the commands that queued meanwhile).
+   * Errors are logged, never shown to the client (D-TCP-AUTH).
+   */
+  #queryAuth(next: () => void): void {
+    const o = this.#nsqd.options;
+    this.#suspend();
+    const tls = this.#socket.tls;
+    queryAnyAuthd(
+      o.auth_http_addresses,
+      { remoteIp: this.#socket.remoteAddress, tls: tls !== null, secret: this.#authSecret, commonName: tls?.peerCommonName ?? "" },
+      { method: o.auth_http_request_method, connectTimeoutMs: o.http_client_connect_timeout, requestTimeoutMs: o.http_client_request_timeout },
+    ).then(
+      (state) => {
+        if (this.#closed) return;
+        this.authState = state;
+        this.#resume(next);
+      },
+      (e: unknown) => {
+        if (this.#closed) return;
+        this.#nsqd.logger.warn(`PROTOCOL(V2): [${this.remoteAddress || "unix"}] AUTH failed - ${(e as Error).message}`);
+        this.#resume(() => this.#fail(protocolError("E_AUTH_FAILED", "AUTH failed")));
+      },
+    );
+  }
+
+  /**
+   * D-TCP-AUTH-CHECK for SUB/PUB/MPUB/DPUB. False when the command must not
+   * run now: refused (the error is sent), or the cached authorization expired
+   * and is being re-queried (the command runs again once the reply is in).
+   */
+  #checkAuth(cmd: Command, verb: string, topic: string, channel: string): boolean {
+    if (!this.#nsqd.authEnabled) return true;
+    const state = this.authState;
+    if (state === null || state.authorizations.length === 0) {
+      this.#fail(protocolError("E_AUTH_FIRST", `AUTH required before ${verb}`));
+      return false;
+    }
+    if (state.isExpired()) {
+      this.#queryAuth(() => this.#execute(cmd));
+      return false;
+    }
+    if (!state.isAllowed(topic, channel)) {
+      this.#fail(protocolError("E_UNAUTHORIZED", `AUTH failed for ${verb} on ${goQuote(topic)} ${goQuote(channel)}`));
+      return false;
+    }
+    return true;
   }
 
   // ---- IDENTIFY (D-TCP-IDENTIFY, D-TCP-IDENTIFY-FIELDS, D-TCP-IDENTIFY-RESP) -
@@ -430,8 +598,13 @@ export class ClientV2 implements SocketHandler, Consumer {
       this.#respond(OK_FRAME);
       return;
     }
-    // TLS, snappy and deflate are not offered by this server yet: negotiation
-    // answers false, so clients keep talking plain V2.
+    // D-TCP-NEGOTIATE: each feature only when asked for and offered; never
+    // twice on one connection (D-TCP-IDENTIFY-ONCE).
+    const upgraded = this.#encoder !== null;
+    const tlsV1 = data["tls_v1"] === true && this.#nsqd.tlsOptions !== null && this.#socket.tls === null;
+    const deflate = data["deflate"] === true && o.deflate && !upgraded;
+    const snappy = data["snappy"] === true && o.snappy && !upgraded;
+    if (deflate && snappy) return this.#fail(protocolError("E_IDENTIFY_FAILED", "cannot enable both deflate and snappy compression"));
     let level = int("deflate_level");
     if (level <= 0) level = 6;
     level = Math.min(level, o.max_deflate_level);
@@ -441,11 +614,11 @@ export class ClientV2 implements SocketHandler, Consumer {
       version: VERSION,
       max_msg_timeout: o.max_msg_timeout,
       msg_timeout: this.msgTimeout,
-      tls_v1: false,
-      deflate: false,
+      tls_v1: tlsV1,
+      deflate,
       deflate_level: level,
       max_deflate_level: o.max_deflate_level,
-      snappy: false,
+      snappy,
       sample_rate: this.sampleRate,
       auth_required: o.auth_http_addresses.length > 0,
       output_buffer_size: this.outputBufferSize,
@@ -454,6 +627,63 @@ export class ClientV2 implements SocketHandler, Consumer {
       topology_zone: o.topology_zone,
     };
     this.#respond(encodeResponse(JSON.stringify(response)));
+    if (!tlsV1 && !deflate && !snappy) return;
+    // The response leaves in plain form before any upgrade starts.
+    this.#flush();
+    const compress = snappy ? "snappy" : deflate ? "deflate" : null;
+    if (tlsV1) this.#upgradeTls(compress);
+    else this.#startCompression(compress);
+  }
+
+  /** TLS server handshake on the open socket, then `OK` over TLS, then compression. */
+  #upgradeTls(compress: "snappy" | "deflate" | null): void {
+    const options = this.#nsqd.options;
+    const who = this.remoteAddress || "unix";
+    // Suspended without pausing: from here on the bytes belong to the TLS layer.
+    this.#suspended = true;
+    this.#negotiating = true;
+    const fail = (text: string): void => {
+      if (this.#closed) return;
+      this.#nsqd.logger.error(`[${who}] - E_IDENTIFY_FAILED IDENTIFY failed ${text}`);
+      this.#socket.close();
+      this.close();
+    };
+    const timer = setTimeout(() => fail("TLS handshake timed out"), TLS_HANDSHAKE_TIMEOUT);
+    this.#socket.upgradeTls({ server: this.#nsqd.tlsOptions! }).then(
+      (info) => {
+        clearTimeout(timer);
+        if (this.#closed) return;
+        this.#negotiating = false;
+        // --tls-client-auth-policy=require: any certificate, but one is needed.
+        if (options.tls_client_auth_policy === "require" && !info.peerCertificate) return fail("client did not provide a certificate");
+        this.#nsqd.logger.info(`PROTOCOL(V2): [${who}] upgraded to TLS (${info.version})`);
+        this.#write(OK_FRAME);
+        this.#startCompression(compress);
+        this.#resume(null);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        fail((e as Error).message);
+      },
+    );
+  }
+
+  /** Wrap the stream in snappy or deflate, then send `OK` through it. */
+  #startCompression(compress: "snappy" | "deflate" | null): void {
+    if (compress === null) return;
+    const compression = this.#nsqd.runtime.compression;
+    let transport: CompressedTransport;
+    if (compress === "snappy") {
+      transport = snappyTransport(compression);
+      this.snappy = true;
+    } else {
+      transport = deflateTransport(compression, this.deflateLevel);
+      this.deflate = true;
+    }
+    this.#encoder = transport.encoder;
+    this.#decoder = transport.decoder;
+    this.#nsqd.logger.info(`PROTOCOL(V2): [${this.remoteAddress || "unix"}] upgraded to ${compress}`);
+    this.#respond(OK_FRAME);
   }
 }
 

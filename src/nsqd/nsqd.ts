@@ -1,6 +1,6 @@
 // The nsqd daemon: owns the topics, the listeners, the metadata file, the
 // queue scanner and the data-directory lock (SPEC §2-§5).
-import type { Address, DirectoryLock, HttpServer, Runtime, TcpListener } from "../runtime/types.ts";
+import type { Address, DirectoryLock, HttpServer, Runtime, TcpListener, TlsServerOptions } from "../runtime/types.ts";
 import type { Logger } from "../common/log.ts";
 import type { NsqdOptions } from "./options.ts";
 import { Topic, type TopicHost } from "./topic.ts";
@@ -15,6 +15,8 @@ import { isValidTopicName, isValidChannelName } from "../protocol/names.ts";
 import { MESSAGE_HEADER_SIZE } from "../protocol/frames.ts";
 import { VERSION } from "../common/version.ts";
 import { createHttpHandler } from "./http.ts";
+import { buildTlsOptions } from "./tls-config.ts";
+import { StatsdPusher } from "./statsd.ts";
 import { LookupPeers } from "./lookup-peer.ts";
 
 export interface NsqdDeps {
@@ -47,6 +49,10 @@ export class Nsqd implements TopicHost {
   #nextClientId = 0;
   #tcp: TcpListener | null = null;
   #http: HttpServer | null = null;
+  #https: HttpServer | null = null;
+  #statsd: StatsdPusher | null = null;
+  /** D-BEH-TLS: the server side of TLS (TCP upgrade and HTTPS), null when no cert/key is set. */
+  tlsOptions: TlsServerOptions | null = null;
   #lock: DirectoryLock | null = null;
   #scanTimer: ReturnType<typeof setInterval> | null = null;
   #healthError: string | null = null;
@@ -88,6 +94,22 @@ export class Nsqd implements TopicHost {
     return a !== null && "port" in a ? a.port : -1;
   }
 
+  /** Bound HTTPS address once started (null when TLS or HTTPS is off). */
+  get httpsAddress(): Address | null {
+    return this.#https?.address ?? null;
+  }
+
+  /** Actual HTTPS port, 0 when there is no HTTPS listener (D-HTTP-TLS-REQUIRED). */
+  get httpsPort(): number {
+    const a = this.httpsAddress;
+    return a !== null && "port" in a ? a.port : 0;
+  }
+
+  /** D-TCP-AUTH: any --auth-http-address turns authorization on. */
+  get authEnabled(): boolean {
+    return this.options.auth_http_addresses.length > 0;
+  }
+
   get broadcastTcpPort(): number {
     return this.options.broadcast_tcp_port || this.tcpPort;
   }
@@ -101,6 +123,13 @@ export class Nsqd implements TopicHost {
   async start(): Promise<void> {
     const o = this.options;
     const fs = this.runtime.fs;
+    // D-BEH-TLS: a client-certificate policy implies --tls-required; TLS
+    // required without a cert/key is a startup error (before anything binds).
+    if (o.tls_client_auth_policy !== "" && o.tls_required === "false") o.tls_required = "true";
+    this.tlsOptions = buildTlsOptions(o, fs);
+    if (this.tlsOptions === null && o.tls_required !== "false") {
+      throw new Error("cannot require TLS client connections without TLS key and cert");
+    }
     fs.mkdir(this.#dataPath);
     try {
       this.#lock = fs.lockDirectory(this.#dataPath);
@@ -115,8 +144,19 @@ export class Nsqd implements TopicHost {
       }, { allowTlsUpgrade: o.tls_cert !== "" && o.tls_key !== "" });
       this.logger.info(`TCP: listening on ${formatAddress(this.#tcp.address)}`);
       if (o.http_address !== "") {
-        this.#http = await this.runtime.serveHttp(parseListenAddress(o.http_address), createHttpHandler(this));
+        this.#http = await this.runtime.serveHttp(
+          parseListenAddress(o.http_address),
+          createHttpHandler(this, { httpsPort: () => this.httpsPort }),
+        );
         this.logger.info(`HTTP: listening on ${formatAddress(this.#http.address)}`);
+      }
+      if (this.tlsOptions !== null && o.https_address !== "") {
+        this.#https = await this.runtime.serveHttp(
+          parseListenAddress(o.https_address),
+          createHttpHandler(this, { tls: true, httpsPort: () => this.httpsPort }),
+          { tls: this.tlsOptions },
+        );
+        this.logger.info(`HTTPS: listening on ${formatAddress(this.#https.address)}`);
       }
       this.#loadMetadata();
       this.persistMetadata();
@@ -128,6 +168,10 @@ export class Nsqd implements TopicHost {
     }
     this.#scanTimer = setInterval(this.#scan, QUEUE_SCAN_INTERVAL);
     this.#startLookup();
+    if (o.statsd_address !== "") {
+      this.#statsd = new StatsdPusher(this);
+      this.#statsd.start();
+    }
   }
 
   async close(): Promise<void> {
@@ -139,6 +183,10 @@ export class Nsqd implements TopicHost {
     for (const client of [...this.clients]) client.shutdown();
     await this.#http?.close();
     this.#http = null;
+    await this.#https?.close();
+    this.#https = null;
+    this.#statsd?.stop();
+    this.#statsd = null;
     try {
       this.persistMetadata();
     } catch (e) {
@@ -162,8 +210,10 @@ export class Nsqd implements TopicHost {
   async #releaseListeners(): Promise<void> {
     await this.#tcp?.close().catch(() => {});
     await this.#http?.close().catch(() => {});
+    await this.#https?.close().catch(() => {});
     this.#tcp = null;
     this.#http = null;
+    this.#https = null;
   }
 
   get isExiting(): boolean {

@@ -20,6 +20,7 @@ import { createNodeFileSystem, type DirectoryFlock } from "./node-fs.ts";
 import { nodeUdpSocket } from "./node-net.ts";
 import { nodeByteWriter, nodeExit, nodeHostname, nodeMemoryUsage, nodeOnSignal } from "./node-process.ts";
 import { errorOf, isIpLiteral, noopHandler } from "./shared.ts";
+import { compression } from "./compression.ts";
 
 // OpenSSL option bits (SSL_OP_NO_TLSv1 ...): Bun's TLS options have no
 // minVersion, but take secureOptions.
@@ -472,6 +473,7 @@ export async function createBunRuntime(): Promise<Runtime> {
     connect: bunConnect,
     serveHttp: bunServeHttp,
     udpSocket: nodeUdpSocket,
+    compression,
     fs: createNodeFileSystem(flock),
     onSignal: nodeOnSignal,
     exit: nodeExit,

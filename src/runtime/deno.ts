@@ -34,6 +34,7 @@ import { denoGlobal, type DenoApi, type DenoConn } from "./deno-api.ts";
 import { lockDirectory, type DirectoryFlock } from "./node-fs.ts";
 import { nodeConnect, nodeListen, nodeServeHttp, nodeUdpSocket } from "./node-net.ts";
 import { errorOf, noopHandler, randomHex } from "./shared.ts";
+import { compression } from "./compression.ts";
 
 const Deno: DenoApi = denoGlobal();
 
@@ -503,6 +504,7 @@ export function createDenoRuntime(): Runtime {
     connect: denoConnect,
     serveHttp: denoServeHttp,
     udpSocket: nodeUdpSocket,
+    compression,
     fs: createDenoFileSystem(),
     onSignal: (signal: SignalName, handler: () => void) => {
       Deno.addSignalListener(signal, handler);

@@ -293,28 +293,36 @@ function describe(address: Address): string {
 
 // ---- HTTP ----
 
-async function readBody(req: http.IncomingMessage): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const c of req) {
-    const b = c as Buffer;
-    chunks.push(b);
-    total += b.byteLength;
-  }
-  if (chunks.length === 1) {
-    const b = chunks[0]!;
-    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
+/**
+ * The request body as a web stream that pulls from the socket only as the
+ * handler reads: a handler that stops after N bytes (nsqd's /pub limit) never
+ * makes the server hold more than about one chunk beyond N.
+ */
+function bodyStream(req: http.IncomingMessage, state: { abandoned: boolean }): ReadableStream<Uint8Array> {
+  req.pause();
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        req.on("data", (c: Buffer) => {
+          controller.enqueue(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
+          if ((controller.desiredSize ?? 0) <= 0) req.pause();
+        });
+        req.once("end", () => controller.close());
+        req.once("error", (e) => controller.error(e));
+      },
+      pull() {
+        req.resume();
+      },
+      cancel() {
+        state.abandoned = true;
+        req.pause();
+      },
+    },
+    { highWaterMark: 1 },
+  );
 }
 
-async function toRequest(req: http.IncomingMessage, scheme: string): Promise<Request> {
+function toRequest(req: http.IncomingMessage, scheme: string, state: { abandoned: boolean }): Request {
   const headers = new Headers();
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -331,8 +339,11 @@ async function toRequest(req: http.IncomingMessage, scheme: string): Promise<Req
     url = new URL(req.url ?? "/", `${scheme}://localhost`);
   }
   const method = req.method ?? "GET";
-  const init: RequestInit = { method, headers };
-  if (method !== "GET" && method !== "HEAD") init.body = (await readBody(req)) as Uint8Array<ArrayBuffer>;
+  const init: RequestInit & { duplex?: "half" } = { method, headers };
+  if (method !== "GET" && method !== "HEAD") {
+    init.body = bodyStream(req, state);
+    init.duplex = "half";
+  }
   return new Request(url, init);
 }
 
@@ -375,9 +386,17 @@ export async function nodeServeHttp(
   const scheme = options?.tls ? "https" : "http";
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const info = { remoteAddress: req.socket.remoteAddress ?? "", remotePort: req.socket.remotePort ?? 0 };
-    toRequest(req, scheme)
-      .then((request) => handler(request, info))
-      .then((response) => sendResponse(res, response, req.method ?? "GET"))
+    const state = { abandoned: false };
+    Promise.resolve()
+      .then(() => handler(toRequest(req, scheme, state), info))
+      .then((response) => {
+        // A body the handler stopped reading is not drained: answer, then drop the connection.
+        if (state.abandoned || !req.complete) res.setHeader("connection", "close");
+        return sendResponse(res, response, req.method ?? "GET");
+      })
+      .then(() => {
+        if (state.abandoned) req.destroy();
+      })
       .catch((err: unknown) => {
         if (!res.headersSent) {
           res.statusCode = 500;

@@ -36,11 +36,17 @@ function isPipeGone(err: unknown): boolean {
  * reader has gone (EPIPE, e.g. `| head`), the process exits 0 quietly, as
  * shell tools do; Node ignores SIGPIPE, so the failure arrives as an error.
  */
+const watched = new WeakSet<NodeJS.WriteStream>();
+
 export function nodeByteWriter(stream: NodeJS.WriteStream): ByteWriter {
-  stream.on("error", (err) => {
-    if (isPipeGone(err)) process.exit(0);
-    throw err;
-  });
+  // One listener per stream, however many runtimes a process creates (tests create several).
+  if (!watched.has(stream)) {
+    watched.add(stream);
+    stream.on("error", (err) => {
+      if (isPipeGone(err)) process.exit(0);
+      throw err;
+    });
+  }
   return {
     write: (bytes) =>
       new Promise<void>((resolve, reject) => {

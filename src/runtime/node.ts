@@ -3,6 +3,7 @@
 import process from "node:process";
 import type { Runtime } from "./types.ts";
 import { nodeConnect, nodeListen, nodeServeHttp, nodeUdpSocket } from "./node-net.ts";
+import { compression } from "./compression.ts";
 import { createNodeFileSystem } from "./node-fs.ts";
 import {
   nodeByteWriter,
@@ -29,6 +30,7 @@ export function createNodeRuntime(): Runtime {
     connect: nodeConnect,
     serveHttp: nodeServeHttp,
     udpSocket: nodeUdpSocket,
+    compression,
     fs: createNodeFileSystem(),
     onSignal: nodeOnSignal,
     exit: nodeExit,

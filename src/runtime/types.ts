@@ -118,6 +118,27 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
+/**
+ * A streaming byte codec (raw DEFLATE). `push` is synchronous: it returns the
+ * output produced for `bytes` (possibly empty); with `flush` every byte given
+ * so far is emitted (deflate: a zlib sync flush, so the peer can decode it).
+ * Throws on corrupt input (inflate). The returned bytes are the caller's.
+ */
+export interface ByteTransform {
+  push(bytes: Uint8Array, flush: boolean): Uint8Array;
+}
+
+/** Compression primitives for nsqd's `deflate` and `snappy` features (D-TCP-NEGOTIATE). */
+export interface Compression {
+  /** Raw DEFLATE (RFC 1951, no zlib/gzip header) at level 1..9. */
+  deflateRaw(level: number): ByteTransform;
+  inflateRaw(): ByteTransform;
+  /** Snappy block format (no framing): compress one block. */
+  snappyEncode(block: Uint8Array): Uint8Array;
+  /** Snappy block format: decompress one block; throws if corrupt or longer than `maxLength`. */
+  snappyDecode(block: Uint8Array, maxLength: number): Uint8Array;
+}
+
 export interface UdpSocket {
   send(bytes: Uint8Array, host: string, port: number): Promise<void>;
   close(): void;
@@ -223,6 +244,8 @@ export interface Runtime {
   serveHttp(address: Address, handler: FetchHandler, options?: { tls?: TlsServerOptions }): Promise<HttpServer>;
 
   udpSocket(): UdpSocket;
+
+  readonly compression: Compression;
 
   readonly fs: FileSystem;
 

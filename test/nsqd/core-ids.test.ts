@@ -1,0 +1,90 @@
+// IdGenerator (D-TCP-MSGID): 16 lowercase hex chars of
+// ((tick - epoch) << 22) | (node << 12) | sequence, unique and increasing.
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { IdGenerator, idKey } from "../../src/nsqd/message.ts";
+
+const TWEPOCH = 1288834974288n;
+const decoder = new TextDecoder();
+const hex = (id: Uint8Array) => decoder.decode(id);
+const value = (id: Uint8Array) => BigInt(`0x${hex(id)}`);
+
+describe("IdGenerator", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("makes 16 lowercase hex characters", () => {
+    const g = new IdGenerator(7);
+    for (let i = 0; i < 1000; i++) {
+      const id = g.next();
+      expect(id.length).toBe(16);
+      expect(hex(id)).toMatch(/^[0-9a-f]{16}$/);
+    }
+  });
+
+  it("100,000 ids are unique and strictly increasing (as numbers and as strings)", () => {
+    const g = new IdGenerator(1);
+    let prev = -1n;
+    let prevText = "";
+    const seen = new Set<string>();
+    let outOfOrder = 0;
+    for (let i = 0; i < 100_000; i++) {
+      const id = g.next();
+      const v = value(id);
+      const t = hex(id);
+      if (!(v > prev) || !(t > prevText)) outOfOrder++;
+      seen.add(t);
+      prev = v;
+      prevText = t;
+    }
+    expect(outOfOrder).toBe(0);
+    expect(seen.size).toBe(100_000);
+  });
+
+  it("carries the node id in bits 12..21 and the 2^20 ns tick in the bits above", () => {
+    for (const node of [0, 1, 513, 1023]) {
+      const before = BigInt(Date.now()) * 1_000_000n >> 20n;
+      const v = value(new IdGenerator(node).next());
+      const after = BigInt(Date.now()) * 1_000_000n >> 20n;
+      expect((v >> 12n) & 1023n).toBe(BigInt(node));
+      const tick = (v >> 22n) + TWEPOCH;
+      expect(tick >= before && tick <= after).toBe(true);
+      expect(v & 4095n).toBe(0n); // first id of a tick: sequence 0
+    }
+  });
+
+  it("counts the sequence within one tick and borrows the next tick after 4096 ids", () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(1_700_000_000_000);
+    const g = new IdGenerator(5);
+    const ids = Array.from({ length: 5000 }, () => value(g.next()));
+    const tick0 = ids[0]! >> 22n;
+    expect(ids.slice(0, 4096).every((v, i) => v >> 22n === tick0 && (v & 4095n) === BigInt(i))).toBe(true);
+    expect(ids[4096]! >> 22n).toBe(tick0 + 1n);
+    expect(ids[4096]! & 4095n).toBe(0n);
+    for (let i = 1; i < ids.length; i++) expect(ids[i]! > ids[i - 1]!).toBe(true);
+    expect(ids.every((v) => ((v >> 12n) & 1023n) === 5n)).toBe(true);
+  });
+
+  it("stays increasing when the clock goes backwards", () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(1_700_000_010_000);
+    const g = new IdGenerator(2);
+    const a = value(g.next());
+    vi.setSystemTime(1_700_000_000_000);
+    const b = value(g.next());
+    expect(b > a).toBe(true);
+  });
+
+  it("refuses node ids outside [0, 1024)", () => {
+    for (const bad of [-1, 1024, 1.5, Number.NaN]) expect(() => new IdGenerator(bad)).toThrow(RangeError);
+  });
+
+  it("idKey is a 16-character key that tells ids apart", () => {
+    const g = new IdGenerator(3);
+    const a = g.next();
+    const b = g.next();
+    expect(idKey(a)).toBe(hex(a));
+    expect(idKey(a)).not.toBe(idKey(b));
+  });
+});

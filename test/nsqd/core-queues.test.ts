@@ -1,0 +1,459 @@
+// Topic and Channel in-process, with an in-memory backend and fake consumers:
+// fan-out (D-BEH-FANOUT), distribution (D-BEH-CHANNEL-DIST, D-TCP-RDY-SEMANTICS),
+// in flight / timeout / requeue / defer / touch through processTimers(now)
+// (D-BEH-INFLIGHT, D-BEH-REQUEUE, D-BEH-DEFER, D-BEH-TOUCH), memory overflow
+// (D-BEH-MEMQUEUE, D-BEH-EPHEMERAL), empty (D-BEH-EMPTY) and pause (D-BEH-PAUSE).
+import { describe, expect, it } from "vitest";
+import { Topic, type TopicHost } from "../../src/nsqd/topic.ts";
+import type { Channel, Consumer } from "../../src/nsqd/channel.ts";
+import type { Backend } from "../../src/nsqd/backend.ts";
+import type { Message } from "../../src/nsqd/message.ts";
+import { IdGenerator } from "../../src/nsqd/message.ts";
+import type { NsqdOptions } from "../../src/nsqd/options.ts";
+import { defaultNsqdOptions } from "./helpers.ts";
+
+class MemoryBackend implements Backend {
+  records: Uint8Array[] = [];
+  deleted = false;
+  closed = false;
+  put(record: Uint8Array): void {
+    this.records.push(record.slice());
+  }
+  readNext(): Uint8Array | null {
+    return this.records.shift() ?? null;
+  }
+  depth(): number {
+    return this.records.length;
+  }
+  empty(): void {
+    this.records = [];
+  }
+  close(): void {
+    this.closed = true;
+  }
+  delete(): void {
+    this.deleted = true;
+    this.records = [];
+  }
+}
+
+class Host implements TopicHost {
+  readonly options: NsqdOptions;
+  readonly backends = new Map<string, MemoryBackend>();
+  readonly ids = new IdGenerator(9);
+  readonly created: string[] = [];
+  readonly ephemeralDeleted: string[] = [];
+  constructor(overrides: Partial<NsqdOptions> = {}) {
+    this.options = defaultNsqdOptions(overrides);
+  }
+  openBackend(name: string): Backend {
+    const b = new MemoryBackend();
+    this.backends.set(name, b);
+    return b;
+  }
+  writeBackend(backend: Backend, record: Uint8Array): void {
+    backend.put(record);
+  }
+  readBackend(backend: Backend): Uint8Array | null {
+    return backend.readNext();
+  }
+  newLatencyStream() {
+    return null;
+  }
+  deleteEphemeralChannel(channel: Channel): void {
+    this.ephemeralDeleted.push(channel.name);
+  }
+  channelCreated(topic: Topic, channel: Channel): void {
+    this.created.push(`${topic.name}:${channel.name}`);
+  }
+  channelDeleted(): void {}
+  nextMessageId(): Uint8Array {
+    return this.ids.next();
+  }
+}
+
+/** A consumer that behaves like ClientV2 for the channel: ready while in_flight < rdy. */
+class FakeConsumer implements Consumer {
+  static #next = 1;
+  readonly id = FakeConsumer.#next++;
+  readonly sampleRate: number;
+  readonly msgTimeout: number;
+  rdy: number;
+  inFlight = 0;
+  gone = false;
+  readonly received: { id: string; body: string; attempts: number; message: Message }[] = [];
+  constructor(rdy = 1, msgTimeout = 60_000, sampleRate = 0) {
+    this.rdy = rdy;
+    this.msgTimeout = msgTimeout;
+    this.sampleRate = sampleRate;
+  }
+  isReady(): boolean {
+    return !this.gone && this.rdy > 0 && this.inFlight < this.rdy;
+  }
+  deliver(message: Message): void {
+    this.inFlight++;
+    this.received.push({ id: text(message.id), body: text(message.body), attempts: message.attempts, message });
+  }
+  inFlightRemoved(count: number): void {
+    this.inFlight = Math.max(0, this.inFlight - count);
+  }
+  channelGone(): void {
+    this.gone = true;
+  }
+  /** FIN through the channel, as ClientV2 does. */
+  fin(channel: Channel, index: number): string | null {
+    const m = this.received[index]!.message;
+    const r = channel.finish(this.id, m.id);
+    if (r === null) {
+      this.inFlight--;
+      channel.dispatch();
+    }
+    return r;
+  }
+  req(channel: Channel, index: number, ms: number): string | null {
+    const r = channel.requeue(this.id, this.received[index]!.message.id, ms);
+    if (r === null) {
+      this.inFlight--;
+      channel.dispatch();
+    }
+    return r;
+  }
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const bytes = (s: string) => enc.encode(s);
+const text = (b: Uint8Array) => dec.decode(b);
+
+function subscribe(topic: Topic, channelName: string, consumer: FakeConsumer): Channel {
+  const ch = topic.getChannel(channelName);
+  expect(ch.addConsumer(consumer)).toBeNull();
+  ch.dispatch();
+  return ch;
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+describe("Topic fan-out (D-BEH-FANOUT)", () => {
+  it("gives every channel every message, with the same id and the same body bytes", () => {
+    const host = new Host();
+    const topic = new Topic("t", host);
+    const a = new FakeConsumer(100);
+    const b = new FakeConsumer(100);
+    subscribe(topic, "a", a);
+    subscribe(topic, "b", b);
+    for (let i = 0; i < 20; i++) topic.publish(bytes(`m${i}`));
+    expect(a.received.map((r) => r.body)).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
+    expect(b.received.map((r) => r.body)).toEqual(a.received.map((r) => r.body));
+    expect(b.received.map((r) => r.id)).toEqual(a.received.map((r) => r.id));
+    expect(new Set(a.received.map((r) => r.id)).size).toBe(20);
+    // One copy of the body for all channels (ARCHITECTURE: never copied per channel).
+    expect(b.received[0]!.message.body).toBe(a.received[0]!.message.body);
+    expect(topic.messageCount).toBe(20);
+  });
+
+  // Known bug (see the report): Topic.#distribute copies the message for the
+  // second channel after the first channel's put() already delivered it and
+  // incremented attempts, so later channels see attempts 2 on a first delivery.
+  (process.env.NSQ_TEST_KNOWN_BUGS === "1" ? it : it.fails)("the first delivery on every channel has attempts 1 (D-TCP-MSG)", () => {
+    const host = new Host();
+    const topic = new Topic("t", host);
+    const a = new FakeConsumer(10);
+    const b = new FakeConsumer(10);
+    const c = new FakeConsumer(10);
+    subscribe(topic, "a", a);
+    subscribe(topic, "b", b);
+    subscribe(topic, "c", c);
+    topic.publish(bytes("x"));
+    expect([a, b, c].map((k) => k.received[0]?.attempts)).toEqual([1, 1, 1]);
+  });
+
+  it("keeps messages while the topic has no channel; the first channel gets them all, a later one none (K-FIRSTCHANNEL)", async () => {
+    const host = new Host({ mem_queue_size: 5 });
+    const topic = new Topic("t", host);
+    for (let i = 0; i < 12; i++) topic.publish(bytes(`m${i}`));
+    expect(topic.depth()).toBe(12);
+    expect(topic.memoryDepth()).toBe(5);
+    expect(topic.backendDepth()).toBe(7);
+    const first = new FakeConsumer(100);
+    subscribe(topic, "first", first);
+    await tick();
+    expect(first.received.map((r) => r.body).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `m${i}`).sort());
+    expect(topic.depth()).toBe(0);
+    const later = new FakeConsumer(100);
+    subscribe(topic, "later", later);
+    await tick();
+    expect(later.received).toEqual([]);
+  });
+
+  it("pause holds messages in the topic; unpause delivers them (D-BEH-PAUSE)", () => {
+    const host = new Host();
+    const topic = new Topic("t", host);
+    const c = new FakeConsumer(100);
+    const ch = subscribe(topic, "c", c);
+    topic.pause();
+    for (let i = 0; i < 3; i++) topic.publish(bytes(`p${i}`));
+    expect(c.received).toEqual([]);
+    expect(topic.depth()).toBe(3);
+    expect(ch.depth()).toBe(0);
+    topic.unpause();
+    expect(c.received.map((r) => r.body)).toEqual(["p0", "p1", "p2"]);
+  });
+
+  it("empty drops the topic's own queue, not its channels' (D-BEH-EMPTY)", () => {
+    const host = new Host();
+    const topic = new Topic("t", host);
+    const ch = topic.getChannel("c");
+    topic.publish(bytes("in channel"));
+    topic.pause();
+    topic.publish(bytes("in topic"));
+    topic.empty();
+    expect(topic.depth()).toBe(0);
+    expect(ch.depth()).toBe(1);
+  });
+
+  it("refuses publishes once exiting (D-BEH-DELETE)", () => {
+    const topic = new Topic("t", new Host());
+    topic.close(true);
+    expect(() => topic.publish(bytes("x"))).toThrow("exiting");
+    expect(() => topic.publishMany([bytes("x")])).toThrow("exiting");
+  });
+});
+
+describe("Channel delivery (D-BEH-CHANNEL-DIST, D-TCP-RDY-SEMANTICS)", () => {
+  it("shares messages fairly between ready consumers, each message once", () => {
+    const topic = new Topic("t", new Host());
+    const consumers = [new FakeConsumer(2500), new FakeConsumer(2500), new FakeConsumer(2500)];
+    for (const c of consumers) subscribe(topic, "c", c);
+    const bodies = Array.from({ length: 3000 }, (_, i) => bytes(`m${i}`));
+    topic.publishMany(bodies);
+    const counts = consumers.map((c) => c.received.length);
+    expect(counts.reduce((a, b) => a + b)).toBe(3000);
+    for (const n of counts) expect(n).toBeGreaterThanOrEqual(900);
+    const all = consumers.flatMap((c) => c.received.map((r) => r.body));
+    expect(new Set(all).size).toBe(3000);
+  });
+
+  it("RDY caps the messages in flight per consumer; FIN lets the next one through", () => {
+    const topic = new Topic("t", new Host());
+    const c = new FakeConsumer(2);
+    const ch = subscribe(topic, "c", c);
+    for (let i = 0; i < 5; i++) topic.publish(bytes(`m${i}`));
+    expect(c.received.length).toBe(2);
+    expect(ch.inFlightCount()).toBe(2);
+    expect(ch.depth()).toBe(3);
+    expect(c.fin(ch, 0)).toBeNull();
+    expect(c.received.length).toBe(3);
+    expect(c.fin(ch, 0)).toBe("ID not in flight");
+  });
+
+  it("RDY 0 delivers nothing", () => {
+    const topic = new Topic("t", new Host());
+    const c = new FakeConsumer(0);
+    const ch = subscribe(topic, "c", c);
+    topic.publish(bytes("x"));
+    expect(c.received).toEqual([]);
+    expect(ch.depth()).toBe(1);
+  });
+
+  it("only the owner may FIN, REQ or TOUCH a message (D-TCP-INFLIGHT-OWNER)", () => {
+    const topic = new Topic("t", new Host());
+    const owner = new FakeConsumer(1);
+    const other = new FakeConsumer(0);
+    const ch = subscribe(topic, "c", owner);
+    ch.addConsumer(other);
+    topic.publish(bytes("x"));
+    const id = owner.received[0]!.message.id;
+    expect(ch.finish(other.id, id)).toBe("client does not own message");
+    expect(ch.requeue(other.id, id, 0)).toBe("client does not own message");
+    expect(ch.touch(other.id, id, 60_000)).toBe("client does not own message");
+    expect(ch.finish(owner.id, id)).toBeNull();
+  });
+
+  it("pause stops deliveries, in-flight messages stay; unpause resumes (D-BEH-PAUSE)", () => {
+    const topic = new Topic("t", new Host());
+    const c = new FakeConsumer(10);
+    const ch = subscribe(topic, "c", c);
+    topic.publish(bytes("before"));
+    ch.pause();
+    topic.publish(bytes("during"));
+    expect(c.received.map((r) => r.body)).toEqual(["before"]);
+    expect(ch.inFlightCount()).toBe(1);
+    expect(ch.depth()).toBe(1);
+    ch.unpause();
+    expect(c.received.map((r) => r.body)).toEqual(["before", "during"]);
+  });
+
+  it("overflows the memory queue to the backend and reads both (D-BEH-MEMQUEUE)", () => {
+    const host = new Host({ mem_queue_size: 3 });
+    const topic = new Topic("t", host);
+    const c = new FakeConsumer(0);
+    const ch = subscribe(topic, "c", c);
+    for (let i = 0; i < 10; i++) topic.publish(bytes(`m${i}`));
+    expect(ch.memoryDepth()).toBe(3);
+    expect(ch.backendDepth()).toBe(7);
+    expect(ch.depth()).toBe(10);
+    c.rdy = 100;
+    ch.dispatch();
+    expect(c.received.map((r) => r.body).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`).sort());
+    expect(ch.depth()).toBe(0);
+  });
+
+  it("an ephemeral channel drops what does not fit in memory (D-BEH-EPHEMERAL)", () => {
+    const host = new Host({ mem_queue_size: 3 });
+    const topic = new Topic("t", host);
+    const c = new FakeConsumer(0);
+    const ch = subscribe(topic, "e#ephemeral", c);
+    for (let i = 0; i < 10; i++) topic.publish(bytes(`m${i}`));
+    expect(ch.depth()).toBe(3);
+    expect(host.backends.has("t:e#ephemeral")).toBe(false);
+  });
+
+  it("an ephemeral channel asks to be deleted when its last consumer leaves", async () => {
+    const host = new Host();
+    const topic = new Topic("t", host);
+    const c = new FakeConsumer(1);
+    const ch = subscribe(topic, "e#ephemeral", c);
+    ch.removeConsumer(c);
+    await tick();
+    expect(host.ephemeralDeleted).toEqual(["e#ephemeral"]);
+  });
+
+  it("sample_rate drops the messages it does not deliver (D-TCP-SAMPLE, K-SAMPLE-DROPS)", () => {
+    const topic = new Topic("t", new Host());
+    const c = new FakeConsumer(2500, 60_000, 10);
+    const ch = subscribe(topic, "c", c);
+    topic.publishMany(Array.from({ length: 2000 }, (_, i) => bytes(`m${i}`)));
+    expect(ch.depth()).toBe(0);
+    expect(c.received.length).toBeGreaterThan(100);
+    expect(c.received.length).toBeLessThan(400);
+  });
+});
+
+describe("Channel timers: timeout, requeue, defer, touch (processTimers(now))", () => {
+  it("times out an unanswered message after msg_timeout and redelivers it with attempts 2 (D-BEH-INFLIGHT)", () => {
+    const topic = new Topic("t", new Host());
+    const c = new FakeConsumer(1, 1000);
+    const ch = subscribe(topic, "c", c);
+    const t0 = Date.now();
+    topic.publish(bytes("x"));
+    expect(c.received[0]!.attempts).toBe(1);
+    expect(ch.processTimers(t0 - 50 + 1000 - 50)).toBe(false);
+    expect(c.received.length).toBe(1);
+    expect(ch.processTimers(Date.now() + 1000)).toBe(true);
+    expect(ch.timeoutCount).toBe(1);
+    expect(c.received.length).toBe(2);
+    expect(c.received[1]!.attempts).toBe(2);
+    expect(c.received[1]!.id).toBe(c.received[0]!.id);
+    expect(c.inFlight).toBe(1);
+  });
+
+  it("REQ 0 requeues at once; REQ with a delay waits in the deferred queue (D-BEH-REQUEUE)", () => {
+    const topic = new Topic("t", new Host());
+    const c = new FakeConsumer(1);
+    const ch = subscribe(topic, "c", c);
+    topic.publish(bytes("x"));
+    expect(c.req(ch, 0, 0)).toBeNull();
+    expect(c.received.map((r) => r.attempts)).toEqual([1, 2]);
+    const t0 = Date.now();
+    expect(c.req(ch, 1, 5000)).toBeNull();
+    expect(ch.deferredCount()).toBe(1);
+    expect(ch.inFlightCount()).toBe(0);
+    expect(ch.processTimers(t0 + 4900)).toBe(false);
+    expect(c.received.length).toBe(2);
+    expect(ch.processTimers(Date.now() + 5000)).toBe(true);
+    expect(c.received.map((r) => r.attempts)).toEqual([1, 2, 3]);
+    expect(ch.requeueCount).toBe(2);
+    expect(ch.deferredCount()).toBe(0);
+  });
+
+  it("a deferred publish is delivered only when due (D-TCP-DPUB, D-BEH-DEFER)", () => {
+    const topic = new Topic("t", new Host());
+    const c = new FakeConsumer(10);
+    const ch = subscribe(topic, "c", c);
+    const t0 = Date.now();
+    topic.publish(bytes("later"), 2000);
+    topic.publish(bytes("now"));
+    expect(c.received.map((r) => r.body)).toEqual(["now"]);
+    expect(ch.deferredCount()).toBe(1);
+    expect(ch.messageCount).toBe(2);
+    ch.processTimers(t0 + 1900);
+    expect(c.received.length).toBe(1);
+    ch.processTimers(Date.now() + 2000);
+    expect(c.received.map((r) => [r.body, r.attempts])).toEqual([["now", 1], ["later", 1]]);
+  });
+
+  it("TOUCH moves the deadline, but never past delivery + --max-msg-timeout (D-BEH-TOUCH)", () => {
+    const topic = new Topic("t", new Host({ max_msg_timeout: 3000 }));
+    const c = new FakeConsumer(1, 2000);
+    const ch = subscribe(topic, "c", c);
+    topic.publish(bytes("x"));
+    const m = c.received[0]!.message;
+    const delivered = m.deliveredAt;
+    expect(m.due).toBe(delivered + 2000);
+    expect(ch.touch(c.id, m.id, 2000)).toBeNull();
+    expect(m.due).toBeGreaterThanOrEqual(delivered + 2000);
+    expect(ch.touch(c.id, m.id, 60_000)).toBeNull();
+    expect(m.due).toBe(delivered + 3000);
+    expect(ch.processTimers(delivered + 2999)).toBe(false);
+    expect(ch.processTimers(delivered + 3000)).toBe(true);
+    expect(c.received.length).toBe(2);
+  });
+
+  it("processes several due messages in one scan, earliest first", () => {
+    const topic = new Topic("t", new Host());
+    const c = new FakeConsumer(0);
+    const ch = subscribe(topic, "c", c);
+    topic.publish(bytes("c"), 3000);
+    topic.publish(bytes("a"), 1000);
+    topic.publish(bytes("b"), 2000);
+    c.rdy = 10;
+    expect(ch.processTimers(Date.now() + 5000)).toBe(true);
+    expect(c.received.map((r) => r.body)).toEqual(["a", "b", "c"]);
+  });
+});
+
+describe("Channel empty and close (D-BEH-EMPTY, D-BEH-SHUTDOWN)", () => {
+  it("empty drops queued, in-flight and deferred messages and resets the consumers' in-flight counts", () => {
+    const host = new Host({ mem_queue_size: 2 });
+    const topic = new Topic("t", host);
+    const c = new FakeConsumer(2);
+    const ch = subscribe(topic, "c", c);
+    for (let i = 0; i < 6; i++) topic.publish(bytes(`m${i}`));
+    topic.publish(bytes("d"), 10_000);
+    expect([ch.inFlightCount(), ch.deferredCount(), ch.depth()]).toEqual([2, 1, 4]);
+    ch.empty();
+    expect([ch.inFlightCount(), ch.deferredCount(), ch.depth()]).toEqual([0, 0, 0]);
+    expect(c.inFlight).toBe(0);
+    expect(ch.finish(c.id, c.received[0]!.message.id)).toBe("ID not in flight");
+    expect(ch.processTimers(Date.now() + 60_000)).toBe(false);
+  });
+
+  it("close writes memory, in-flight and deferred messages to the backend and closes consumers", () => {
+    const host = new Host();
+    const topic = new Topic("t", host);
+    const c = new FakeConsumer(1);
+    const ch = subscribe(topic, "c", c);
+    topic.publish(bytes("in flight"));
+    topic.publish(bytes("queued"));
+    topic.publish(bytes("deferred"), 60_000);
+    topic.close(false);
+    expect(c.gone).toBe(true);
+    const backend = host.backends.get("t:c")!;
+    expect(backend.closed).toBe(true);
+    const bodies = backend.records.map((r) => text(r.subarray(26))).sort();
+    expect(bodies).toEqual(["deferred", "in flight", "queued"]);
+    expect(ch.exiting).toBe(true);
+  });
+
+  it("delete (close with remove) drops everything and deletes the backends", () => {
+    const host = new Host();
+    const topic = new Topic("t", host);
+    topic.getChannel("c");
+    topic.publish(bytes("x"));
+    topic.close(true);
+    expect(host.backends.get("t:c")!.deleted).toBe(true);
+    expect(host.backends.get("t")!.deleted).toBe(true);
+    expect(topic.channels.size).toBe(0);
+  });
+});
