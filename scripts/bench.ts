@@ -1,0 +1,172 @@
+// Benchmarks for nsqd: `npm run bench -- <mode> [flags]` (or `npx tsx scripts/bench.ts`,
+// `node_modules/.bin/bun scripts/bench.ts`). Flags use Go syntax like the
+// original's bench_writer / bench_reader (-flag=value, --flag value, ...).
+//
+//   run      start our nsqd under --target and report the four tracked cases (default mode)
+//   writer   publish to any nsqd (MPUB batches, or PUB with --batch-size=1)
+//   reader   consume from any nsqd (SUB, RDY, FIN every message)
+//   profile  summarise a .cpuprofile (hot spots by self and total time)
+import { FlagError, formatUsage, parseFlags } from "../src/common/flags.ts";
+import type { OptionTable } from "../src/common/options.ts";
+import { CLEAN_STOPS, formatResult, parseTarget, runReader, runWriter } from "./bench-client.ts";
+import { ROOT, TARGETS, formatTable, runDriver, type TargetName } from "./bench-driver.ts";
+import { formatProfile, summarizeProfile } from "./bench-profile.ts";
+import { join } from "node:path";
+
+const COMMON: OptionTable = [
+  { flag: "nsqd-tcp-address", key: null, type: "string", default: "127.0.0.1:4150", help: "<addr>:<port> of the nsqd to benchmark" },
+  { flag: "topic", key: null, type: "string", default: "sub_bench", help: "topic to publish to / consume from" },
+  { flag: "runfor", key: null, type: "duration", default: 10_000, help: "upper bound of the run" },
+  { flag: "count", key: null, type: "int", default: 0, help: "stop after this many messages (0: until --runfor)" },
+  { flag: "connections", key: null, type: "int", default: 1, help: "TCP connections" },
+];
+
+const WRITER: OptionTable = [
+  ...COMMON,
+  { flag: "size", key: null, type: "int", default: 100, help: "message body size in bytes" },
+  { flag: "batch-size", key: null, type: "int", default: 200, help: "messages per MPUB (1 sends PUB)" },
+  { flag: "pipeline", key: null, type: "int", default: 4, help: "commands in flight per connection (1: wait for each OK)" },
+];
+
+const READER: OptionTable = [
+  ...COMMON,
+  { flag: "channel", key: null, type: "string", default: "ch", help: "channel to consume from" },
+  { flag: "rdy", key: null, type: "int", default: 2500, help: "RDY count per connection" },
+  { flag: "idle", key: null, type: "duration", default: 2000, help: "stop when no message arrived for this long (backlog drained; 0: never)" },
+];
+
+const DRIVER: OptionTable = [
+  { flag: "target", key: null, type: "list", default: [], help: `nsqd to start: ${TARGETS.join("|")}|all (repeatable; default binary)` },
+  { flag: "binary", key: null, type: "string", default: join(ROOT, "dist", "nsq"), help: "executable for --target=binary (built with npm run build when missing)" },
+  { flag: "cases", key: null, type: "string", default: "1,2,3,4", help: "cases to run, comma separated" },
+  { flag: "count", key: null, type: "int", default: 1_000_000, help: "case 1 messages (case 2 consumes them)" },
+  { flag: "large-count", key: null, type: "int", default: 200_000, help: "case 3 messages" },
+  { flag: "pub-count", key: null, type: "int", default: 50_000, help: "case 4 messages" },
+  { flag: "runfor", key: null, type: "duration", default: 30_000, help: "upper bound of each case" },
+  { flag: "connections", key: null, type: "int", default: 1, help: "TCP connections of cases 1-3" },
+  { flag: "pipeline", key: null, type: "int", default: 4, help: "MPUBs in flight per connection" },
+  { flag: "rdy", key: null, type: "int", default: 2500, help: "RDY count per reader connection" },
+  { flag: "profile-dir", key: null, type: "string", default: "", help: "write CPU profiles of node/bun targets here" },
+  { flag: "nsqd-flag", key: null, type: "list", default: [], help: "extra flag for the spawned nsqd (repeatable)" },
+  { flag: "runtime-adapter", key: null, type: "string", default: "", help: "NSQ_RUNTIME_ADAPTER for the spawned nsqd (e.g. node)" },
+  { flag: "nsqd-tcp-address", key: null, type: "string", default: "", help: "benchmark this running nsqd instead of starting one" },
+  { flag: "pid", key: null, type: "int", default: 0, help: "with --nsqd-tcp-address: pid whose RSS is reported" },
+];
+
+const PROFILE: OptionTable = [
+  { flag: "top", key: null, type: "int", default: 15, help: "rows per table" },
+  { flag: "filter", key: null, type: "string", default: "", help: "only frames whose name or file contains this text (e.g. src/)" },
+];
+
+const MODES: Record<string, OptionTable> = { run: DRIVER, writer: WRITER, reader: READER, profile: PROFILE };
+
+type Values = Record<string, unknown>;
+
+function values(table: OptionTable, argv: readonly string[], mode: string): { v: Values; rest: readonly string[] } | null {
+  const parsed = parseFlags(table, argv);
+  if (parsed.help) {
+    process.stdout.write(formatUsage(`bench ${mode}`, table));
+    return null;
+  }
+  const v: Values = {};
+  for (const spec of table) v[spec.flag] = parsed.given.has(spec.flag) ? parsed.given.get(spec.flag) : spec.default;
+  return { v, rest: parsed.rest };
+}
+
+function targets(list: string[]): TargetName[] {
+  if (list.length === 0) return ["binary"];
+  const out: TargetName[] = [];
+  for (const item of list.flatMap((x) => x.split(","))) {
+    if (item === "all") out.push(...TARGETS);
+    else if ((TARGETS as readonly string[]).includes(item)) out.push(item as TargetName);
+    else throw new FlagError(`invalid value ${JSON.stringify(item)} for flag -target: use ${TARGETS.join(", ")} or all`);
+  }
+  return [...new Set(out)];
+}
+
+async function main(argv: string[]): Promise<number> {
+  let mode = "run";
+  if (argv[0] !== undefined && !argv[0].startsWith("-")) mode = argv.shift()!;
+  const table = MODES[mode];
+  if (table === undefined) {
+    process.stderr.write(`bench: unknown mode ${JSON.stringify(mode)} (use ${Object.keys(MODES).join(", ")})\n`);
+    return 2;
+  }
+  const parsed = values(table, argv, mode);
+  if (parsed === null) return 0;
+  const { v, rest } = parsed;
+  if (mode !== "profile" && rest.length > 0) throw new FlagError(`unexpected argument ${JSON.stringify(rest[0])}`);
+
+  if (mode === "writer") {
+    const r = await runWriter({
+      target: parseTarget(v["nsqd-tcp-address"] as string),
+      topic: v.topic as string,
+      size: v.size as number,
+      batchSize: v["batch-size"] as number,
+      connections: v.connections as number,
+      pipeline: v.pipeline as number,
+      runforMs: v.runfor as number,
+      count: v.count as number,
+    });
+    process.stdout.write(formatResult("bench_writer", r) + "\n");
+    return CLEAN_STOPS.includes(r.stop) ? 0 : 1;
+  }
+  if (mode === "reader") {
+    const r = await runReader({
+      target: parseTarget(v["nsqd-tcp-address"] as string),
+      topic: v.topic as string,
+      channel: v.channel as string,
+      rdy: v.rdy as number,
+      connections: v.connections as number,
+      runforMs: v.runfor as number,
+      count: v.count as number,
+      idleMs: v.idle as number,
+    });
+    process.stdout.write(formatResult("bench_reader", r) + "\n");
+    return CLEAN_STOPS.includes(r.stop) ? 0 : 1;
+  }
+  if (mode === "profile") {
+    if (rest.length === 0) throw new FlagError("profile: give one or more .cpuprofile files");
+    for (const file of rest) {
+      process.stdout.write(`== ${file}\n`);
+      process.stdout.write(formatProfile(summarizeProfile(file, ROOT), v.top as number, v.filter as string));
+    }
+    return 0;
+  }
+
+  const cases = (v.cases as string).split(",").map((x) => Number(x.trim()));
+  for (const c of cases) if (![1, 2, 3, 4].includes(c)) throw new FlagError(`invalid case ${c} in -cases (1..4)`);
+  const external = v["nsqd-tcp-address"] as string;
+  const rows = await runDriver({
+    targets: targets(v.target as string[]),
+    binary: v.binary as string,
+    cases,
+    count: v.count as number,
+    largeCount: v["large-count"] as number,
+    pubCount: v["pub-count"] as number,
+    runforMs: v.runfor as number,
+    connections: v.connections as number,
+    pipeline: v.pipeline as number,
+    rdy: v.rdy as number,
+    profileDir: (v["profile-dir"] as string) || null,
+    nsqdFlags: v["nsqd-flag"] as string[],
+    runtimeAdapter: v["runtime-adapter"] as string,
+    external: external === "" ? null : parseTarget(external),
+    pid: v.pid as number,
+  });
+  process.stdout.write(formatTable(rows));
+  return rows.some((r) => r.result === null || !CLEAN_STOPS.includes(r.result.stop)) ? 1 : 0;
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (e) {
+  if (e instanceof FlagError || e instanceof RangeError || e instanceof TypeError) {
+    // Usage and option errors: one line, like Go's flag package.
+    process.stderr.write(`bench: ${e.message}\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`bench: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  }
+}
