@@ -176,6 +176,16 @@ export class ClientV2 implements SocketHandler, Consumer {
     this.#run(first);
   }
 
+  /**
+   * EOF from the client. A command cut short gets the original's "failed to
+   * read ..." error before the connection closes (D-TCP-ERR-FATAL).
+   */
+  end(): void {
+    if (this.#closed || this.#suspended) return;
+    const error = this.#reader.end();
+    if (error !== null) this.#fail(error);
+  }
+
   drain(): void {
     if (this.#closed) return;
     this.#writable = true;

@@ -272,7 +272,10 @@ export class Nsqd implements TopicHost {
     this.logger.info(`TOPIC(${name}): created`);
     if (!this.#loading && !topic.ephemeral) this.#persistQuietly();
     this.#lookup?.register(name);
-    if (!this.#loading && this.#lookup !== null && this.#lookup.peers.length > 0) void this.#precreateChannels(topic);
+    if (!this.#loading && this.#lookup !== null && this.#lookup.peers.length > 0) {
+      topic.hold();
+      void this.#precreateChannels(topic).finally(() => topic.release());
+    }
     return topic;
   }
 
@@ -414,16 +417,14 @@ export class Nsqd implements TopicHost {
 
   /**
    * D-BEH-PRECREATE for a topic created at run time: create the channels the
-   * lookupds know, all before the topic pumps, so each gets the messages
-   * published meanwhile (they wait in the topic while it has no channel).
+   * lookupds know before the topic delivers anything. The topic is held
+   * meanwhile (the caller releases it), so messages published and channels
+   * subscribed in the meantime wait, and every channel gets the first messages.
    */
   async #precreateChannels(topic: Topic): Promise<void> {
     const names = await this.#lookup!.channelsFor(topic.name);
     if (topic.exiting || this.topics.get(topic.name) !== topic) return;
-    const created: Channel[] = [];
-    for (const name of names) if (!topic.channels.has(name)) created.push(topic.loadChannel(name, false));
-    for (const channel of created) this.channelCreated(topic, channel);
-    if (created.length > 0) topic.pump();
+    for (const name of names) if (!topic.channels.has(name)) this.channelCreated(topic, topic.loadChannel(name, false));
   }
 
   // ---- health (D-BEH-HEALTH) -----------------------------------------------

@@ -23,6 +23,8 @@ export class Topic {
   readonly #memory: Ring<Message>;
   readonly #backend: Backend | null;
   #pumpScheduled = false;
+  /** Held back from delivering while its channels are being pre-created (D-BEH-PRECREATE). */
+  #held = false;
   paused = false;
   exiting = false;
   messageCount = 0;
@@ -88,15 +90,24 @@ export class Topic {
   }
 
   #flowing(): boolean {
-    return !this.paused && !this.exiting && this.channels.size > 0;
+    return !this.paused && !this.exiting && !this.#held && this.channels.size > 0;
+  }
+
+  /** Keep messages in the topic until release(), whatever channels appear meanwhile. */
+  hold(): void {
+    this.#held = true;
+  }
+
+  release(): void {
+    this.#held = false;
+    this.pump();
   }
 
   #distribute(message: Message): void {
-    let first = true;
-    for (const channel of this.channels.values()) {
-      channel.put(first ? message : message.copy());
-      first = false;
-    }
+    // A channel may deliver (and count an attempt on) its copy at once, so the
+    // copies are taken before the original goes out: it goes to the last channel.
+    let left = this.channels.size;
+    for (const channel of this.channels.values()) channel.put(--left === 0 ? message : message.copy());
   }
 
   /**

@@ -108,6 +108,13 @@ class BunSocket implements Socket {
     this.#error ??= err;
   }
 
+  /** The peer sent FIN: let the handler answer, then end our side too. */
+  onEnd(): void {
+    if (this.#closed) return;
+    this.#handler.end?.();
+    if (!this.#closed) this.end();
+  }
+
   onClose(err?: Error): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -210,6 +217,7 @@ class BunSocket implements Socket {
         data: (_s, d) => self.onData(d),
         drain: () => self.onDrain(),
         error: (_s, e) => self.onError(e),
+        end: () => self.onEnd(),
         close: (_s, e) => {
           if (!settled) {
             settled = true;
@@ -291,6 +299,10 @@ const rawHandlers: RawHandler<BunSocket | undefined, "uint8array"> = {
   },
   error(s, e) {
     s.data?.onError(e);
+  },
+  end(s) {
+    const b = s.data;
+    if (b !== undefined && !b.rawSilenced) b.onEnd();
   },
   close(s, e) {
     const b = s.data;

@@ -95,7 +95,10 @@ class DenoSocket implements Socket {
       this.#shutdown(errorOf(err));
       return;
     }
-    // The peer ended: finish our writes, then close (as node's allowHalfOpen=false).
+    // The peer ended: let the handler answer, finish our writes, then close
+    // (as node's allowHalfOpen=false).
+    this.#handler.end?.();
+    if (this.#closed) return;
     this.#peerEnded = true;
     if (!this.#writing) this.#shutdown();
   }

@@ -65,6 +65,11 @@ export class NodeSocket implements Socket {
   readonly #onClose = (): void => {
     this.#finish(this.#error);
   };
+  // With allowHalfOpen off, node ends our side on the next tick: writes made
+  // by the handler here still leave before the FIN.
+  readonly #onEnd = (): void => {
+    this.#handler.end?.();
+  };
 
   #finish(error?: Error): void {
     if (this.#closed) return;
@@ -84,6 +89,7 @@ export class NodeSocket implements Socket {
     s.on("drain", this.#onDrain);
     s.on("error", this.#onError);
     s.on("close", this.#onClose);
+    s.on("end", this.#onEnd);
   }
 
   #unlisten(s: AnySocket): void {
@@ -91,6 +97,7 @@ export class NodeSocket implements Socket {
     s.off("drain", this.#onDrain);
     s.off("error", this.#onError);
     s.off("close", this.#onClose);
+    s.off("end", this.#onEnd);
   }
 
   write(bytes: Uint8Array): boolean {

@@ -21,6 +21,12 @@ export interface SocketHandler {
   data(chunk: Uint8Array): void;
   /** The socket's write buffer has drained after write() returned false. */
   drain?(): void;
+  /**
+   * The peer finished sending (EOF). Bytes written during this call still go
+   * out; afterwards the adapter ends the connection (no lasting half-open
+   * state), and close() follows.
+   */
+  end?(): void;
   /** Called exactly once when the connection is gone, for any reason. */
   close(error?: Error): void;
 }

@@ -152,10 +152,8 @@ describe("Topic fan-out (D-BEH-FANOUT)", () => {
     expect(topic.messageCount).toBe(20);
   });
 
-  // Known bug (see the report): Topic.#distribute copies the message for the
-  // second channel after the first channel's put() already delivered it and
-  // incremented attempts, so later channels see attempts 2 on a first delivery.
-  (process.env.NSQ_TEST_KNOWN_BUGS === "1" ? it : it.fails)("the first delivery on every channel has attempts 1 (D-TCP-MSG)", () => {
+  // Every channel's copy is taken before any channel delivers and counts an attempt.
+  it("the first delivery on every channel has attempts 1 (D-TCP-MSG)", () => {
     const host = new Host();
     const topic = new Topic("t", host);
     const a = new FakeConsumer(10);
