@@ -13,15 +13,15 @@ export interface Program {
 
 export const PROGRAMS: readonly Program[] = [
   { subcommand: "nsqd", program: "nsqd", description: "the realtime message daemon", available: true },
-  { subcommand: "lookupd", program: "nsqlookupd", description: "the discovery daemon", available: false },
-  { subcommand: "admin", program: "nsqadmin", description: "the web UI", available: false },
-  { subcommand: "tail", program: "nsq_tail", description: "print messages of a topic to stdout", available: false },
-  { subcommand: "to-file", program: "nsq_to_file", description: "write messages of a topic to files", available: false },
-  { subcommand: "to-http", program: "nsq_to_http", description: "send messages of a topic to HTTP endpoints", available: false },
-  { subcommand: "to-nsq", program: "nsq_to_nsq", description: "copy messages of a topic to other nsqd", available: false },
-  { subcommand: "stat", program: "nsq_stat", description: "poll and print topic/channel stats", available: false },
-  { subcommand: "pub", program: "to_nsq", description: "publish lines of stdin to a topic", available: false },
-  { subcommand: "up", program: "", description: "a local development cluster in one process", available: false },
+  { subcommand: "lookupd", program: "nsqlookupd", description: "the discovery daemon", available: true },
+  { subcommand: "admin", program: "nsqadmin", description: "the web UI", available: true },
+  { subcommand: "tail", program: "nsq_tail", description: "print messages of a topic to stdout", available: true },
+  { subcommand: "to-file", program: "nsq_to_file", description: "write messages of a topic to files", available: true },
+  { subcommand: "to-http", program: "nsq_to_http", description: "send messages of a topic to HTTP endpoints", available: true },
+  { subcommand: "to-nsq", program: "nsq_to_nsq", description: "copy messages of a topic to other nsqd", available: true },
+  { subcommand: "stat", program: "nsq_stat", description: "poll and print topic/channel stats", available: true },
+  { subcommand: "pub", program: "to_nsq", description: "publish lines of stdin to a topic", available: true },
+  { subcommand: "up", program: "", description: "a local development cluster in one process", available: true },
 ];
 
 /** The program for an invocation name such as "/usr/bin/nsqd" or "nsq_tail.exe", or null. */

@@ -13,6 +13,15 @@ import { PROGRAMS, programForArgv0, programForSubcommand, type Program } from ".
 // Loaded on demand: `nsq --version` should not pay for evaluating the daemon.
 const RUNNERS: Readonly<Record<string, CommandRunner>> = {
   nsqd: async (ctx, args) => (await import("./commands/nsqd.ts")).nsqdCommand(ctx, args),
+  admin: async (ctx, args) => (await import("./commands/admin.ts")).adminCommand(ctx, args),
+  lookupd: async (ctx, args) => (await import("./commands/lookupd.ts")).lookupdCommand(ctx, args),
+  up: async (ctx, args) => (await import("./commands/up.ts")).upCommand(ctx, args),
+  tail: async (ctx, args) => (await import("./commands/tail.ts")).tailCommand(ctx, args),
+  "to-file": async (ctx, args) => (await import("./commands/to-file.ts")).toFileCommand(ctx, args),
+  "to-http": async (ctx, args) => (await import("./commands/to-http.ts")).toHttpCommand(ctx, args),
+  "to-nsq": async (ctx, args) => (await import("./commands/to-nsq.ts")).toNsqCommand(ctx, args),
+  stat: async (ctx, args) => (await import("./commands/stat.ts")).statCommand(ctx, args),
+  pub: async (ctx, args) => (await import("./commands/pub.ts")).pubCommand(ctx, args),
 };
 
 export interface Invocation {

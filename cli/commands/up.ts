@@ -7,6 +7,8 @@ import { defaultNodeId } from "../../src/common/hash.ts";
 import { createLogger, parseLogLevel } from "../../src/common/logger.ts";
 import type { OptionSpec, OptionTable } from "../../src/common/options.ts";
 import { versionString } from "../../src/common/version.ts";
+import { Admin } from "../../src/admin/admin.ts";
+import { defaultAdminOptions } from "../../src/admin/options.ts";
 import { Lookupd } from "../../src/lookupd/lookupd.ts";
 import { defaultLookupdOptions } from "../../src/lookupd/options.ts";
 import { Nsqd } from "../../src/nsqd/nsqd.ts";
@@ -21,6 +23,7 @@ interface UpOptions {
   lookupd_http_address: string;
   nsqd_tcp_address: string;
   nsqd_http_address: string;
+  admin_http_address: string;
   log_level: string;
 }
 
@@ -31,6 +34,7 @@ const UP_FLAGS: OptionTable = [
   { flag: "lookupd-http-address", key: "lookupd_http_address", type: "string", default: "127.0.0.1:4161", help: "<addr>:<port> of nsqlookupd's HTTP API" },
   { flag: "nsqd-tcp-address", key: "nsqd_tcp_address", type: "string", default: "127.0.0.1:4150", help: "<addr>:<port> of nsqd's TCP listener" },
   { flag: "nsqd-http-address", key: "nsqd_http_address", type: "string", default: "127.0.0.1:4151", help: "<addr>:<port> of nsqd's HTTP API" },
+  { flag: "admin-http-address", key: "admin_http_address", type: "string", default: "127.0.0.1:4171", help: "<addr>:<port> of the nsqadmin web UI (empty: no UI)" },
   { flag: "log-level", key: "log_level", type: "string", default: "info", help: "set log verbosity: debug, info, warn, error, or fatal", choices: ["debug", "info", "warn", "warning", "error", "fatal"] },
 ];
 
@@ -90,6 +94,7 @@ export async function upCommand(ctx: CommandContext, args: readonly string[]): P
     { runtime, logger: createLogger({ prefix: "[nsqlookupd] ", level, write: io.err }) },
   );
   let nsqd: Nsqd | null = null;
+  let admin: Admin | null = null;
   const cluster = {
     start: async () => {
       await lookupd.start();
@@ -104,16 +109,32 @@ export async function upCommand(ctx: CommandContext, args: readonly string[]): P
       };
       nsqd = new Nsqd(nsqdOptions, { runtime, logger: createLogger({ prefix: "[nsqd] ", level, write: io.err }) });
       await nsqd.start();
+      if (options.admin_http_address !== "") {
+        admin = new Admin(
+          defaultAdminOptions({ http_address: options.admin_http_address, nsqlookupd_http_addresses: [show(lookupd.httpAddress)], log_level: level }),
+          { runtime, logger: createLogger({ prefix: "[nsqadmin] ", level, write: io.err }) },
+        );
+        try {
+          await admin.start();
+        } catch (e) {
+          // The UI is a convenience: a busy port must not stop the cluster.
+          io.err(`nsq up: nsqadmin not started - ${(e as Error).message}\n`);
+          await admin.close().catch(() => {});
+          admin = null;
+        }
+      }
       io.out(
         `nsq up: a local NSQ cluster (${versionString("nsq", runtime.version)})\n` +
           `  nsqlookupd  tcp ${show(lookupd.tcpAddress)}  http http://${show(lookupd.httpAddress)}\n` +
           `  nsqd        tcp ${show(nsqd.tcpAddress)}  http http://${show(nsqd.httpAddress)}\n` +
+          (admin ? `  nsqadmin    http://${show(admin.httpAddress)}\n` : "") +
           `  data        ${nsqdOptions.data_path}\n` +
           `Consumers: --lookupd-http-address=${show(lookupd.httpAddress)}  Producers: --nsqd-tcp-address=${show(nsqd.tcpAddress)}\n` +
           `Press Ctrl-C to stop.\n`,
       );
     },
     close: async () => {
+      await admin?.close();
       await nsqd?.close();
       await lookupd.close();
     },

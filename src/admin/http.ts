@@ -1,0 +1,545 @@
+// nsqadmin's HTTP server as a fetch handler: the page routes that serve the
+// single-page UI (A-HTTP-INDEX), the embedded assets (A-HTTP-STATIC), the JSON
+// API (A-API-*), /config (A-HTTP-CONFIG), /ping, and the optional graphite
+// proxy, all under --base-path. Responses follow the original's V1 shape: a
+// value as JSON on 200, `{"message": "..."}` otherwise.
+import type { Logger } from "../common/log.ts";
+import { logLevelNumber, parseLogLevel } from "../common/logger.ts";
+import { isValidChannelName, isValidTopicName } from "../protocol/names.ts";
+import type { FetchHandler, RequestInfo, Runtime } from "../runtime/types.ts";
+import { AllFailedError, type ClusterInfo, type ClusterSources } from "./cluster.ts";
+import { cidrContains, parseCidr } from "./cidr.ts";
+import type { History } from "./history.ts";
+import type { Notifier } from "./notify.ts";
+import type { AdminOptions } from "./options.ts";
+import { aggregateTopic, clientsByNodeTopology, producerHttpAddress } from "./stats.ts";
+import { ASSETS, renderIndex } from "./ui/assets.ts";
+import { joinHostPort, splitCredentials, type UpstreamClient } from "./upstream.ts";
+
+/** What the handler needs from the Admin. */
+export interface AdminHttpHost {
+  readonly runtime: Runtime;
+  readonly logger: Logger;
+  /** Current options (PUT /config swaps them). */
+  options(): AdminOptions;
+  setOptions(next: AdminOptions): void;
+  readonly cluster: ClusterInfo;
+  readonly client: UpstreamClient;
+  readonly history: History;
+  readonly notifier: Notifier;
+}
+
+/** A handler error: status and message, rendered as `{"message": ...}`. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const JSON_TYPE = "application/json; charset=utf-8";
+
+function v1(status: number, data: unknown): Response {
+  const headers = new Headers({ "X-NSQ-Content-Type": "nsq; version=1.0" });
+  let body: string;
+  if (status !== 200) {
+    headers.set("Content-Type", JSON_TYPE);
+    body = JSON.stringify({ message: String(data) });
+  } else if (typeof data === "string") {
+    body = data;
+  } else {
+    headers.set("Content-Type", JSON_TYPE);
+    body = JSON.stringify(data);
+  }
+  return new Response(body, { status, headers });
+}
+
+function plain(status: number, text: string, contentType = "text/plain; charset=utf-8"): Response {
+  return new Response(text, { status, headers: { "Content-Type": contentType } });
+}
+
+function warn(messages: string[]): string {
+  return messages.length > 0 ? `WARNING: ${messages.join("; ")}` : "";
+}
+
+/** Go's time.Duration String() for the request log line, roughly (µs precision). */
+function elapsedText(ms: number): string {
+  if (ms < 1) return `${Math.round(ms * 1000)}µs`;
+  if (ms < 1000) return `${ms.toFixed(3).replace(/\.?0+$/, "")}ms`;
+  return `${(ms / 1000).toFixed(6).replace(/\.?0+$/, "")}s`;
+}
+
+type Params = Record<string, string>;
+type Handler = (req: Request, params: Params, info: RequestInfo) => Promise<Response> | Response;
+
+interface Route {
+  method: string;
+  /** Segments; ":name" captures one. */
+  segments: string[];
+  handler: Handler;
+}
+
+/**
+ * The partial-failure bookkeeping of one request: steps whose upstreams all
+ * failed become 502 UPSTREAM_ERROR, partial ones a WARNING message.
+ */
+async function collect<T>(step: Promise<{ value: T; errors: string[] }>, messages: string[], logger: Logger, what: string): Promise<T> {
+  try {
+    const r = await step;
+    if (r.errors.length > 0) {
+      const text = r.errors.join("\n");
+      logger.warn(text);
+      messages.push(text);
+    }
+    return r.value;
+  } catch (e) {
+    if (e instanceof AllFailedError) {
+      logger.error(`failed to ${what} - ${e.message}`);
+      throw new HttpError(502, `UPSTREAM_ERROR: ${e.message}`);
+    }
+    throw e;
+  }
+}
+
+/** Same for actions, which report a flat list of errors. */
+async function collectAction(step: Promise<string[]>, messages: string[], logger: Logger, what: string): Promise<void> {
+  await collect(step.then((errors) => ({ value: null, errors })), messages, logger, what);
+}
+
+async function readJson(req: Request, badMessage: (e: Error) => string): Promise<Record<string, unknown>> {
+  const text = await req.text();
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new HttpError(400, badMessage(e as Error));
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new HttpError(400, badMessage(new SyntaxError("json: cannot unmarshal into an object")));
+  }
+  return value as Record<string, unknown>;
+}
+
+function str(v: unknown): string {
+  return typeof v === "string" ? v : "";
+}
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".html": "text/html; charset=utf-8",
+  ".json": "application/json",
+  ".map": "application/json",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+  ".woff": "application/font-woff",
+  ".woff2": "application/font-woff2",
+  ".ttf": "application/font-sfnt",
+  ".eot": "application/vnd.ms-fontobject",
+};
+
+/** A-BEH-ACL */
+export function isAdminRequest(options: AdminOptions, req: Request): boolean {
+  if (options.admin_users.length === 0) return true;
+  const user = req.headers.get(options.acl_http_header) ?? "";
+  return options.admin_users.includes(user);
+}
+
+/** A-HTTP-CONFIG: the value GET /config/:opt returns, by config key. */
+function configValue(o: AdminOptions, opt: string): unknown {
+  if (!Object.hasOwn(o, opt)) return undefined;
+  const v = (o as unknown as Record<string, unknown>)[opt];
+  switch (opt) {
+    case "log_level":
+      return logLevelNumber(parseLogLevel(String(v)));
+    case "statsd_interval":
+    case "http_client_connect_timeout":
+    case "http_client_request_timeout":
+      // Go durations marshal as integer nanoseconds.
+      return (v as number) * 1e6;
+  }
+  return v;
+}
+
+export function createAdminHttpHandler(host: AdminHttpHost): FetchHandler {
+  const { logger } = host;
+  const sources = (): ClusterSources => {
+    const o = host.options();
+    return { lookupd: o.nsqlookupd_http_addresses, nsqd: o.nsqd_http_addresses };
+  };
+  const requireAdmin = (req: Request) => {
+    if (!isAdminRequest(host.options(), req)) throw new HttpError(403, "FORBIDDEN");
+  };
+  const notify = (action: string, topic: string, channel: string, node: string, req: Request, info: RequestInfo) =>
+    host.notifier.notify(action, topic, channel, node, req, info);
+
+  const routes: Route[] = [];
+  const add = (method: string, path: string, handler: Handler) => routes.push({ method, segments: path.split("/").filter((s) => s !== ""), handler });
+
+  // ---- pages, assets, ping ----------------------------------------------------
+
+  const index: Handler = (req) => {
+    const o = host.options();
+    return new Response(renderIndex({ options: o, isAdmin: isAdminRequest(o, req), historyIntervalMs: host.history.intervalMs }), {
+      headers: { "Content-Type": "text/html; charset=utf-8" },
+    });
+  };
+  for (const p of ["/", "/topics", "/topics/:topic", "/topics/:topic/:channel", "/nodes", "/nodes/:node", "/counter", "/lookup"]) add("GET", p, index);
+  add("GET", "/ping", () => plain(200, "OK"));
+
+  const asset: Handler = (_req, params) => {
+    const name = params["asset"]!;
+    const dot = name.lastIndexOf(".");
+    const type = dot >= 0 ? CONTENT_TYPES[name.slice(dot).toLowerCase()] : undefined;
+    const headers: Record<string, string> = {};
+    if (type !== undefined) headers["Content-Type"] = type;
+    const dev = host.options().dev_static_dir;
+    if (dev !== "") {
+      if (name === "." || name === ".." || name.includes("\\")) return plain(404, "NOT_FOUND");
+      try {
+        const bytes = host.runtime.fs.readBytes(`${dev.replace(/\/+$/, "")}/${name}`);
+        logger.debug(`using dev dir "${dev}" for static asset "${name}"`);
+        return new Response(bytes as Uint8Array<ArrayBuffer>, { headers });
+      } catch {
+        return plain(404, "NOT_FOUND");
+      }
+    }
+    const body = ASSETS[name];
+    if (body === undefined) return plain(404, "NOT_FOUND");
+    headers["Cache-Control"] = "no-cache";
+    return new Response(body, { headers });
+  };
+  add("GET", "/static/:asset", asset);
+  add("GET", "/fonts/:asset", asset);
+
+  // A-HTTP-RENDER-PROXY: only with --proxy-graphite (read at request time).
+  add("GET", "/render", async (req) => {
+    const o = host.options();
+    if (!o.proxy_graphite) throw new HttpError(404, "NOT_FOUND");
+    const target = new URL(o.graphite_url);
+    const incoming = new URL(req.url);
+    const out = new URL(`${target.protocol}//${target.host}${incoming.pathname.slice(incoming.pathname.lastIndexOf("/render"))}${incoming.search}`);
+    const headers = new Headers();
+    const auth = splitCredentials(o.graphite_url).authorization;
+    if (auth !== null) headers.set("Authorization", auth);
+    try {
+      const r = await fetch(out, { headers, signal: AbortSignal.timeout(Math.max(o.http_client_request_timeout, 1)) });
+      return new Response(await r.arrayBuffer(), { status: r.status, headers: { "Content-Type": r.headers.get("Content-Type") ?? "application/octet-stream" } });
+    } catch (e) {
+      logger.error(`graphite proxy failed - ${(e as Error).message}`);
+      return plain(502, "Bad Gateway");
+    }
+  });
+
+  // ---- read-only API ------------------------------------------------------------
+
+  add("GET", "/api/topics", async (req) => {
+    const messages: string[] = [];
+    const src = sources();
+    const topics = await collect(host.cluster.topics(src), messages, logger, "get topics");
+    if (new URL(req.url).searchParams.get("inactive") === "true") {
+      const map: Record<string, string[]> = {};
+      if (src.lookupd.length > 0) {
+        await Promise.all(
+          topics.map(async (t) => {
+            const producers = await host.cluster.lookupdTopicProducers(t, src.lookupd).catch(() => ({ value: [], errors: [] }));
+            if (producers.value.length > 0) return;
+            const channels = await host.cluster.lookupdTopicChannels(t, src.lookupd).catch(() => ({ value: [] as string[], errors: [] }));
+            map[t] = channels.value;
+          }),
+        );
+      }
+      const sorted: Record<string, string[]> = {};
+      for (const k of Object.keys(map).sort()) sorted[k] = map[k]!;
+      return v1(200, { topics: sorted, message: warn(messages) });
+    }
+    return v1(200, { topics, message: warn(messages) });
+  });
+
+  add("GET", "/api/topics/:topic", async (_req, { topic }) => {
+    const messages: string[] = [];
+    const producers = await collect(host.cluster.topicProducers(topic!, sources()), messages, logger, "get topic producers");
+    const stats = await collect(host.cluster.nsqdStats(producers, topic!, "", false), messages, logger, "get topic metadata");
+    return v1(200, { ...aggregateTopic(topic!, stats.topics), message: warn(messages) });
+  });
+
+  add("GET", "/api/topics/:topic/:channel", async (_req, { topic, channel }) => {
+    const messages: string[] = [];
+    const producers = await collect(host.cluster.topicProducers(topic!, sources()), messages, logger, "get topic producers");
+    const stats = await collect(host.cluster.nsqdStats(producers, topic!, channel!, true), messages, logger, "get channel metadata");
+    const c = stats.channels.get(channel!);
+    // The original fails with 500 INTERNAL_ERROR here (SPEC Q); a 404 says what happened.
+    if (c === undefined) throw new HttpError(404, "CHANNEL_NOT_FOUND");
+    c.clients?.sort(clientsByNodeTopology);
+    return v1(200, { ...c, message: warn(messages) });
+  });
+
+  add("GET", "/api/nodes", async () => {
+    const messages: string[] = [];
+    const nodes = await collect(host.cluster.producers(sources()), messages, logger, "get nodes");
+    return v1(200, { nodes, message: warn(messages) });
+  });
+
+  add("GET", "/api/nodes/:node", async (_req, { node }) => {
+    const messages: string[] = [];
+    const producers = await collect(host.cluster.producers(sources()), messages, logger, "get producers");
+    const producer = producers.find((p) => producerHttpAddress(p) === node);
+    if (producer === undefined) throw new HttpError(404, "NODE_NOT_FOUND");
+    let stats;
+    try {
+      stats = (await host.cluster.nsqdStats([producer], "", "", true)).value;
+    } catch (e) {
+      logger.error(`failed to get nsqd stats - ${(e as Error).message}`);
+      throw new HttpError(502, `UPSTREAM_ERROR: ${(e as Error).message}`);
+    }
+    let totalClients = 0;
+    let totalMessages = 0;
+    for (const t of stats.topics) {
+      for (const c of t.channels ?? []) totalClients += c.clients?.length ?? 0;
+      totalMessages += t.message_count;
+    }
+    return v1(200, { node, topics: stats.topics, total_messages: totalMessages, total_clients: totalClients, message: warn(messages) });
+  });
+
+  add("GET", "/api/counter", async () => {
+    const messages: string[] = [];
+    const producers = await collect(host.cluster.producers(sources()), messages, logger, "get counter producer list");
+    const stats = await collect(host.cluster.nsqdStats(producers, "", "", false), messages, logger, "get nsqd stats");
+    const out: Record<string, { node: string; topic_name: string; channel_name: string; message_count: number }> = {};
+    for (const c of stats.channels.values()) {
+      for (const nc of c.nodes ?? []) {
+        const key = `${c.topic_name}:${c.channel_name}:${nc.node}`;
+        const entry = (out[key] ??= { node: nc.node, topic_name: c.topic_name, channel_name: c.channel_name, message_count: 0 });
+        entry.message_count += nc.message_count;
+      }
+    }
+    return v1(200, { stats: out, message: warn(messages) });
+  });
+
+  add("GET", "/api/graphite", async (req) => {
+    const o = host.options();
+    const params = new URL(req.url).searchParams;
+    if (params.get("metric") !== "rate") throw new HttpError(400, "INVALID_ARG_METRIC");
+    const target = params.get("target");
+    if (target === null) throw new HttpError(400, "INVALID_ARG_TARGET");
+    const interval = Math.floor(o.statsd_interval / 1000);
+    const query = new URLSearchParams({ format: "json", from: `-${interval * 2}sec`, target, until: `-${interval}sec` });
+    const url = `${o.graphite_url}/render?${query.toString()}`;
+    logger.info(`GRAPHITE: ${url}`);
+    let rate: number;
+    try {
+      const answer = await host.client.getV1<Array<{ datapoints: Array<[number | null, number]> }>>(url);
+      rate = Number(answer[0]!.datapoints[0]![0]);
+      if (!Number.isFinite(rate)) throw new TypeError("no datapoint");
+    } catch (e) {
+      logger.error(`graphite request failed - ${(e as Error).message}`);
+      throw new HttpError(500, "INTERNAL_ERROR");
+    }
+    return v1(200, { rate: rate < 0 ? "N/A" : (rate / interval).toFixed(2) });
+  });
+
+  // Beyond the original: the admin's own depth/rate history (see history.ts).
+  const limitOf = (req: Request): number | undefined => {
+    const v = Number(new URL(req.url).searchParams.get("points") ?? "");
+    return Number.isInteger(v) && v > 0 ? v : undefined;
+  };
+  add("GET", "/api/history/topics", (req) =>
+    v1(200, { interval_ms: host.history.intervalMs, topics: host.history.allTopics(limitOf(req)), message: "" }),
+  );
+  add("GET", "/api/history/topics/:topic", (req, { topic }) =>
+    v1(200, {
+      topic_name: topic,
+      interval_ms: host.history.intervalMs,
+      samples: host.history.topic(topic!, limitOf(req)),
+      channels: host.history.topicChannels(topic!, limitOf(req)),
+      message: "",
+    }),
+  );
+  add("GET", "/api/history/topics/:topic/:channel", (req, { topic, channel }) =>
+    v1(200, {
+      topic_name: topic,
+      channel_name: channel,
+      interval_ms: host.history.intervalMs,
+      samples: host.history.channel(topic!, channel!, limitOf(req)),
+      message: "",
+    }),
+  );
+
+  // ---- admin actions (A-BEH-ACL) ------------------------------------------------------
+
+  add("POST", "/api/topics", async (req, _p, info) => {
+    requireAdmin(req);
+    const body = await readJson(req, (e) => e.message);
+    const topic = str(body["topic"]);
+    const channel = str(body["channel"]);
+    if (!isValidTopicName(topic)) throw new HttpError(400, "INVALID_TOPIC");
+    if (channel.length > 0 && !isValidChannelName(channel)) throw new HttpError(400, "INVALID_CHANNEL");
+    const messages: string[] = [];
+    await collectAction(host.cluster.createTopicChannel(topic, channel, sources().lookupd), messages, logger, "create topic/channel");
+    notify("create_topic", topic, "", "", req, info);
+    if (channel.length > 0) notify("create_channel", topic, channel, "", req, info);
+    return v1(200, { message: warn(messages) });
+  });
+
+  const action = (hasChannel: boolean): Handler => async (req, { topic, channel = "" }, info) => {
+    requireAdmin(req);
+    const body = await readJson(req, (e) => e.message);
+    const act = str(body["action"]);
+    if (act !== "pause" && act !== "unpause" && act !== "empty") throw new HttpError(400, "INVALID_ACTION");
+    // Sent whatever the outcome, as the original does for these three.
+    notify(`${act}_${hasChannel ? "channel" : "topic"}`, topic!, channel, "", req, info);
+    const messages: string[] = [];
+    await collectAction(host.cluster.topicChannelAction(topic!, channel, act, sources()), messages, logger, `${act} topic/channel`);
+    return v1(200, { message: warn(messages) });
+  };
+  add("POST", "/api/topics/:topic", action(false));
+  add("POST", "/api/topics/:topic/:channel", action(true));
+
+  add("DELETE", "/api/topics/:topic", async (req, { topic }, info) => {
+    requireAdmin(req);
+    const messages: string[] = [];
+    await collectAction(host.cluster.deleteTopic(topic!, sources()), messages, logger, "delete topic");
+    notify("delete_topic", topic!, "", "", req, info);
+    return v1(200, { message: warn(messages) });
+  });
+
+  add("DELETE", "/api/topics/:topic/:channel", async (req, { topic, channel }, info) => {
+    requireAdmin(req);
+    const messages: string[] = [];
+    await collectAction(host.cluster.deleteChannel(topic!, channel!, sources()), messages, logger, "delete channel");
+    notify("delete_channel", topic!, channel!, "", req, info);
+    return v1(200, { message: warn(messages) });
+  });
+
+  add("DELETE", "/api/nodes/:node", async (req, { node }, info) => {
+    requireAdmin(req);
+    const body = await readJson(req, () => "INVALID_BODY");
+    const topic = str(body["topic"]);
+    if (!isValidTopicName(topic)) throw new HttpError(400, "INVALID_TOPIC");
+    const messages: string[] = [];
+    await collectAction(host.cluster.tombstoneNodeForTopic(topic, node!, sources().lookupd), messages, logger, "tombstone node for topic");
+    notify("tombstone_topic_producer", topic, "", node!, req, info);
+    return v1(200, { message: warn(messages) });
+  });
+
+  // ---- /config/:opt ------------------------------------------------------------------
+
+  const config: Handler = async (req, { opt }, info) => {
+    const o = host.options();
+    if (o.allow_config_from_cidr !== "") {
+      const cidr = parseCidr(o.allow_config_from_cidr);
+      if (info.remoteAddress === "" || cidr === null) {
+        logger.error(`failed to parse RemoteAddr ${joinHostPort(info.remoteAddress, info.remotePort)}`);
+        throw new HttpError(400, "INVALID_REMOTE_ADDR");
+      }
+      if (!cidrContains(cidr, info.remoteAddress)) throw new HttpError(403, "FORBIDDEN");
+    }
+    if (req.method === "PUT") {
+      const body = new Uint8Array(await req.arrayBuffer());
+      if (body.length === 0 || body.length > 1024 * 1024) throw new HttpError(413, "INVALID_VALUE");
+      const text = new TextDecoder().decode(body);
+      const next: AdminOptions = { ...o };
+      if (opt === "nsqlookupd_http_addresses") {
+        let list: unknown;
+        try {
+          list = JSON.parse(text);
+        } catch {
+          throw new HttpError(400, "INVALID_VALUE");
+        }
+        if (list !== null && (!Array.isArray(list) || !list.every((x) => typeof x === "string"))) throw new HttpError(400, "INVALID_VALUE");
+        next.nsqlookupd_http_addresses = list === null ? [] : [...(list as string[])];
+      } else if (opt === "log_level") {
+        try {
+          next.log_level = parseLogLevel(text);
+        } catch {
+          throw new HttpError(400, "INVALID_VALUE");
+        }
+      } else {
+        throw new HttpError(400, "INVALID_OPTION");
+      }
+      host.setOptions(next);
+    }
+    const value = configValue(host.options(), opt!);
+    if (value === undefined) throw new HttpError(400, "INVALID_OPTION");
+    return v1(200, value);
+  };
+  add("GET", "/config/:opt", config);
+  add("PUT", "/config/:opt", config);
+
+  // ---- dispatch -------------------------------------------------------------------------
+
+  const match = (method: string, segments: string[]): { route: Route; params: Params } | "method" | null => {
+    let methodMismatch = false;
+    for (const route of routes) {
+      if (route.segments.length !== segments.length) continue;
+      const params: Params = {};
+      let ok = true;
+      for (let i = 0; i < segments.length; i++) {
+        const want = route.segments[i]!;
+        if (want.startsWith(":")) params[want.slice(1)] = segments[i]!;
+        else if (want !== segments[i]) {
+          ok = false;
+          break;
+        }
+      }
+      if (!ok) continue;
+      if (route.method === method || (method === "HEAD" && route.method === "GET")) return { route, params };
+      methodMismatch = true;
+    }
+    return methodMismatch ? "method" : null;
+  };
+
+  const dispatch = async (req: Request, info: RequestInfo, path: string): Promise<Response> => {
+    const base = host.options().base_path;
+    let rel: string | null = path;
+    if (base !== "/") rel = path === base ? "/" : path.startsWith(`${base}/`) ? path.slice(base.length) : null;
+    if (rel === null) return v1(404, "NOT_FOUND");
+    let segments: string[];
+    try {
+      segments = rel.split("/").filter((s) => s !== "").map((s) => decodeURIComponent(s));
+    } catch {
+      return v1(400, "INVALID_REQUEST");
+    }
+    const found = match(req.method, segments);
+    if (found === null) return v1(404, "NOT_FOUND");
+    if (found === "method") return v1(405, "METHOD_NOT_ALLOWED");
+    try {
+      return await found.route.handler(req, found.params, info);
+    } catch (e) {
+      if (e instanceof HttpError) return v1(e.status, e.message);
+      logger.error(`panic in HTTP handler - ${(e as Error)?.stack ?? String(e)}`);
+      return v1(500, "INTERNAL_ERROR");
+    }
+  };
+
+  return async (req, info) => {
+    const started = performance.now();
+    const url = new URL(req.url);
+    const response = await dispatch(req, info, url.pathname);
+    logger.info(
+      `${response.status} ${req.method} ${url.pathname}${url.search} (${joinHostPort(info.remoteAddress, info.remotePort)}) ${elapsedText(performance.now() - started)}`,
+    );
+    return compress(req, response);
+  };
+}
+
+/** Every response is gzip- or deflate-compressed when the client lists one (SPEC §7). */
+async function compress(req: Request, response: Response): Promise<Response> {
+  if (response.body === null) return response;
+  for (const raw of (req.headers.get("Accept-Encoding") ?? "").split(",")) {
+    const enc = raw.trim();
+    if (enc !== "gzip" && enc !== "deflate") continue;
+    const headers = new Headers(response.headers);
+    headers.set("Content-Encoding", enc);
+    headers.append("Vary", "Accept-Encoding");
+    headers.delete("Content-Length");
+    // HTTP "deflate" from the original is raw DEFLATE (Go's compress/flate).
+    const stream = response.body.pipeThrough(new CompressionStream(enc === "gzip" ? "gzip" : "deflate-raw"));
+    return new Response(stream, { status: response.status, headers });
+  }
+  return response;
+}
