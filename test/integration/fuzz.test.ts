@@ -228,7 +228,8 @@ async function exercise(nsqd: NsqdProcess, stream: Uint8Array, cuts: readonly nu
     // only silent server close is a line over 16 KiB (D-TCP-CMDLINE), which these streams are too short for.
     throw new Error(`closed without an error frame (${c.error?.message ?? "no socket error"}); frames: ${frames.map((f) => f.text).join(" | ")}`);
   }
-  return fatalAt >= 0 ? "fatal" : endedByClient ? "ended by client" : "usable";
+  // Our EOF inside a body draws the original's "failed to read ..." error first; inside a line, a silent close.
+  return endedByClient ? "ended by client" : fatalAt >= 0 ? "fatal" : "usable";
 }
 
 describe.each(RUNTIMES)("nsqd under bad input on %s", (rt) => {
