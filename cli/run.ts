@@ -6,9 +6,9 @@
 // dispatches and renders the top-level help, and each subcommand parses its own
 // arguments with src/common/flags.ts.
 import { cac } from "cac";
-import { VERSION, versionString } from "../src/common/version.ts";
+import { versionString } from "../src/common/version.ts";
 import type { CommandContext, CommandRunner } from "./context.ts";
-import { PROGRAMS, programForArgv0, programForSubcommand, type Program } from "./programs.ts";
+import { PROGRAMS, programForArgv0 } from "./programs.ts";
 
 // Loaded on demand: `nsq --version` should not pay for evaluating the daemon.
 const RUNNERS: Readonly<Record<string, CommandRunner>> = {
@@ -31,16 +31,11 @@ export interface Invocation {
   readonly args: readonly string[];
 }
 
-function notAvailable(ctx: CommandContext, program: Program, invokedAs: string): number {
-  ctx.io.err(`${invokedAs}: not available yet in nsq v${VERSION} (only "nsqd" is implemented so far)\n`);
-  return 1;
-}
-
 /** Render cac's help sections to text (cac itself prints with console.info). */
 function helpText(runtimeVersion: string): string {
   const cli = cac("nsq");
   for (const p of PROGRAMS) {
-    if (p.available) cli.command(p.subcommand, `${p.description} (also runs as \`${p.program}\`)`).allowUnknownOptions();
+    cli.command(p.subcommand, `${p.description} (also runs as \`${p.program}\`)`).allowUnknownOptions();
   }
   cli.option("--version", "Print the version and exit");
   let text = "";
@@ -73,9 +68,7 @@ export async function runCli(ctx: CommandContext, invocation: Invocation): Promi
   // Multi-call: invoked as "nsqd", "nsq_tail", ... behaves as that program.
   const asProgram = programForArgv0(invocation.argv0);
   if (asProgram) {
-    const runner = asProgram.available ? RUNNERS[asProgram.subcommand] : undefined;
-    if (!runner) return notAvailable(ctx, asProgram, asProgram.program);
-    return runner(ctx, args);
+    return RUNNERS[asProgram.subcommand]!(ctx, args);
   }
 
   const first = args[0];
@@ -97,15 +90,13 @@ export async function runCli(ctx: CommandContext, invocation: Invocation): Promi
   let chosen: CommandRunner | null = null;
   for (const p of PROGRAMS) {
     const runner = RUNNERS[p.subcommand];
-    if (p.available && runner) cli.command(p.subcommand, p.description).action(() => (chosen = runner));
+    if (runner) cli.command(p.subcommand, p.description).action(() => (chosen = runner));
   }
   cli.parse(["nsq", "nsq", first], { run: false });
   if (cli.matchedCommand) {
     cli.runMatchedCommand();
     if (chosen) return (chosen as CommandRunner)(ctx, args.slice(1));
   }
-  const planned = programForSubcommand(first);
-  if (planned) return notAvailable(ctx, planned, `nsq ${first}`);
   io.err(`nsq: unknown command "${first}" (see "nsq --help")\n`);
   return 2;
 }
