@@ -23,6 +23,9 @@ export interface Consumer {
   readonly sampleRate: number;
   /** This client's in-flight timeout (ms). */
   readonly msgTimeout: number;
+  /** Declared in IDENTIFY (D-BEH-TOPO). */
+  readonly topologyZone: string;
+  readonly topologyRegion: string;
   /** Deliver: the channel has already recorded the message in flight. */
   deliver(message: Message): void;
   /** One of this client's in-flight messages timed out or was dropped by empty(). */
@@ -52,6 +55,12 @@ export class Channel {
   messageCount = 0;
   requeueCount = 0;
   timeoutCount = 0;
+  // D-BEH-TOPO counters (topology-aware consumption experiment only).
+  zoneLocalMsgCount = 0;
+  regionLocalMsgCount = 0;
+  globalMsgCount = 0;
+  /** This nsqd's zone and region when the experiment is on, else null. */
+  readonly #topology: { zone: string; region: string } | null;
   readonly e2e: LatencyStream | null;
 
   constructor(topicName: string, name: string, host: QueueHost) {
@@ -62,6 +71,10 @@ export class Channel {
     this.#memory = new Ring(host.options.mem_queue_size);
     this.#backend = this.ephemeral ? null : host.openBackend(`${topicName}:${name}`);
     this.e2e = host.newLatencyStream();
+    const o = host.options;
+    this.#topology = o.enable_experiment.includes("topology-aware-consumption")
+      ? { zone: o.topology_zone, region: o.topology_region }
+      : null;
   }
 
   get consumers(): readonly Consumer[] {
@@ -152,11 +165,14 @@ export class Channel {
     if (consumers.length === 0) return;
     this.#dispatching = true;
     try {
-      for (;;) {
-        const consumer = this.#nextReady();
+      // Pick a consumer only when there is a message for it: the rotation
+      // advances with each delivery, so single arrivals alternate too.
+      while (this.#memory.length > 0 || (this.#backend !== null && this.#backend.depth() > 0)) {
+        const consumer = this.#topology === null ? this.#nextReady() : this.#nextReadyByTopology(this.#topology);
         if (consumer === null) break;
         const message = this.#take();
         if (message === null) break;
+        if (this.#topology !== null) this.#countPlacement(consumer, this.#topology);
         if (consumer.sampleRate > 0 && Math.random() * 100 > consumer.sampleRate) continue; // D-TCP-SAMPLE drops it
         message.attempts = (message.attempts + 1) & 0xffff;
         this.#startInFlight(message, consumer);
@@ -179,6 +195,26 @@ export class Channel {
       }
     }
     return null;
+  }
+
+  /**
+   * D-BEH-TOPO: prefer a ready consumer in this nsqd's zone, then in its
+   * region, then any; #countPlacement records which kind each hand-off was.
+   */
+  #nextReadyByTopology(t: { zone: string; region: string }): Consumer | null {
+    let region: Consumer | null = null;
+    for (const c of this.#consumers) {
+      if (!c.isReady()) continue;
+      if (t.zone !== "" && c.topologyZone === t.zone) return c;
+      if (region === null && t.region !== "" && c.topologyRegion === t.region) region = c;
+    }
+    return region ?? this.#nextReady();
+  }
+
+  #countPlacement(c: Consumer, t: { zone: string; region: string }): void {
+    if (t.zone !== "" && c.topologyZone === t.zone) this.zoneLocalMsgCount++;
+    else if (t.region !== "" && c.topologyRegion === t.region) this.regionLocalMsgCount++;
+    else this.globalMsgCount++;
   }
 
   #startInFlight(message: Message, consumer: Consumer): void {

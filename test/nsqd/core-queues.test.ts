@@ -78,6 +78,8 @@ class FakeConsumer implements Consumer {
   readonly id = FakeConsumer.#next++;
   readonly sampleRate: number;
   readonly msgTimeout: number;
+  topologyZone = "";
+  topologyRegion = "";
   rdy: number;
   inFlight = 0;
   gone = false;
@@ -325,6 +327,37 @@ describe("Channel delivery (D-BEH-CHANNEL-DIST, D-TCP-RDY-SEMANTICS)", () => {
     expect(ch.depth()).toBe(0);
     expect(c.received.length).toBeGreaterThan(100);
     expect(c.received.length).toBeLessThan(400);
+  });
+});
+
+describe("Topology-aware consumption experiment (D-BEH-TOPO)", () => {
+  const experiment = { enable_experiment: ["topology-aware-consumption"], topology_zone: "z1", topology_region: "r1" };
+  const placed = (rdy: number, zone: string, region: string) => Object.assign(new FakeConsumer(rdy), { topologyZone: zone, topologyRegion: region });
+
+  it("prefers a ready consumer in the same zone, then the same region, then any, and counts each kind", () => {
+    const topic = new Topic("t", new Host(experiment));
+    const far = placed(2500, "z9", "r9");
+    const region = placed(1, "z2", "r1");
+    const zone = placed(1, "z1", "r1");
+    for (const c of [far, region, zone]) subscribe(topic, "c", c);
+    topic.publishMany([bytes("a"), bytes("b"), bytes("c"), bytes("d")]);
+    expect(zone.received.map((r) => r.body)).toEqual(["a"]);
+    expect(region.received.map((r) => r.body)).toEqual(["b"]);
+    expect(far.received.map((r) => r.body)).toEqual(["c", "d"]);
+    const channel = topic.channels.get("c")!;
+    expect([channel.zoneLocalMsgCount, channel.regionLocalMsgCount, channel.globalMsgCount]).toEqual([1, 1, 2]);
+  });
+
+  it("leaves the counters at 0 and rotates between consumers without the experiment", () => {
+    const topic = new Topic("t", new Host({ topology_zone: "z1", topology_region: "r1" }));
+    const a = placed(2500, "z9", "r9");
+    const b = placed(2500, "z1", "r1");
+    for (const c of [a, b]) subscribe(topic, "c", c);
+    topic.publishMany(Array.from({ length: 10 }, (_, i) => bytes(`m${i}`)));
+    expect(a.received.length).toBe(5);
+    expect(b.received.length).toBe(5);
+    const channel = topic.channels.get("c")!;
+    expect(channel.zoneLocalMsgCount + channel.regionLocalMsgCount + channel.globalMsgCount).toBe(0);
   });
 });
 

@@ -214,7 +214,7 @@ describe("POST /pub (D-HTTP-PUB, D-HTTP-PUB-ORDER)", () => {
     expect(channel.depth()).toBe(1);
     const delivered: Uint8Array[] = [];
     channel.addConsumer({
-      id: 1, sampleRate: 0, msgTimeout: 60_000,
+      id: 1, sampleRate: 0, msgTimeout: 60_000, topologyZone: "", topologyRegion: "",
       isReady: () => delivered.length === 0,
       deliver: (m) => void delivered.push(m.body),
       inFlightRemoved() {}, channelGone() {},
