@@ -1,23 +1,15 @@
 // `nsq nsqd` / `nsqd`: parse the original's flags and config file (X-CFG-FLAGS,
 // X-CFG-FILE, D-FLAG-*), apply the startup checks the original makes, then run
 // the daemon until SIGINT or SIGTERM (X-SIG).
-import { ConfigError, FlagError, parseCommandLine } from "../../src/common/flags.ts";
+import { ConfigError } from "../../src/common/flags.ts";
 import { defaultNodeId } from "../../src/common/hash.ts";
-import { createLogger, parseLogLevel } from "../../src/common/logger.ts";
+import { parseLogLevel } from "../../src/common/logger.ts";
 import type { OptionTable } from "../../src/common/options.ts";
-import { versionString } from "../../src/common/version.ts";
 import { Nsqd } from "../../src/nsqd/nsqd.ts";
 import { NSQD_OPTIONS, type NsqdOptions } from "../../src/nsqd/options.ts";
 import type { CommandContext } from "../context.ts";
+import { DAEMON_PROGRAM_FLAGS, daemonLogger, parseDaemonOptions, runUntilSignal } from "../daemon.ts";
 
-/** Flags of the nsqd program that are not options of the daemon itself. */
-const PROGRAM_FLAGS: OptionTable = [
-  { flag: "version", key: null, type: "bool", default: false, help: "print version string" },
-  { flag: "config", key: null, type: "string", default: "", help: "path to config file" },
-  // Prints the resolved options as JSON and exits: lets tests observe flag and
-  // config-file handling through a real process.
-  { flag: "print-options", key: null, type: "bool", default: false, help: "print the resolved options as JSON and exit", hidden: true },
-];
 
 /**
  * nsqd's flag table for this host. As in the original, the hostname-derived
@@ -26,7 +18,7 @@ const PROGRAM_FLAGS: OptionTable = [
  */
 export function nsqdFlags(hostname: string): OptionTable {
   return [
-    ...PROGRAM_FLAGS,
+    ...DAEMON_PROGRAM_FLAGS,
     ...NSQD_OPTIONS.map((spec) => {
       if (spec.flag === "node-id") return { ...spec, default: defaultNodeId(hostname) };
       if (spec.flag === "broadcast-address") return { ...spec, default: hostname };
@@ -63,68 +55,21 @@ export function checkNsqdOptions(options: NsqdOptions): NsqdOptions {
 }
 
 export async function nsqdCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
-  const { runtime, io } = ctx;
-  // Until the options are known, fatal lines use the default prefix and level.
-  let logger = createLogger({ prefix: "[nsqd] ", level: "info", write: io.err });
-  let options: NsqdOptions;
-  try {
-    const line = parseCommandLine<NsqdOptions>(nsqdFlags(runtime.hostname()), args, {
-      program: "nsqd",
-      readTextFile: (path) => runtime.fs.readText(path),
-    });
-    if (line.kind === "help") {
-      io.out(line.usage);
-      return 0;
-    }
-    if (line.kind === "version") {
-      io.out(versionString("nsqd", runtime.version) + "\n");
-      return 0;
-    }
-    try {
-      options = checkNsqdOptions(line.options);
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      // The original reports these as nsqd.New failures.
-      throw new ConfigError(`failed to instantiate nsqd - ${e.message}`);
-    }
-    if (line.flags.given.get("print-options") === true) {
-      io.out(JSON.stringify(options, null, 2) + "\n");
-      return 0;
-    }
-  } catch (e) {
-    if (e instanceof FlagError) {
-      io.err(e.message + "\n");
-      return e.exitCode;
-    }
-    if (e instanceof ConfigError) {
-      logger.fatal(e.message);
-      return e.exitCode;
-    }
-    throw e;
-  }
-
-  logger = createLogger({ prefix: options.log_prefix, level: parseLogLevel(options.log_level), write: io.err });
-  const deps = { runtime, logger };
+  const options = parseDaemonOptions<NsqdOptions>(ctx, args, {
+    program: "nsqd",
+    flags: nsqdFlags(ctx.runtime.hostname()),
+    check: (o) => {
+      try {
+        return checkNsqdOptions(o);
+      } catch (e) {
+        // The original reports these as nsqd.New failures.
+        throw new ConfigError(`failed to instantiate nsqd - ${(e as Error).message}`);
+      }
+    },
+  });
+  if (typeof options === "number") return options;
+  const logger = daemonLogger(ctx, options);
+  const deps = { runtime: ctx.runtime, logger };
   const nsqd = ctx.components?.nsqd?.(options, deps) ?? new Nsqd(options, deps);
-  let stop!: () => void;
-  const stopped = new Promise<void>((resolve) => (stop = resolve));
-  const removers = [runtime.onSignal("SIGINT", () => stop()), runtime.onSignal("SIGTERM", () => stop())];
-  const cleanup = () => removers.forEach((remove) => remove());
-  try {
-    await nsqd.start();
-  } catch (e) {
-    logger.fatal(`failed to start nsqd - ${(e as Error).message}`);
-    cleanup();
-    await nsqd.close().catch(() => {});
-    return 1;
-  }
-  await stopped;
-  cleanup();
-  try {
-    await nsqd.close();
-  } catch (e) {
-    logger.error(`failed to close nsqd - ${(e as Error).message}`);
-    return 1;
-  }
-  return 0;
+  return runUntilSignal(ctx, nsqd, "nsqd", logger);
 }

@@ -15,7 +15,7 @@ import { Nsqd } from "../../src/nsqd/nsqd.ts";
 import { NSQD_OPTIONS, type NsqdOptions } from "../../src/nsqd/options.ts";
 import type { Address } from "../../src/runtime/types.ts";
 import type { CommandContext } from "../context.ts";
-import { runUntilSignal } from "./lookupd.ts";
+import { runUntilSignal } from "../daemon.ts";
 
 interface UpOptions {
   data_path: string;

@@ -299,7 +299,7 @@ function drainTopic(d: TestNsqd, name: string): string[] {
   const channel = d.nsqd.getTopic(name).getChannel("drain");
   const bodies: string[] = [];
   channel.addConsumer({
-    id: 99, sampleRate: 0, msgTimeout: 60_000,
+    id: 99, sampleRate: 0, msgTimeout: 60_000, topologyZone: "", topologyRegion: "",
     isReady: () => true,
     deliver: (m) => void bodies.push(dec(m.body)),
     inFlightRemoved() {}, channelGone() {},
