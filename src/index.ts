@@ -5,7 +5,7 @@
 //   await consumer.connectToNsqLookupd("127.0.0.1:4161");
 //
 // The runtime comes from loadRuntime() (Node, Bun or Deno adapter).
-export { Config, ConfigOptionError, NotSupportedError, CONFIG_OPTION_NAMES, GO_NSQ_VERSION, type ConfigValues } from "./client/config.ts";
+export { Config, ConfigOptionError, CONFIG_OPTION_NAMES, GO_NSQ_VERSION, type ConfigValues } from "./client/config.ts";
 export { Consumer, AlreadyConnectedError, type Handler, type ClientDeps, type ConsumerStats } from "./client/consumer.ts";
 export { Producer, type Body } from "./client/producer.ts";
 export { Message } from "./client/message.ts";

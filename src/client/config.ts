@@ -157,14 +157,6 @@ export class ConfigOptionError extends RangeError {
   override readonly name = "ConfigOptionError";
 }
 
-/**
- * A requested feature this client cannot provide yet (TLS, snappy, deflate).
- * Raised before any connection is made, never silently ignored.
- */
-export class NotSupportedError extends Error {
-  override readonly name = "NotSupportedError";
-}
-
 function describeMs(ms: number): string {
   return formatDuration(ms);
 }
@@ -268,7 +260,7 @@ export class Config {
 
   /**
    * Cross-option checks made before a connection is opened. Throws
-   * ConfigOptionError, or NotSupportedError for TLS / snappy / deflate.
+   * ConfigOptionError. (Certificate files are read when connecting.)
    */
   validate(): void {
     const v = this.values;
@@ -277,10 +269,9 @@ export class Config {
         `HeartbeatInterval ${describeMs(v.heartbeat_interval)} must be less than ReadTimeout ${describeMs(v.read_timeout)}`,
       );
     }
+    // As go-nsq: one compression at a time (nsqd refuses both too, D-TCP-NEGOTIATE).
     if (v.snappy && v.deflate) throw new ConfigOptionError("cannot enable both snappy and deflate");
-    if (v.tls_v1) throw new NotSupportedError("tls_v1 is not supported yet by this client (TLS negotiation with nsqd)");
-    if (v.snappy) throw new NotSupportedError("snappy is not supported yet by this client");
-    if (v.deflate) throw new NotSupportedError("deflate is not supported yet by this client");
+    if ((v.tls_cert === "") !== (v.tls_key === "")) throw new ConfigOptionError("tls_cert and tls_key must be given together");
   }
 }
 

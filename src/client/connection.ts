@@ -1,9 +1,18 @@
 // One client connection to an nsqd speaking V2 (U-CLI-HANDSHAKE): dial, send
 // the magic, IDENTIFY with feature negotiation, read the JSON (or OK) answer,
-// AUTH when the server asks for it, then hand frames to a delegate. Heartbeats
-// are answered with NOP here (U-CLI-HEARTBEAT) and never reach the delegate.
+// then the upgrades nsqd granted, in the original's order (D-TCP-NEGOTIATE):
+// TLS first (`OK` read over TLS), then snappy or deflate (`OK` read through
+// the decompressor), then AUTH when the server asks for it, and finally hand
+// frames to a delegate. Heartbeats are answered with NOP here
+// (U-CLI-HEARTBEAT) and never reach the delegate.
+//
+// During the handshake frames are taken one at a time from a small buffer
+// instead of the FrameReader: the bytes after the IDENTIFY response (or after
+// the `OK` that follows TLS) may already be compressed, and must wait for the
+// decompressor instead of being parsed as frames.
 import type { Logger } from "../common/log.ts";
-import type { Runtime, Socket } from "../runtime/types.ts";
+import type { ByteTransform, Runtime, Socket, TlsClientOptions } from "../runtime/types.ts";
+import { SnappyFrameDecoder, SnappyFrameEncoder } from "../protocol/snappy-frame.ts";
 import {
   FrameReader,
   FrameType,
@@ -11,11 +20,12 @@ import {
   NOP_COMMAND,
   encodeAuth,
   encodeIdentify,
+  readInt32,
   readInt64,
   type Frame,
 } from "../protocol/frames.ts";
-import { decodeUtf8 } from "../protocol/text.ts";
-import type { ConfigValues } from "./config.ts";
+import { concatBytes, decodeUtf8 } from "../protocol/text.ts";
+import { ConfigOptionError, type ConfigValues } from "./config.ts";
 import { parseHostPort } from "./address.ts";
 
 /** What nsqd answered to IDENTIFY (the fields a client reads, D-TCP-IDENTIFY-RESP). */
@@ -70,6 +80,26 @@ export interface ConnectionOptions {
   delegate: ConnectionDelegate;
 }
 
+const EMPTY = new Uint8Array(0);
+/** A handshake frame larger than this is not an nsqd answer. */
+const MAX_HANDSHAKE_FRAME = 1 << 20;
+
+/** go-nsq's tls_min_version names -> the runtime's (ssl3.0 is gone everywhere: TLS 1.0 is the floor). */
+const TLS_MIN_VERSIONS: Readonly<Record<string, TlsClientOptions["minVersion"]>> = {
+  "ssl3.0": "TLSv1",
+  "tls1.0": "TLSv1",
+  "tls1.1": "TLSv1.1",
+  "tls1.2": "TLSv1.2",
+  "tls1.3": "TLSv1.3",
+};
+
+/** The compressed stream granted in IDENTIFY: what we send goes through `encoder`, what we read through `decoder`. */
+interface Transport {
+  readonly name: "snappy" | "deflate";
+  readonly encoder: ByteTransform;
+  readonly decoder: ByteTransform;
+}
+
 export class Connection {
   /** `host:port` as given. */
   readonly address: string;
@@ -81,10 +111,24 @@ export class Connection {
   #socket: Socket | null = null;
   /** During the handshake, frames go here instead of to the delegate. */
   #waiter: ((frame: Frame | Error) => void) | null = null;
+  /** True until connect() has finished: bytes then collect in #handshakeBytes. */
+  #handshaking = true;
+  /** Handshake bytes not yet taken as frames (decompressed, once a decoder is set). */
+  #handshakeBytes: Uint8Array = EMPTY;
+  #encoder: ByteTransform | null = null;
+  #decoder: ByteTransform | null = null;
+  /** Writes waiting for the microtask that compresses them together (compressed connections only). */
+  #outParts: Uint8Array[] = [];
+  #outLength = 0;
+  #flushScheduled = false;
   #closed = false;
   #lastReadAt = 0;
   #readTimer: ReturnType<typeof setInterval> | null = null;
   identity: IdentifyResponse | null = null;
+  /** Which upgrades are in effect (after connect()). */
+  tls = false;
+  snappy = false;
+  deflate = false;
 
   constructor(address: string, options: ConnectionOptions) {
     this.address = address;
@@ -102,10 +146,13 @@ export class Connection {
   async connect(): Promise<IdentifyResponse> {
     const { host, port } = parseHostPort(this.address);
     const c = this.#config;
+    // Certificate files are read before dialing: a bad path fails without a connection.
+    const tlsOptions = c.tls_v1 ? this.#tlsOptions() : null;
+    // Only a connection that may need TLS asks for an upgradable socket (slower on Deno).
     this.#socket = await this.#runtime.connect({ host, port }, () => ({
       data: (chunk) => this.#onData(chunk),
       close: (err) => this.#onClose(err),
-    }), { timeoutMs: c.dial_timeout > 0 ? c.dial_timeout : undefined, allowTlsUpgrade: false });
+    }), { timeoutMs: c.dial_timeout > 0 ? c.dial_timeout : undefined, allowTlsUpgrade: c.tls_v1 });
     this.#lastReadAt = Date.now();
     // read_timeout: a live nsqd sends a heartbeat at least every heartbeat_interval.
     const period = Math.max(50, Math.min(c.read_timeout / 4, 5000));
@@ -145,16 +192,34 @@ export class Connection {
       } else {
         identity = { max_rdy_count: 2500, version: "", max_msg_timeout: 0, msg_timeout: 0, tls_v1: false, deflate: false, snappy: false, auth_required: false };
       }
-      // We never ask for upgrades (Config.validate refuses them), so none can be granted.
-      if (identity.tls_v1 || identity.snappy || identity.deflate) throw new Error("nsqd granted an upgrade that was not requested");
+      // nsqd grants only what was asked for; anything else means we do not understand each other.
+      if ((identity.tls_v1 && !c.tls_v1) || (identity.snappy && !c.snappy) || (identity.deflate && !c.deflate)) {
+        throw new Error("nsqd granted an upgrade that was not requested");
+      }
+      if (identity.snappy && identity.deflate) throw new Error("nsqd granted both snappy and deflate");
+      // As go-nsq: an upgrade asked for but not offered (an nsqd without TLS
+      // or with --snappy=false) leaves the connection as it is. Say so.
+      this.#warnNotGranted("tls_v1", c.tls_v1, identity.tls_v1);
+      this.#warnNotGranted("snappy", c.snappy, identity.snappy);
+      this.#warnNotGranted("deflate", c.deflate, identity.deflate);
+      if (identity.tls_v1) {
+        await this.#upgradeTls(tlsOptions!);
+        await this.#expectOk("TLS");
+      }
+      if (identity.snappy || identity.deflate) {
+        this.#startCompression(identity.snappy ? "snappy" : "deflate", c.deflate_level);
+        await this.#expectOk(identity.snappy ? "snappy" : "deflate");
+      }
       if (identity.auth_required) {
+        // U-CLI-HANDSHAKE: AUTH before SUB; an E_* answer fails the connection.
         if (c.auth_secret === "") throw new Error("Auth Required");
-        this.#socket.write(encodeAuth(c.auth_secret));
+        this.write(encodeAuth(c.auth_secret));
         const auth = await this.#next();
         if (auth.type === FrameType.Error) throw new NsqError(decodeUtf8(auth.data));
         this.#logger.info(`(${this.address}) Auth accepted. ${decodeUtf8(auth.data)}`);
       }
       this.identity = identity;
+      this.#endHandshake();
       return identity;
     } catch (e) {
       this.close();
@@ -162,10 +227,107 @@ export class Connection {
     }
   }
 
+  #warnNotGranted(feature: string, asked: boolean, granted: boolean): void {
+    if (asked && !granted) this.#logger.warn(`(${this.address}) ${feature} was requested but nsqd did not enable it; continuing without it`);
+  }
+
+  /** The runtime TLS options from tls_* (U-CLI-OPTS). Throws on an unreadable file. */
+  #tlsOptions(): TlsClientOptions {
+    const c = this.#config;
+    const fs = this.#runtime.fs;
+    const read = (option: string, path: string): string => {
+      try {
+        return fs.readText(path);
+      } catch (e) {
+        throw new ConfigOptionError(`${option} ${JSON.stringify(path)} could not be read - ${(e as Error).message}`);
+      }
+    };
+    const o: TlsClientOptions = { rejectUnauthorized: !c.tls_insecure_skip_verify };
+    if (c.tls_root_ca_file !== "") o.ca = read("tls_root_ca_file", c.tls_root_ca_file);
+    if (c.tls_cert !== "" || c.tls_key !== "") {
+      if (c.tls_cert === "" || c.tls_key === "") throw new ConfigOptionError("tls_cert and tls_key must be given together");
+      o.cert = read("tls_cert", c.tls_cert);
+      o.key = read("tls_key", c.tls_key);
+    }
+    if (c.tls_min_version !== "") o.minVersion = TLS_MIN_VERSIONS[c.tls_min_version];
+    return o;
+  }
+
+  async #upgradeTls(options: TlsClientOptions): Promise<void> {
+    // nsqd sends nothing between its IDENTIFY response and the TLS handshake.
+    if (this.#handshakeBytes.length > 0) throw new Error("nsqd sent plain bytes where the TLS handshake should start");
+    const info = await this.#socket!.upgradeTls({ client: options });
+    this.tls = true;
+    this.#logger.info(`(${this.address}) upgraded to TLS (${info.version})`);
+  }
+
+  /** From here on writes are compressed and reads decompressed; bytes already received after the last frame are decompressed now. */
+  #startCompression(name: "snappy" | "deflate", level: number): void {
+    const compression = this.#runtime.compression;
+    let t: Transport;
+    if (name === "snappy") {
+      const framer = new SnappyFrameEncoder(compression.snappyEncode);
+      const unframer = new SnappyFrameDecoder(compression.snappyDecode);
+      t = { name, encoder: { push: (b) => framer.encode(b) }, decoder: { push: (b) => unframer.push(b) } };
+      this.snappy = true;
+    } else {
+      t = { name, encoder: compression.deflateRaw(level), decoder: compression.inflateRaw() };
+      this.deflate = true;
+    }
+    this.#encoder = t.encoder;
+    this.#decoder = t.decoder;
+    if (this.#handshakeBytes.length > 0) this.#handshakeBytes = t.decoder.push(this.#handshakeBytes, true);
+    this.#logger.info(`(${this.address}) upgraded to ${name}`);
+  }
+
+  async #expectOk(what: string): Promise<void> {
+    const f = await this.#next();
+    const text = decodeUtf8(f.data);
+    if (f.type === FrameType.Error) throw new NsqError(text);
+    if (text !== "OK") throw new Error(`expected OK after the ${what} upgrade, got ${JSON.stringify(text)}`);
+  }
+
+  /** Leave handshake mode: what is left in the handshake buffer goes through the frame reader. */
+  #endHandshake(): void {
+    this.#handshaking = false;
+    const rest = this.#handshakeBytes;
+    this.#handshakeBytes = EMPTY;
+    if (rest.length > 0) this.#deliver(rest);
+  }
+
+  /** One whole frame from the handshake buffer, or null. Answers heartbeats on the way. */
+  #takeFrame(): Frame | null {
+    for (;;) {
+      const b = this.#handshakeBytes;
+      if (b.length < 8) return null;
+      const size = readInt32(b, 0) >>> 0;
+      if (size < 4 || size > MAX_HANDSHAKE_FRAME) throw new SyntaxError(`bad frame size ${size} during the handshake`);
+      if (b.length < 4 + size) return null;
+      const type = readInt32(b, 4);
+      if (type !== FrameType.Response && type !== FrameType.Error && type !== FrameType.Message) {
+        throw new SyntaxError(`unknown frame type ${type} during the handshake`);
+      }
+      const frame: Frame = { type, data: b.slice(8, 4 + size) };
+      this.#handshakeBytes = b.length === 4 + size ? EMPTY : b.subarray(4 + size);
+      if (type === FrameType.Response && isHeartbeat(frame.data)) {
+        this.write(NOP_COMMAND);
+        continue;
+      }
+      return frame;
+    }
+  }
+
   /** The next frame during the handshake. */
   #next(): Promise<Frame> {
     return new Promise((resolve, reject) => {
       if (this.#closed) return reject(new Error(`connection to ${this.address} closed during the handshake`));
+      let ready: Frame | null;
+      try {
+        ready = this.#takeFrame();
+      } catch (e) {
+        return reject(e);
+      }
+      if (ready !== null) return resolve(ready);
       const timer = setTimeout(() => {
         this.#waiter = null;
         reject(new Error(`timed out after ${this.#config.read_timeout} ms waiting for ${this.address}`));
@@ -179,21 +341,81 @@ export class Connection {
     });
   }
 
-  /** Queue bytes for the server. Returns false when the socket is gone. */
+  /**
+   * Queue bytes for the server. Returns false when the socket is gone. On a
+   * compressed connection the writes of one turn of the event loop are
+   * compressed (and flushed) together.
+   */
   write(bytes: Uint8Array): boolean {
     if (this.#closed || this.#socket === null) return false;
-    this.#socket.write(bytes);
+    if (this.#encoder === null) {
+      this.#socket.write(bytes);
+      return true;
+    }
+    this.#outParts.push(bytes);
+    this.#outLength += bytes.length;
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(this.#flushOut);
+    }
     return true;
   }
 
-  /** Close now. */
+  readonly #flushOut = (): void => {
+    this.#flushScheduled = false;
+    if (this.#outLength === 0 || this.#closed || this.#socket === null) return;
+    const parts = this.#outParts;
+    const plain = parts.length === 1 ? parts[0]! : concatBytes(parts, this.#outLength);
+    this.#outParts = [];
+    this.#outLength = 0;
+    let out: Uint8Array;
+    try {
+      out = this.#encoder!.push(plain, true);
+    } catch (e) {
+      this.#logger.error(`(${this.address}) failed to compress - ${(e as Error).message}`);
+      this.close();
+      return;
+    }
+    if (out.length > 0) this.#socket.write(out);
+  };
+
+  /** Close now (writes still waiting for compression go out first). */
   close(): void {
-    if (this.#socket !== null && !this.#closed) this.#socket.close();
-    else this.#onClose();
+    if (this.#socket !== null && !this.#closed) {
+      this.#flushOut();
+      this.#socket.close();
+    } else this.#onClose();
   }
 
   #onData(chunk: Uint8Array): void {
     this.#lastReadAt = Date.now();
+    if (this.#decoder !== null) {
+      try {
+        chunk = this.#decoder.push(chunk, true);
+      } catch (e) {
+        this.#logger.error(`(${this.address}) failed to decompress - ${(e as Error).message}`);
+        this.close();
+        return;
+      }
+      if (chunk.length === 0) return;
+    }
+    if (this.#handshaking) {
+      this.#handshakeBytes = this.#handshakeBytes.length === 0 ? chunk : concatBytes([this.#handshakeBytes, chunk]);
+      if (this.#waiter === null) return;
+      let f: Frame | null;
+      try {
+        f = this.#takeFrame();
+      } catch (e) {
+        this.#waiter(e as Error);
+        return;
+      }
+      if (f !== null) this.#waiter(f);
+      return;
+    }
+    this.#deliver(chunk);
+  }
+
+  #deliver(chunk: Uint8Array): void {
     let frames: Frame[];
     try {
       frames = this.#reader.push(chunk);
@@ -209,10 +431,6 @@ export class Connection {
         this.write(NOP_COMMAND);
         continue;
       }
-      if (this.#waiter !== null) {
-        this.#waiter(f);
-        continue;
-      }
       if (this.#closed) return;
       if (f.type === FrameType.Message) this.#delegate.onMessage(this, f.data);
       else if (f.type === FrameType.Response) this.#delegate.onResponse(this, f.data);
@@ -225,6 +443,8 @@ export class Connection {
     this.#closed = true;
     if (this.#readTimer !== null) clearInterval(this.#readTimer);
     this.#readTimer = null;
+    this.#outParts = [];
+    this.#outLength = 0;
     if (this.#waiter !== null) this.#waiter(err ?? new Error(`connection to ${this.address} closed during the handshake`));
     // Only connections that finished the handshake were announced to the delegate.
     if (this.identity !== null) this.#delegate.onClose(this, err);

@@ -8,7 +8,7 @@ import type { Logger } from "../common/log.ts";
 import { createLogger } from "../common/logger.ts";
 import { VERSION } from "../common/version.ts";
 import type { Runtime, SignalName } from "../runtime/types.ts";
-import { Config, ConfigOptionError, NotSupportedError, toolUserAgent } from "../client/config.ts";
+import { Config, ConfigOptionError, toolUserAgent } from "../client/config.ts";
 
 /** Where a tool prints: text lines for usage/errors, bytes for data. */
 export interface ToolIo {
@@ -82,7 +82,7 @@ export function toolConfig(runtime: Runtime, program: string, base: Record<strin
     for (const o of opts) cfg.setOpt(o);
     cfg.validate();
   } catch (e) {
-    if (e instanceof ConfigOptionError || e instanceof NotSupportedError) throw new ToolError(e.message);
+    if (e instanceof ConfigOptionError) throw new ToolError(e.message);
     throw e;
   }
   return cfg;

@@ -2,11 +2,13 @@
 // -WORKDIR, -HUP): messages are appended with a newline and FINed only once
 // the file has been synced. With gzip, each sync closes a gzip member, so the
 // file is a sequence of members each ending at an acknowledged boundary.
+// Compression is pako's zlib port at --gzip-level: CompressionStream (the
+// one gzip on all three runtimes) has no level, and node:zlib is runtime code.
+import { Deflate, Z_FINISH, Z_NO_FLUSH } from "pako";
 import type { Logger } from "../common/log.ts";
 import type { AppendFile, Runtime } from "../runtime/types.ts";
 import type { Consumer } from "../client/consumer.ts";
 import type { Message } from "../client/message.ts";
-import { concatBytes } from "../protocol/text.ts";
 import { strftime } from "./strftime.ts";
 
 export interface FileLoggerOptions {
@@ -51,16 +53,8 @@ function join(dir: string, name: string): string {
   return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
 }
 
-/** One gzip member (CompressionStream is on all three runtimes; it has no level setting). */
-async function gzipMember(data: Uint8Array): Promise<Uint8Array> {
-  const cs = new CompressionStream("gzip");
-  const writer = cs.writable.getWriter();
-  void writer.write(data as Uint8Array<ArrayBuffer>);
-  void writer.close();
-  return new Uint8Array(await new Response(cs.readable).arrayBuffer());
-}
-
 const NEWLINE = new Uint8Array([0x0a]);
+const EMPTY = new Uint8Array(0);
 
 export class FileLogger {
   readonly topic: string;
@@ -76,9 +70,8 @@ export class FileLogger {
   #rev = 0;
   #openedAt = 0;
   #size = 0;
-  /** gzip: uncompressed bytes of the current member. */
-  #member: Uint8Array[] = [];
-  #memberLen = 0;
+  /** gzip: the open member; its compressed output is appended to the open file as it comes. */
+  #member: Deflate | null = null;
   #pending: Message[] = [];
   #busy: Promise<void> | null = null;
   #closing = false;
@@ -106,7 +99,7 @@ export class FileLogger {
     let sync = false;
     if (this.#needsRotation()) {
       // gzip: the open member belongs to the old file; write it out first.
-      if (this.#o.gzip && this.#out !== null && this.#memberLen > 0) return this.#rotateThenWrite(m);
+      if (this.#o.gzip && this.#out !== null && this.#member !== null) return this.#rotateThenWrite(m);
       this.#updateFile();
       sync = true;
     }
@@ -162,12 +155,22 @@ export class FileLogger {
 
   #write(bytes: Uint8Array): void {
     if (this.#o.gzip) {
-      this.#member.push(bytes);
-      this.#memberLen += bytes.length;
+      if (this.#member === null) this.#member = this.#openMember();
+      if (!this.#member.push(bytes, Z_NO_FLUSH)) throw new Error(`gzip failed: ${this.#member.msg || this.#member.err}`);
       return;
     }
     this.#out!.write(bytes);
     this.#size += bytes.length;
+  }
+
+  /** A gzip member at --gzip-level writing into the open file. */
+  #openMember(): Deflate {
+    const member = new Deflate({ gzip: true, level: this.#o.gzipLevel });
+    member.onData = (chunk: Uint8Array) => {
+      this.#out!.write(chunk);
+      this.#size += chunk.length;
+    };
+    return member;
   }
 
   /** Close the current file (if any) and open the next one (U-FILE-ROTATE). */
@@ -203,12 +206,11 @@ export class FileLogger {
   /** Write out the gzip member (if any), fsync, FIN what waited for it. */
   async #sync(): Promise<void> {
     if (this.#out !== null) {
-      if (this.#o.gzip && this.#memberLen > 0) {
-        const member = await gzipMember(concatBytes(this.#member, this.#memberLen));
-        this.#member = [];
-        this.#memberLen = 0;
-        this.#out.write(member);
-        this.#size += member.length;
+      if (this.#member !== null) {
+        // Z_FINISH writes the rest of the deflate stream and the gzip trailer.
+        const member = this.#member;
+        this.#member = null;
+        if (!member.push(EMPTY, Z_FINISH)) throw new Error(`gzip failed: ${member.msg || member.err}`);
       }
       this.#out.sync();
     }

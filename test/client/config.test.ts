@@ -1,6 +1,6 @@
 // U-CLI-DEFAULTS / U-CLI-OPTS: go-nsq option names, defaults and parsing.
 import { describe, expect, test } from "vitest";
-import { Config, ConfigOptionError, NotSupportedError } from "../../src/client/config.ts";
+import { Config, ConfigOptionError } from "../../src/client/config.ts";
 
 describe("Config", () => {
   test("U-CLI-DEFAULTS: go-nsq defaults", () => {
@@ -63,13 +63,16 @@ describe("Config", () => {
     expect(() => c.setOpt("tls_v1,maybe")).toThrow(/ParseBool/);
   });
 
-  test("TLS, snappy and deflate are refused as not supported yet, never ignored", () => {
-    for (const opt of ["tls_v1", "snappy", "deflate"]) {
+  test("TLS, snappy and deflate pass validation; snappy with deflate, or half a key pair, do not", () => {
+    for (const opt of ["tls_v1", "snappy", "deflate", "tls_insecure_skip_verify", "tls_min_version,tls1.2"]) {
       const c = new Config();
       c.setOpt(opt);
-      expect(() => c.validate(), opt).toThrow(NotSupportedError);
-      expect(() => c.validate(), opt).toThrow(/not supported yet/);
+      expect(() => c.validate(), opt).not.toThrow();
     }
+    const both = new Config({ snappy: true, deflate: true });
+    expect(() => both.validate()).toThrow(new ConfigOptionError("cannot enable both snappy and deflate"));
+    const half = new Config({ tls_v1: true, tls_key: "client.key" });
+    expect(() => half.validate()).toThrow(/tls_cert and tls_key must be given together/);
     const c = new Config({ heartbeat_interval: 70_000 });
     expect(() => c.validate()).toThrow(/HeartbeatInterval/);
   });
