@@ -13,7 +13,7 @@ import { History } from "./history.ts";
 import { createAdminHttpHandler, type AdminHttpHost } from "./http.ts";
 import { Notifier } from "./notify.ts";
 import { checkAdminOptions, type AdminOptions } from "./options.ts";
-import { UpstreamClient } from "./upstream.ts";
+import { readUpstreamTls, UpstreamClient } from "./upstream.ts";
 
 export interface AdminDeps {
   runtime: Runtime;
@@ -61,6 +61,7 @@ export class Admin implements AdminHttpHost {
     this.client = new UpstreamClient({
       connectTimeoutMs: o.http_client_connect_timeout,
       requestTimeoutMs: o.http_client_request_timeout,
+      runtime: deps.runtime,
       ...(deps.fetch ? { fetch: deps.fetch } : {}),
     });
     this.cluster = new ClusterInfo(this.client, this.logger);
@@ -109,13 +110,9 @@ export class Admin implements AdminHttpHost {
   async start(): Promise<void> {
     const o = this.#options;
     this.logger.info(`nsqadmin v${VERSION} (built w/${this.runtime.version})`);
-    if (o.http_client_tls_root_ca_file !== "" || o.http_client_tls_cert !== "" || o.http_client_tls_insecure_skip_verify) {
-      // A-BEH-UPSTREAM-TLS: see upstream.ts for why these are not applied yet.
-      this.logger.warn("--http-client-tls-* options are not supported yet: HTTPS upstreams are verified with the runtime's default trust store");
-    }
-    for (const path of [o.http_client_tls_root_ca_file, o.http_client_tls_cert, o.http_client_tls_key]) {
-      if (path !== "" && !this.runtime.fs.exists(path)) throw new TypeError(`failed to read TLS file ${path} - no such file or directory`);
-    }
+    // A-BEH-UPSTREAM-TLS: read here, not in the constructor, so that a bad
+    // file is reported as a start-up failure.
+    this.client.configureTls(readUpstreamTls(this.runtime.fs, o));
     this.#http = await this.runtime.serveHttp(parseListenAddress(o.http_address), this.fetch);
     this.logger.info(`HTTP: listening on ${formatAddress(this.#http.address)}`);
     this.history.start();
@@ -128,5 +125,6 @@ export class Admin implements AdminHttpHost {
     await this.#http?.close();
     this.#http = null;
     await this.notifier.idle();
+    this.client.close();
   }
 }

@@ -1,16 +1,14 @@
-// The outbound HTTP client nsqadmin uses for nsqd, nsqlookupd and graphite:
-// plain fetch with the V1 Accept header, a deadline per request, and the
+// The outbound HTTP client nsqadmin uses for nsqd and nsqlookupd: the V1
+// Accept header, the connect/request deadlines of
+// --http-client-connect-timeout / --http-client-request-timeout, and the
 // original's 403 → HTTPS retry (X-HTTP-CLIENT): an nsqd started with
 // --tls-required answers plain HTTP with 403 and its https_port.
 //
-// A-FLAG-HTTP-CLIENT-CONNECT-TIMEOUT: fetch has no separate connect phase
-// deadline on every runtime, so the whole request gets the request timeout,
-// and the connect timeout only bounds it from below.
-// A-BEH-UPSTREAM-TLS: fetch has no portable per-request CA / client
-// certificate option (Bun has `tls`, Deno a custom client, Node's fetch needs
-// an undici dispatcher), so the --http-client-tls-* flags are accepted and
-// checked but HTTPS upstreams are verified against the runtime's default
-// trust store. The Admin logs a warning when they are set.
+// A-BEH-UPSTREAM-TLS: requests go through Runtime.httpClient, which applies
+// --http-client-tls-root-ca-file, --http-client-tls-cert/--http-client-tls-key
+// and --http-client-tls-insecure-skip-verify (plain fetch has no portable way
+// to). readUpstreamTls() loads those files with the original's messages.
+import type { FileSystem, HttpClient, HttpClientOptions, Runtime } from "../runtime/types.ts";
 
 /** The part of fetch the admin uses (tests substitute it). */
 export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
@@ -20,8 +18,53 @@ export const V1_ACCEPT = "application/vnd.nsq; version=1.0";
 export interface UpstreamOptions {
   connectTimeoutMs: number;
   requestTimeoutMs: number;
-  /** Replaceable for tests. */
+  /** Replaceable for tests; when given, `runtime` and `tls` are not used. */
   fetch?: FetchFunction;
+  /** Builds the HTTP(S) client; without it (and without `fetch`) the global fetch is used. */
+  runtime?: Runtime;
+  /** TLS settings of HTTPS upstreams (A-BEH-UPSTREAM-TLS). */
+  tls?: UpstreamTls;
+}
+
+/** The TLS part of HttpClientOptions that --http-client-tls-* set. */
+export type UpstreamTls = Pick<HttpClientOptions, "ca" | "cert" | "key" | "insecureSkipVerify">;
+
+/**
+ * Load the --http-client-tls-* files, failing as the original's nsqadmin does
+ * when one cannot be read or holds no PEM data.
+ */
+export function readUpstreamTls(
+  fs: FileSystem,
+  o: { http_client_tls_insecure_skip_verify: boolean; http_client_tls_root_ca_file: string; http_client_tls_cert: string; http_client_tls_key: string },
+): UpstreamTls {
+  const tls: UpstreamTls = {};
+  if (o.http_client_tls_insecure_skip_verify) tls.insecureSkipVerify = true;
+  if (o.http_client_tls_cert !== "" && o.http_client_tls_key !== "") {
+    const pair = `${o.http_client_tls_cert}, ${o.http_client_tls_key}`;
+    let cert: string;
+    let key: string;
+    try {
+      cert = fs.readText(o.http_client_tls_cert);
+      key = fs.readText(o.http_client_tls_key);
+    } catch (e) {
+      throw new Error(`failed to LoadX509KeyPair ${pair} - ${(e as Error).message}`);
+    }
+    if (!cert.includes("-----BEGIN CERTIFICATE-----")) throw new Error(`failed to LoadX509KeyPair ${pair} - tls: failed to find any PEM data in certificate input`);
+    if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) throw new Error(`failed to LoadX509KeyPair ${pair} - tls: failed to find any PEM data in key input`);
+    tls.cert = cert;
+    tls.key = key;
+  }
+  if (o.http_client_tls_root_ca_file !== "") {
+    let ca: string;
+    try {
+      ca = fs.readText(o.http_client_tls_root_ca_file);
+    } catch (e) {
+      throw new Error(`failed to read TLS root CA file ${o.http_client_tls_root_ca_file} - ${(e as Error).message}`);
+    }
+    if (!ca.includes("-----BEGIN CERTIFICATE-----")) throw new Error(`failed to AppendCertsFromPEM ${o.http_client_tls_root_ca_file}`);
+    tls.ca = ca;
+  }
+  return tls;
 }
 
 /** One failed upstream call; the message follows Go's http client wording. */
@@ -51,6 +94,8 @@ function causeText(e: unknown): string {
   if (err?.name === "TimeoutError" || err?.name === "AbortError") return "context deadline exceeded (Client.Timeout exceeded while awaiting headers)";
   const code = err?.cause?.code;
   if (code === "ECONNREFUSED") return "connect: connection refused";
+  // The runtime client's connect deadline already words it as Go does.
+  if (code === "ETIMEDOUT" && err.cause?.message) return err.cause.message;
   if (code !== undefined) return `${code}${err.cause?.message ? ` ${err.cause.message}` : ""}`;
   const msg = err?.cause?.message ?? err?.message ?? String(e);
   if (/refused/i.test(msg)) return "connect: connection refused";
@@ -58,12 +103,42 @@ function causeText(e: unknown): string {
 }
 
 export class UpstreamClient {
-  readonly #fetch: FetchFunction;
-  #timeoutMs: number;
+  #fetch: FetchFunction;
+  /** The runtime client this object created (and closes), if any. */
+  #owned: HttpClient | null = null;
+  readonly #options: UpstreamOptions;
+  readonly #timeoutMs: number;
 
   constructor(options: UpstreamOptions) {
-    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
-    this.#timeoutMs = Math.max(options.requestTimeoutMs, options.connectTimeoutMs, 1);
+    this.#options = options;
+    // Go's http.Client.Timeout: the request deadline bounds the whole call,
+    // the connect deadline only the dialling (enforced by the runtime client).
+    this.#timeoutMs = Math.max(options.requestTimeoutMs, 1);
+    this.#fetch = options.fetch ?? this.#build(options.tls ?? {});
+  }
+
+  #build(tls: UpstreamTls): FetchFunction {
+    const runtime = this.#options.runtime;
+    if (runtime === undefined) return (input, init) => fetch(input, init);
+    this.#owned = runtime.httpClient({
+      ...tls,
+      connectTimeoutMs: this.#options.connectTimeoutMs,
+      requestTimeoutMs: this.#timeoutMs,
+    });
+    return this.#owned;
+  }
+
+  /** Replace the TLS settings (a client substituted through `fetch` is kept). */
+  configureTls(tls: UpstreamTls): void {
+    if (this.#options.fetch !== undefined) return;
+    this.#owned?.close();
+    this.#owned = null;
+    this.#fetch = this.#build(tls);
+  }
+
+  /** Release idle keep-alive connections. */
+  close(): void {
+    this.#owned?.close();
   }
 
   /** GET a V1 endpoint and parse its JSON body. */

@@ -1,7 +1,11 @@
 // nsqd's client authorization (D-BEH-AUTH, D-BEH-AUTH-MATCH): querying the
 // auth servers of --auth-http-address, validating their reply, and deciding
 // whether a connection may publish to or subscribe on a topic/channel.
-// Also the V1 HTTP client the queries use (X-HTTP-CLIENT).
+// Also the V1 HTTP client the queries use (X-HTTP-CLIENT): HTTPS auth
+// servers are verified with --tls-root-ca-file and --tls-min-version, through
+// Runtime.httpClient (createAuthHttpClient).
+import type { HttpClient, HttpClientOptions, Runtime } from "../runtime/types.ts";
+import type { NsqdOptions } from "./options.ts";
 
 /** What nsqd tells the auth server about a connection. */
 export interface AuthParams {
@@ -13,11 +17,9 @@ export interface AuthParams {
   commonName: string;
 }
 
-export interface AuthQueryOptions {
+export interface AuthQueryOptions extends V1ClientOptions {
   /** "get" (default) or "post". */
   method: string;
-  connectTimeoutMs: number;
-  requestTimeoutMs: number;
   /** Where the rotation over the servers starts (default: random). */
   start?: number;
 }
@@ -166,30 +168,80 @@ function compile(pattern: string, what: string): RegExp {
 
 const ACCEPT_V1 = "application/vnd.nsq; version=1.0";
 
-export interface HttpClientOptions {
+export interface V1ClientOptions {
   connectTimeoutMs: number;
   requestTimeoutMs: number;
+  /**
+   * The fetch to send with (Runtime.httpClient from createAuthHttpClient);
+   * the global fetch when absent (no custom TLS, no connect deadline).
+   */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+}
+
+const MIN_VERSIONS: Readonly<Record<string, HttpClientOptions["minVersion"]>> = {
+  "": "TLSv1",
+  "tls1.0": "TLSv1",
+  "tls1.1": "TLSv1.1",
+  "tls1.2": "TLSv1.2",
+  "tls1.3": "TLSv1.3",
+};
+
+/**
+ * The HTTP(S) client of nsqd's outbound calls to auth servers (D-BEH-AUTH):
+ * HTTPS servers are verified with --tls-root-ca-file (system roots when
+ * empty) and must offer at least --tls-min-version; deadlines from
+ * --http-client-connect-timeout / --http-client-request-timeout. Throws
+ * `failed to build client TLS config - ...` for an unusable CA file.
+ */
+export function createAuthHttpClient(
+  runtime: Runtime,
+  o: Pick<NsqdOptions, "tls_root_ca_file" | "tls_min_version" | "http_client_connect_timeout" | "http_client_request_timeout">,
+): HttpClient {
+  const settings: HttpClientOptions = {
+    connectTimeoutMs: o.http_client_connect_timeout,
+    requestTimeoutMs: o.http_client_request_timeout,
+  };
+  try {
+    const minVersion = MIN_VERSIONS[o.tls_min_version.toLowerCase()];
+    if (minVersion === undefined) throw new Error(`unknown --tls-min-version ${o.tls_min_version}`);
+    settings.minVersion = minVersion;
+    if (o.tls_root_ca_file !== "") {
+      const ca = runtime.fs.readText(o.tls_root_ca_file);
+      if (!ca.includes("-----BEGIN CERTIFICATE-----")) throw new Error(`failed to append certificates from ${o.tls_root_ca_file}`);
+      settings.ca = ca;
+    }
+  } catch (e) {
+    throw new Error(`failed to build client TLS config - ${(e as Error).message}`);
+  }
+  return runtime.httpClient(settings);
 }
 
 /** GET a V1 endpoint and decode its JSON reply. */
-export function httpGetV1(url: string, options: HttpClientOptions): Promise<unknown> {
+export function httpGetV1(url: string, options: V1ClientOptions): Promise<unknown> {
   return requestV1("GET", url, undefined, options);
 }
 
 /** POST `value` as JSON to a V1 endpoint and decode its JSON reply. */
-export function httpPostV1(url: string, value: unknown, options: HttpClientOptions): Promise<unknown> {
+export function httpPostV1(url: string, value: unknown, options: V1ClientOptions): Promise<unknown> {
   return requestV1("POST", url, JSON.stringify(value), options);
 }
 
-async function requestV1(method: string, url: string, body: string | undefined, options: HttpClientOptions): Promise<unknown> {
-  // fetch has no separate connect timeout: the request timeout covers both,
-  // so the longer of the two bounds the whole exchange.
-  const timeout = Math.max(options.requestTimeoutMs, options.connectTimeoutMs);
+async function requestV1(method: string, url: string, body: string | undefined, options: V1ClientOptions): Promise<unknown> {
+  // Go's http.Client.Timeout: the request deadline bounds the whole exchange;
+  // the connect deadline (dialling only) is the http client's.
+  const timeout = Math.max(options.requestTimeoutMs, 1);
+  const send = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
   for (let attempt = 0; ; attempt++) {
     const headers: Record<string, string> = { Accept: ACCEPT_V1 };
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    const response = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(timeout) });
-    const text = await response.text();
+    let response: Response;
+    let text: string;
+    try {
+      response = await send(url, { method, headers, body, signal: AbortSignal.timeout(timeout) });
+      text = await response.text();
+    } catch (e) {
+      throw new Error(`${method} ${url} - ${failureText(e)}`);
+    }
     if (response.status !== 200) {
       // An nsqd in --tls-required mode answers 403 with its HTTPS port: retry there once.
       if (response.status === 403 && url.startsWith("http:") && attempt === 0) {
@@ -207,6 +259,15 @@ async function requestV1(method: string, url: string, body: string | undefined, 
       throw new Error(`invalid JSON reply: ${(e as Error).message}`);
     }
   }
+}
+
+/** A fetch rejection as one line: the network cause when there is one. */
+function failureText(e: unknown): string {
+  const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (err?.name === "TimeoutError") return "request timed out";
+  const cause = err?.cause;
+  if (cause?.message) return cause.code && !cause.message.includes(cause.code) ? `${cause.code} ${cause.message}` : cause.message;
+  return err?.message ?? String(e);
 }
 
 /** The https:// form of `url` on the port a TLS_REQUIRED reply names, or null. */

@@ -512,7 +512,12 @@ export class ClientV2 implements SocketHandler, Consumer {
     queryAnyAuthd(
       o.auth_http_addresses,
       { remoteIp: this.#socket.remoteAddress, tls: tls !== null, secret: this.#authSecret, commonName: tls?.peerCommonName ?? "" },
-      { method: o.auth_http_request_method, connectTimeoutMs: o.http_client_connect_timeout, requestTimeoutMs: o.http_client_request_timeout },
+      {
+        method: o.auth_http_request_method,
+        connectTimeoutMs: o.http_client_connect_timeout,
+        requestTimeoutMs: o.http_client_request_timeout,
+        ...(this.#nsqd.authHttpClient !== null ? { fetch: this.#nsqd.authHttpClient } : {}),
+      },
     ).then(
       (state) => {
         if (this.#closed) return;

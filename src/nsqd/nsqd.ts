@@ -1,6 +1,7 @@
 // The nsqd daemon: owns the topics, the listeners, the metadata file, the
 // queue scanner and the data-directory lock (SPEC §2-§5).
-import type { Address, DirectoryLock, HttpServer, Runtime, TcpListener, TlsServerOptions } from "../runtime/types.ts";
+import type { Address, DirectoryLock, HttpClient, HttpServer, Runtime, TcpListener, TlsServerOptions } from "../runtime/types.ts";
+import { createAuthHttpClient } from "./auth.ts";
 import type { Logger } from "../common/log.ts";
 import type { NsqdOptions } from "./options.ts";
 import { Topic, type TopicHost } from "./topic.ts";
@@ -53,6 +54,8 @@ export class Nsqd implements TopicHost {
   #statsd: StatsdPusher | null = null;
   /** D-BEH-TLS: the server side of TLS (TCP upgrade and HTTPS), null when no cert/key is set. */
   tlsOptions: TlsServerOptions | null = null;
+  /** D-BEH-AUTH: the client for auth servers (--tls-root-ca-file for HTTPS), null when auth is off. */
+  authHttpClient: HttpClient | null = null;
   #lock: DirectoryLock | null = null;
   #scanTimer: ReturnType<typeof setInterval> | null = null;
   #healthError: string | null = null;
@@ -130,6 +133,7 @@ export class Nsqd implements TopicHost {
     if (this.tlsOptions === null && o.tls_required !== "false") {
       throw new Error("cannot require TLS client connections without TLS key and cert");
     }
+    if (o.auth_http_addresses.length > 0) this.authHttpClient = createAuthHttpClient(this.runtime, o);
     fs.mkdir(this.#dataPath);
     try {
       this.#lock = fs.lockDirectory(this.#dataPath);
@@ -205,6 +209,8 @@ export class Nsqd implements TopicHost {
     this.#lookup = null;
     this.#lock?.release();
     this.#lock = null;
+    this.authHttpClient?.close();
+    this.authHttpClient = null;
   }
 
   async #releaseListeners(): Promise<void> {

@@ -21,6 +21,7 @@ import { nodeUdpSocket } from "./node-net.ts";
 import { nodeByteWriter, nodeExit, nodeHostname, nodeMemoryUsage, nodeOnSignal } from "./node-process.ts";
 import { errorOf, isIpLiteral, noopHandler } from "./shared.ts";
 import { compression } from "./compression.ts";
+import { bunHttpClient } from "./http-client.ts";
 
 // OpenSSL option bits (SSL_OP_NO_TLSv1 ...): Bun's TLS options have no
 // minVersion, but take secureOptions.
@@ -484,6 +485,7 @@ export async function createBunRuntime(): Promise<Runtime> {
     listen: bunListen,
     connect: bunConnect,
     serveHttp: bunServeHttp,
+    httpClient: bunHttpClient,
     udpSocket: nodeUdpSocket,
     compression,
     fs: createNodeFileSystem(flock),

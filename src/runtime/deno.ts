@@ -30,11 +30,12 @@ import type {
   TcpListener,
   TlsInfo,
 } from "./types.ts";
-import { denoGlobal, type DenoApi, type DenoConn } from "./deno-api.ts";
+import { denoGlobal, type DenoApi, type DenoConn, type DenoFsFile } from "./deno-api.ts";
 import { lockDirectory, type DirectoryFlock } from "./node-fs.ts";
 import { nodeConnect, nodeListen, nodeServeHttp, nodeUdpSocket } from "./node-net.ts";
 import { errorOf, noopHandler, randomHex } from "./shared.ts";
 import { compression } from "./compression.ts";
+import { denoHttpClient } from "./http-client.ts";
 
 const Deno: DenoApi = denoGlobal();
 
@@ -363,6 +364,10 @@ class DenoAppendFile implements AppendFile {
   sync(): void {
     this.#f.syncSync();
   }
+  syncAsync(): Promise<void> {
+    // FsFile.sync() runs the fsync on one of Deno's blocking-op threads.
+    return (this.#f as DenoFsFile & { sync(): Promise<void> }).sync();
+  }
   close(): void {
     this.#f.close();
   }
@@ -506,6 +511,7 @@ export function createDenoRuntime(): Runtime {
     listen: denoListen,
     connect: denoConnect,
     serveHttp: denoServeHttp,
+    httpClient: denoHttpClient,
     udpSocket: nodeUdpSocket,
     compression,
     fs: createDenoFileSystem(),

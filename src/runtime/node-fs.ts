@@ -137,6 +137,12 @@ class NodeAppendFile implements AppendFile {
   sync(): void {
     fs.fsyncSync(this.#fd);
   }
+  syncAsync(): Promise<void> {
+    // fs.fsync runs on the libuv thread pool (Bun: its own pool).
+    return new Promise((resolve, reject) => {
+      fs.fsync(this.#fd, (err) => (err ? reject(err) : resolve()));
+    });
+  }
   close(): void {
     fs.closeSync(this.#fd);
   }

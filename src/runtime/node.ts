@@ -4,6 +4,7 @@ import process from "node:process";
 import type { Runtime } from "./types.ts";
 import { nodeConnect, nodeListen, nodeServeHttp, nodeUdpSocket } from "./node-net.ts";
 import { compression } from "./compression.ts";
+import { nodeHttpClient } from "./http-client.ts";
 import { createNodeFileSystem } from "./node-fs.ts";
 import {
   nodeByteWriter,
@@ -29,6 +30,7 @@ export function createNodeRuntime(): Runtime {
     listen: nodeListen,
     connect: nodeConnect,
     serveHttp: nodeServeHttp,
+    httpClient: nodeHttpClient,
     udpSocket: nodeUdpSocket,
     compression,
     fs: createNodeFileSystem(),

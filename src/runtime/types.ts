@@ -56,6 +56,45 @@ export interface TlsClientOptions {
   minVersion?: "TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3";
 }
 
+/**
+ * Settings of an outbound HTTP(S) client (X-HTTP-CLIENT, A-BEH-UPSTREAM-TLS,
+ * D-BEH-AUTH). TLS settings apply to https:// URLs only.
+ */
+export interface HttpClientOptions {
+  /** PEM CA bundle that verifies HTTPS servers (instead of the system roots; see http-client.ts for Deno). */
+  ca?: string;
+  /** PEM client certificate chain presented when a server asks for one (needs `key`). */
+  cert?: string;
+  /** PEM private key of `cert`. */
+  key?: string;
+  /** Accept any server certificate and host name (Go's InsecureSkipVerify). */
+  insecureSkipVerify?: boolean;
+  minVersion?: "TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3";
+  /**
+   * Deadline for opening a new connection (TCP connect and TLS handshake);
+   * 0 or absent: none. Runtimes whose fetch has no connect phase deadline
+   * (Bun, Deno's native client) are bounded by `requestTimeoutMs` only.
+   */
+  connectTimeoutMs?: number;
+  /**
+   * Deadline for the whole exchange, redirects and reading the body included;
+   * 0 or absent: none. On expiry the call rejects with a DOMException named
+   * "TimeoutError", as with AbortSignal.timeout().
+   */
+  requestTimeoutMs?: number;
+}
+
+/**
+ * A fetch-compatible function bound to one HttpClientOptions, with keep-alive
+ * connections of its own. Network failures reject with a TypeError whose
+ * `cause` is the underlying error; an aborted `signal` rejects with its reason.
+ */
+export interface HttpClient {
+  (input: string | URL | Request, init?: RequestInit): Promise<Response>;
+  /** Drop idle connections and release the client's resources. */
+  close(): void;
+}
+
 export interface TlsInfo {
   /** "TLSv1.2", "TLSv1.3", ... */
   version: string;
@@ -156,6 +195,13 @@ export interface AppendFile {
   write(bytes: Uint8Array): number;
   /** fsync. */
   sync(): void;
+  /**
+   * fsync off the event loop (libuv pool on Node and Bun, Deno's blocking-op
+   * threads). The file must stay open until the promise settles. Optional for
+   * implementations that only need the synchronous call: the disk queue falls
+   * back to sync() when it is missing.
+   */
+  syncAsync?(): Promise<void>;
   close(): void;
   /** Current size in bytes. */
   size(): number;
@@ -172,7 +218,8 @@ export interface ReadFile {
 /**
  * Synchronous file operations. The disk queue does small, frequent I/O where a
  * promise per operation would cost more than the system call; fsync runs only
- * every --sync-every operations or --sync-timeout.
+ * every --sync-every operations or --sync-timeout, and then off the event loop
+ * through AppendFile.syncAsync.
  */
 export interface FileSystem {
   openAppend(path: string): AppendFile;
@@ -248,6 +295,12 @@ export interface Runtime {
   ): Promise<Socket>;
 
   serveHttp(address: Address, handler: FetchHandler, options?: { tls?: TlsServerOptions }): Promise<HttpServer>;
+
+  /**
+   * An outbound HTTP(S) client honouring custom TLS settings and separate
+   * connect/request deadlines, which plain fetch cannot do portably.
+   */
+  httpClient(options?: HttpClientOptions): HttpClient;
 
   udpSocket(): UdpSocket;
 

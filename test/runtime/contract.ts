@@ -667,3 +667,170 @@ export const cases: ContractCase[] = [
     },
   },
 ];
+
+// ---- X-HTTP-CLIENT: Runtime.httpClient (custom TLS settings, deadlines) ----
+
+/** An HTTPS server of the adapter under test that echoes what it received. */
+async function echoHttps(rt: Runtime, extra: { ca?: string; requestCert?: boolean; rejectUnauthorized?: boolean } = {}) {
+  const tls = { cert: fixture(rt, "server.pem"), key: fixture(rt, "server.key"), ...extra };
+  return rt.serveHttp(
+    { host: "127.0.0.1", port: 0 },
+    async (req) => {
+      const url = new URL(req.url);
+      if (url.pathname === "/moved") return new Response(null, { status: 302, headers: { location: "/info?from=moved" } });
+      if (url.pathname === "/empty") return new Response(null, { status: 204 });
+      const body = await req.text();
+      return Response.json(
+        { method: req.method, path: url.pathname + url.search, accept: req.headers.get("accept"), type: req.headers.get("content-type"), body },
+        { status: url.searchParams.has("status") ? Number(url.searchParams.get("status")) : 200, headers: { "x-echo": "1" } },
+      );
+    },
+    { tls },
+  );
+}
+
+function portOf(server: { address: Parameters<Runtime["listen"]>[0] }): number {
+  return (server.address as { port: number }).port;
+}
+
+cases.push(
+  {
+    name: "httpClient: HTTPS verified with the CA file, refused without it, accepted insecure; method, headers, body, redirects",
+    async run(rt) {
+      const server = await echoHttps(rt);
+      const base = `https://127.0.0.1:${portOf(server)}`;
+      const verified = rt.httpClient({ ca: fixture(rt, "ca.pem") });
+      const untrusted = rt.httpClient({});
+      const insecure = rt.httpClient({ insecureSkipVerify: true });
+      try {
+        const r = await verified(`${base}/pub?topic=t`, {
+          method: "POST",
+          headers: { Accept: "application/vnd.nsq; version=1.0", "Content-Type": "application/json" },
+          body: JSON.stringify({ a: 1 }),
+        });
+        equal(r.status, 200, "status with the CA");
+        equal(r.headers.get("x-echo"), "1", "response header");
+        const echoed = (await r.json()) as Record<string, string>;
+        equal(echoed.method, "POST", "method");
+        equal(echoed.path, "/pub?topic=t", "path and query");
+        equal(echoed.accept, "application/vnd.nsq; version=1.0", "accept header");
+        equal(echoed.type, "application/json", "content type");
+        equal(echoed.body, '{"a":1}', "request body");
+
+        const moved = await verified(`${base}/moved`);
+        equal(moved.status, 200, "redirect followed");
+        equal(((await moved.json()) as Record<string, string>).path, "/info?from=moved", "redirect target");
+        const empty = await verified(`${base}/empty`);
+        equal(empty.status, 204, "204 status");
+        equal(await empty.text(), "", "204 has no body");
+        const err = await verified(`${base}/x?status=403`);
+        equal(err.status, 403, "non-200 status is a response, not an error");
+        await err.text();
+
+        await rejects(untrusted(`${base}/info`), "no CA: the fixture certificate is not trusted");
+        const loose = await insecure(`${base}/info`);
+        equal(loose.status, 200, "insecure skip verify");
+        await loose.text();
+        // "localhost" is in the certificate too; a name it does not carry is refused.
+        const byName = await verified(`https://localhost:${portOf(server)}/info`);
+        equal(byName.status, 200, "host name verified");
+        await byName.text();
+      } finally {
+        verified.close();
+        untrusted.close();
+        insecure.close();
+        await server.close();
+      }
+    },
+  },
+  {
+    name: "httpClient: presents a client certificate to a server that requires one",
+    async run(rt) {
+      const ca = fixture(rt, "ca.pem");
+      const server = await echoHttps(rt, { ca, requestCert: true, rejectUnauthorized: true });
+      const url = `https://127.0.0.1:${portOf(server)}/info`;
+      const withCert = rt.httpClient({ ca, cert: fixture(rt, "client.pem"), key: fixture(rt, "client.key") });
+      const without = rt.httpClient({ ca });
+      const rogue = rt.httpClient({ ca, cert: fixture(rt, "rogue.pem"), key: fixture(rt, "rogue.key") });
+      try {
+        const r = await withCert(url);
+        equal(r.status, 200, "mutual TLS status");
+        equal(((await r.json()) as Record<string, string>).path, "/info", "mutual TLS body");
+        await rejects(without(url), "no client certificate is refused by the server");
+        await rejects(rogue(url), "a client certificate the server's CA did not sign is refused");
+      } finally {
+        withCert.close();
+        without.close();
+        rogue.close();
+        await server.close();
+      }
+    },
+  },
+  {
+    name: "httpClient: minVersion TLSv1.3 refuses a TLS 1.2-only server",
+    async run(rt) {
+      // The adapter's server has no maximum version: node:https plays the old server.
+      const server = https.createServer(
+        { cert: fixture(rt, "server.pem"), key: fixture(rt, "server.key"), maxVersion: "TLSv1.2" },
+        (_req, res) => res.end("old"),
+      );
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const url = `https://127.0.0.1:${(server.address() as { port: number }).port}/`;
+      const strict = rt.httpClient({ ca: fixture(rt, "ca.pem"), minVersion: "TLSv1.3" });
+      const lenient = rt.httpClient({ ca: fixture(rt, "ca.pem"), minVersion: "TLSv1.2" });
+      try {
+        const r = await lenient(url);
+        equal(await r.text(), "old", "TLS 1.2 allowed by minVersion TLSv1.2");
+        await rejects(strict(url), "TLS 1.2 refused by minVersion TLSv1.3");
+      } finally {
+        strict.close();
+        lenient.close();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    },
+  },
+  {
+    name: "httpClient: request deadline (TimeoutError) and connect deadline against a silent server",
+    async run(rt) {
+      // An HTTP server that answers after 3 s.
+      const slow = http.createServer((_req, res) => {
+        const t = setTimeout(() => res.end("late"), 3000);
+        res.on("close", () => clearTimeout(t));
+      });
+      await new Promise<void>((resolve) => slow.listen(0, "127.0.0.1", resolve));
+      const slowUrl = `http://127.0.0.1:${(slow.address() as { port: number }).port}/`;
+      // A TCP listener that accepts and never speaks: the TLS handshake never ends.
+      const silent = await rt.listen({ host: "127.0.0.1", port: 0 }, () => new Recorder());
+      const silentUrl = `https://127.0.0.1:${portOf(silent)}/`;
+      const client = rt.httpClient({ connectTimeoutMs: 300, requestTimeoutMs: 600 });
+      // Only the node: implementation has a connect deadline of its own; elsewhere
+      // the request deadline bounds the connect phase (see http-client.ts).
+      const connectOnly = rt.httpClient({ connectTimeoutMs: 300, requestTimeoutMs: 20_000 });
+      const nodeImpl = rt.name === "node";
+      try {
+        let started = Date.now();
+        const e = await rejects(client(slowUrl), "slow response");
+        const took = Date.now() - started;
+        equal(e.name, "TimeoutError", "request deadline error name");
+        ok(took >= 500 && took < 2500, `request deadline took ${took} ms`);
+
+        started = Date.now();
+        await rejects((nodeImpl ? connectOnly : client)(silentUrl), "silent server");
+        const took2 = Date.now() - started;
+        ok(took2 >= 250 && took2 < 2500, `connect phase deadline took ${took2} ms`);
+
+        // An abort signal of the caller still applies.
+        const ac = new AbortController();
+        setTimeout(() => ac.abort(new Error("caller gave up")), 100);
+        await rejects(connectOnly(slowUrl, { signal: ac.signal }), "caller abort", /caller gave up/);
+      } finally {
+        client.close();
+        connectOnly.close();
+        await silent.close();
+        slow.closeAllConnections();
+        await new Promise<void>((resolve) => slow.close(() => resolve()));
+      }
+    },
+  },
+);
