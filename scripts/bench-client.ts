@@ -9,7 +9,9 @@
 // - the writer keeps several MPUBs in flight per connection (--pipeline) and
 //   coalesces refills that one read makes possible into one writev (cork);
 // - the reader scans frames in place (bench-frames.ts) and answers every
-//   message of a chunk with one write holding all the FINs of that chunk.
+//   message of a chunk with one write holding all the FINs of that chunk;
+// - the reader can negotiate TLS, Snappy or DEFLATE (bench-transport.ts) to
+//   measure what those cost nsqd; plaintext uses the bare socket.
 import * as net from "node:net";
 import {
   FrameReader,
@@ -24,6 +26,7 @@ import {
 } from "../src/protocol/frames.ts";
 import { isValidChannelName, isValidTopicName } from "../src/protocol/names.ts";
 import { FrameScanner, type FrameSink } from "./bench-frames.ts";
+import { PLAINTEXT, checkTransport, openWire, type TransportOptions, type Wire } from "./bench-transport.ts";
 
 export interface TcpTarget {
   host: string;
@@ -368,6 +371,8 @@ export interface ReaderOptions {
   count: number;
   /** Stop when no message arrived for this long after the first one (0: never). */
   idleMs: number;
+  /** TLS / Snappy / DEFLATE (default: plaintext). */
+  transport?: TransportOptions;
 }
 
 /** "FIN " + 16-byte id + "\n". */
@@ -398,11 +403,12 @@ class ReaderRun {
   }
 
   async run(): Promise<RunResult> {
-    const sockets: net.Socket[] = [];
+    const sockets: Wire[] = [];
     const sub = encodeSub(this.o.topic, this.o.channel);
+    const { host, port } = this.o.target;
     try {
       for (let i = 0; i < this.o.connections; i++) {
-        sockets.push(await openConnection(this.o.target, `bench_reader_${i}`, [sub], 1));
+        sockets.push(await openWire(host, port, `bench_reader_${i}`, USER_AGENT, this.o.transport ?? PLAINTEXT, [sub]));
       }
     } catch (e) {
       for (const s of sockets) s.destroy();
@@ -438,7 +444,7 @@ class ReaderRun {
 
 class ReaderConnection implements FrameSink {
   readonly #run: ReaderRun;
-  readonly #socket: net.Socket;
+  readonly #socket: Wire;
   readonly #scanner: FrameScanner;
   /**
    * FINs not yet written. Node delivers several chunks per socket read cycle
@@ -457,16 +463,15 @@ class ReaderConnection implements FrameSink {
     this.#finLen = 0;
   };
 
-  constructor(run: ReaderRun, socket: net.Socket) {
+  constructor(run: ReaderRun, socket: Wire) {
     this.#run = run;
     this.#socket = socket;
     this.#scanner = new FrameScanner(this);
   }
 
   start(rdy: Uint8Array): void {
-    this.#socket.on("data", (chunk: Uint8Array) => this.#onData(chunk));
-    this.#socket.on("error", (e) => this.#run.end(`socket error: ${e.message}`));
-    this.#socket.on("close", () => this.#run.end("connection closed by nsqd"));
+    this.#socket.onData((chunk: Uint8Array) => this.#onData(chunk));
+    this.#socket.onClose((why) => this.#run.end(why));
     this.#socket.write(rdy);
   }
 
@@ -528,6 +533,7 @@ export function runReader(o: ReaderOptions): Promise<RunResult> {
   if (!isValidChannelName(o.channel)) throw new RangeError(`channel name ${JSON.stringify(o.channel)} is not valid`);
   if (!(o.rdy > 0)) throw new RangeError(`--rdy must be > 0, got ${o.rdy}`);
   if (!(o.connections > 0)) throw new RangeError(`--connections must be > 0, got ${o.connections}`);
+  if (o.transport !== undefined) checkTransport(o.transport);
   return new ReaderRun(o).run();
 }
 

@@ -10,12 +10,19 @@
 // Every published topic gets its channel first (a SUB that is closed again), so
 // each case measures the whole path a message takes with one consumer group
 // attached: topic, channel queue (memory, then disk past --mem-queue-size).
+//
+// Case 2 can be repeated over other transports (--consume tls,snappy,...): the
+// first consumes case 1's backlog, every further one first publishes a backlog
+// of the same size to a topic of its own (not timed), then consumes it. TLS
+// variants start nsqd with the test certificate (test/fixtures/tls) and check
+// it against the test CA.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createChannel, formatResult, runReader, runWriter, type RunResult, type TcpTarget } from "./bench-client.ts";
+import { PLAINTEXT, describeTransport, type TransportOptions } from "./bench-transport.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -48,6 +55,47 @@ export interface DriverOptions {
   external: TcpTarget | null;
   /** With `external`: the pid whose RSS is reported. */
   pid: number;
+  /** Transports case 2 runs over, in order (empty: plaintext only). */
+  consume: TransportOptions[];
+  /** Start nsqd with the test certificate even when no consume variant uses TLS. */
+  tls: boolean;
+}
+
+/** The test certificate nsqd is started with, and the CA the reader checks it against. */
+export const TLS_FIXTURE = {
+  cert: join(ROOT, "test", "fixtures", "tls", "server.pem"),
+  key: join(ROOT, "test", "fixtures", "tls", "server.key"),
+  ca: join(ROOT, "test", "fixtures", "tls", "ca.pem"),
+};
+
+const CONSUME_NAMES = ["plaintext", "tls", "snappy", "deflate", "tls+snappy", "tls+deflate"] as const;
+
+/** --consume values ("tls,snappy", repeatable) to transports; [] gives [plaintext]. */
+export function parseConsumeVariants(list: readonly string[]): TransportOptions[] {
+  const names = list.flatMap((x) => x.split(",")).map((x) => x.trim()).filter((x) => x !== "");
+  if (names.length === 0) return [PLAINTEXT];
+  const out: TransportOptions[] = [];
+  for (const name of names) {
+    if (!(CONSUME_NAMES as readonly string[]).includes(name)) {
+      throw new RangeError(`invalid value ${JSON.stringify(name)} for flag -consume: use ${CONSUME_NAMES.join(", ")}`);
+    }
+    const parts = name.split("+");
+    const tls = parts.includes("tls");
+    out.push({
+      ...PLAINTEXT,
+      tls,
+      tlsCaFile: tls ? TLS_FIXTURE.ca : "",
+      snappy: parts.includes("snappy"),
+      deflate: parts.includes("deflate"),
+    });
+  }
+  return out;
+}
+
+/** nsqd flags that give it the test certificate, when a variant (or --tls) asks for TLS. */
+export function tlsFlags(o: Pick<DriverOptions, "consume" | "tls" | "cases">): string[] {
+  const wanted = o.tls || (o.cases.includes(2) && o.consume.some((t) => t.tls));
+  return wanted ? [`--tls-cert=${TLS_FIXTURE.cert}`, `--tls-key=${TLS_FIXTURE.key}`] : [];
 }
 
 export interface CaseRow {
@@ -186,23 +234,23 @@ async function runCases(label: string, target: TcpTarget, pid: number, o: Driver
   const topic = (n: string) => `bench_${n}${suffix}`;
   let published = 0;
   let cpuBefore = -1;
-  const record = (n: number, result: RunResult | null, error?: string) => {
+  const record = (n: number, result: RunResult | null, error?: string, name = CASE_NAMES[n]!) => {
     const { rss, peak } = pid > 0 ? readRss(pid) : { rss: 0, peak: 0 };
     const cpuAfter = pid > 0 ? readCpuSeconds(pid) : -1;
     const nsqdCpuPct =
       result !== null && result.seconds > 0 && cpuBefore >= 0 && cpuAfter >= 0 ? ((cpuAfter - cpuBefore) / result.seconds) * 100 : -1;
-    const row: CaseRow = { target: label, name: CASE_NAMES[n]!, result, rssKiB: rss, peakKiB: peak, nsqdCpuPct };
+    const row: CaseRow = { target: label, name, result, rssKiB: rss, peakKiB: peak, nsqdCpuPct };
     if (error !== undefined) row.error = error;
     rows.push(row);
-    log(result ? formatResult(`${label} ${CASE_NAMES[n]}`, result) : `${label} ${CASE_NAMES[n]}: ${error}`);
+    log(result ? formatResult(`${label} ${name}`, result) : `${label} ${name}: ${error}`);
   };
-  const attempt = async (n: number, fn: () => Promise<RunResult>) => {
+  const attempt = async (n: number, fn: () => Promise<RunResult>, name = CASE_NAMES[n]!) => {
     if (!o.cases.includes(n)) return;
     cpuBefore = pid > 0 ? readCpuSeconds(pid) : -1;
     try {
-      record(n, await fn());
+      record(n, await fn(), undefined, name);
     } catch (e) {
-      record(n, null, (e as Error).message);
+      record(n, null, (e as Error).message, name);
     }
   };
   const base = { target, connections: o.connections, pipeline: o.pipeline, runforMs: o.runforMs };
@@ -213,24 +261,50 @@ async function runCases(label: string, target: TcpTarget, pid: number, o: Driver
     published = r.messages;
     return r;
   });
-  await attempt(2, async () => {
-    const r = await runReader({
-      target,
-      topic: topic("100"),
-      channel: "ch",
-      rdy: o.rdy,
-      connections: o.connections,
-      // Without case 1 in this run, drain whatever is there until idle.
-      count: o.cases.includes(1) ? published : 0,
-      runforMs: o.runforMs,
-      idleMs: 2000,
-    });
-    // Every published message must come back: a shortfall is a lost message, not a slow run.
-    if (o.cases.includes(1) && r.stop === "drained" && r.messages < published) {
-      r.stop = `drained with ${published - r.messages} of ${published} messages missing`;
+  const variants = o.consume.length > 0 ? o.consume : [PLAINTEXT];
+  for (let i = 0; i < variants.length; i++) {
+    const transport = variants[i]!;
+    const kind = describeTransport(transport);
+    const name = kind === "plaintext" ? CASE_NAMES[2]! : `${CASE_NAMES[2]} (${kind})`;
+    // The first variant drains case 1's backlog; the others publish their own first.
+    const own = i > 0;
+    const consumeTopic = own ? topic(`100_${kind.replace(/\+/g, "_")}`) : topic("100");
+    let expected = o.cases.includes(1) ? published : 0;
+    if (own && o.cases.includes(2)) {
+      try {
+        await createChannel(target, consumeTopic, "ch");
+        const w = await runWriter({ ...base, topic: consumeTopic, size: 100, batchSize: 200, count: o.count });
+        expected = w.messages;
+        log(`${label} backlog for ${name}: ${w.messages} messages published (${w.stop})`);
+      } catch (e) {
+        record(2, null, `publishing the backlog: ${(e as Error).message}`, name);
+        continue;
+      }
     }
-    return r;
-  });
+    await attempt(
+      2,
+      async () => {
+        const r = await runReader({
+          target,
+          topic: consumeTopic,
+          channel: "ch",
+          rdy: o.rdy,
+          connections: o.connections,
+          // Without a known backlog, drain whatever is there until idle.
+          count: expected,
+          runforMs: o.runforMs,
+          idleMs: 2000,
+          transport,
+        });
+        // Every published message must come back: a shortfall is a lost message, not a slow run.
+        if (expected > 0 && r.stop === "drained" && r.messages < expected) {
+          r.stop = `drained with ${expected - r.messages} of ${expected} messages missing`;
+        }
+        return r;
+      },
+      name,
+    );
+  }
   await attempt(3, async () => {
     await createChannel(target, topic("1000"), "ch");
     return runWriter({ ...base, topic: topic("1000"), size: 1000, batchSize: 200, count: o.largeCount });
@@ -262,6 +336,7 @@ async function runTarget(name: TargetName, o: DriverOptions): Promise<CaseRow[]>
     "--tcp-address=127.0.0.1:0",
     "--http-address=127.0.0.1:0",
     `--data-path=${dataPath}`,
+    ...tlsFlags(o),
     ...o.nsqdFlags,
   ];
   const env = { ...process.env };

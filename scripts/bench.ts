@@ -4,12 +4,14 @@
 //
 //   run      start our nsqd under --target and report the four tracked cases (default mode)
 //   writer   publish to any nsqd (MPUB batches, or PUB with --batch-size=1)
-//   reader   consume from any nsqd (SUB, RDY, FIN every message)
+//   reader   consume from any nsqd (SUB, RDY, FIN every message; optionally over
+//            TLS, Snappy or DEFLATE)
 //   profile  summarise a .cpuprofile (hot spots by self and total time)
 import { FlagError, formatUsage, parseFlags } from "../src/common/flags.ts";
 import type { OptionTable } from "../src/common/options.ts";
 import { CLEAN_STOPS, formatResult, parseTarget, runReader, runWriter } from "./bench-client.ts";
-import { ROOT, TARGETS, formatTable, runDriver, type TargetName } from "./bench-driver.ts";
+import { ROOT, TARGETS, formatTable, parseConsumeVariants, runDriver, type TargetName } from "./bench-driver.ts";
+import type { TransportOptions } from "./bench-transport.ts";
 import { formatProfile, summarizeProfile } from "./bench-profile.ts";
 import { join } from "node:path";
 
@@ -33,6 +35,13 @@ const READER: OptionTable = [
   { flag: "channel", key: null, type: "string", default: "ch", help: "channel to consume from" },
   { flag: "rdy", key: null, type: "int", default: 2500, help: "RDY count per connection" },
   { flag: "idle", key: null, type: "duration", default: 2000, help: "stop when no message arrived for this long (backlog drained; 0: never)" },
+  { flag: "tls", key: null, type: "bool", default: false, help: "negotiate TLS (tls_v1) after IDENTIFY" },
+  { flag: "tls-insecure", key: null, type: "bool", default: false, help: "with --tls: accept any server certificate" },
+  { flag: "tls-ca-file", key: null, type: "string", default: "", help: "with --tls: PEM file of the CA that signed nsqd's certificate" },
+  { flag: "tls-server-name", key: null, type: "string", default: "", help: "with --tls: name checked against the certificate (default: the address's host)" },
+  { flag: "snappy", key: null, type: "bool", default: false, help: "negotiate Snappy compression" },
+  { flag: "deflate", key: null, type: "bool", default: false, help: "negotiate DEFLATE compression" },
+  { flag: "deflate-level", key: null, type: "int", default: 6, help: "DEFLATE level asked for (1..9)" },
 ];
 
 const DRIVER: OptionTable = [
@@ -51,6 +60,14 @@ const DRIVER: OptionTable = [
   { flag: "runtime-adapter", key: null, type: "string", default: "", help: "NSQ_RUNTIME_ADAPTER for the spawned nsqd (e.g. node)" },
   { flag: "nsqd-tcp-address", key: null, type: "string", default: "", help: "benchmark this running nsqd instead of starting one" },
   { flag: "pid", key: null, type: "int", default: 0, help: "with --nsqd-tcp-address: pid whose RSS is reported" },
+  {
+    flag: "consume",
+    key: null,
+    type: "list",
+    default: [],
+    help: "transports of case 2, comma separated or repeated: plaintext|tls|snappy|deflate|tls+snappy|tls+deflate; each publishes its own case-1 backlog and consumes it (default plaintext)",
+  },
+  { flag: "tls", key: null, type: "bool", default: false, help: "start nsqd with the test certificate (test/fixtures/tls), as every tls consume variant does" },
 ];
 
 const PROFILE: OptionTable = [
@@ -121,6 +138,15 @@ async function main(argv: string[]): Promise<number> {
       runforMs: v.runfor as number,
       count: v.count as number,
       idleMs: v.idle as number,
+      transport: {
+        tls: v.tls as boolean,
+        tlsInsecure: v["tls-insecure"] as boolean,
+        tlsCaFile: v["tls-ca-file"] as string,
+        tlsServerName: v["tls-server-name"] as string,
+        snappy: v.snappy as boolean,
+        deflate: v.deflate as boolean,
+        deflateLevel: v["deflate-level"] as number,
+      } satisfies TransportOptions,
     });
     process.stdout.write(formatResult("bench_reader", r) + "\n");
     return CLEAN_STOPS.includes(r.stop) ? 0 : 1;
@@ -153,6 +179,8 @@ async function main(argv: string[]): Promise<number> {
     runtimeAdapter: v["runtime-adapter"] as string,
     external: external === "" ? null : parseTarget(external),
     pid: v.pid as number,
+    consume: parseConsumeVariants(v.consume as string[]),
+    tls: v.tls as boolean,
   });
   process.stdout.write(formatTable(rows));
   return rows.some((r) => r.result === null || !CLEAN_STOPS.includes(r.result.stop)) ? 1 : 0;

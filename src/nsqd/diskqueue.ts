@@ -19,6 +19,18 @@
 //   read segment to `.bad` (go-diskqueue issue #42).
 // - Depth is checked against the read/write positions when the queue is opened,
 //   so an empty queue never reports a stale depth from its metadata.
+// - The periodic sync (every --sync-every operations, and the --sync-timeout
+//   timer) writes the buffer out synchronously, then runs the fsync off the event
+//   loop (AppendFile.syncAsync) and writes the metadata once it has completed,
+//   naming the positions as they were when the fsync started: the metadata never
+//   names bytes that are not fsynced. At most one such sync is in flight; one that
+//   comes due meanwhile runs when it completes. Segment rolls, close(), empty() and
+//   delete() stay synchronous; a segment file is never closed while its fsync is
+//   pending (its close waits for the fsync), and metadata from a sync that was
+//   overtaken by one of those (or by a segment change) is dropped, not written
+//   over newer metadata. A failed asynchronous fsync is logged and the next sync
+//   is a synchronous one. After a crash the metadata can be one fsync older than
+//   with the original: records read during that fsync are delivered again.
 //
 // Like the original (K-DISK-CORRUPT): a record whose length is outside
 // [minMsgSize, maxMsgSize], or a segment that ends inside a record or cannot be
@@ -136,6 +148,28 @@ export class DiskQueue {
   readonly #onTimer = (): void => this.#timerFired();
   #closed = false;
 
+  // Asynchronous sync: the file whose fsync is in flight (at most one), whether
+  // it must be closed when that fsync settles, whether another sync came due in
+  // the meantime, and whether the next sync must be synchronous (the last
+  // asynchronous fsync failed).
+  #inflight: AppendFile | null = null;
+  #inflightClose = false;
+  #syncAgain = false;
+  #syncRetry = false;
+  // Bumped by every change that makes metadata captured earlier unfit to write:
+  // a metadata write, a segment roll/relocation/skip, a segment finished or
+  // renamed by the reader, empty(), delete().
+  #epoch = 0;
+  // The state captured when the in-flight fsync started.
+  #snapEpoch = 0;
+  #snapDepth = 0;
+  #snapReadFileNum = 0;
+  #snapReadPos = 0;
+  #snapWriteFileNum = 0;
+  #snapWritePos = 0;
+  readonly #onSynced = (): void => this.#synced();
+  readonly #onSyncFailed = (err: unknown): void => this.#syncFailed(err);
+
   constructor(options: DiskQueueOptions) {
     this.#name = options.name;
     // An empty data path means the working directory, as for the original.
@@ -211,7 +245,7 @@ export class DiskQueue {
     }
     this.#writePos += total;
     this.#depth++;
-    if (this.#count >= this.#syncEvery) this.#syncLogged();
+    if (this.#count >= this.#syncEvery) this.#syncDue();
   }
 
   /** The next record (a copy the caller owns), or null when the queue holds none. */
@@ -298,12 +332,14 @@ export class DiskQueue {
     this.#fs.unlink(this.metaPath());
     this.#count = 0;
     this.#needSync = false;
+    this.#syncAgain = false;
   }
 
   /**
    * Writes out buffered records, fsyncs, writes the metadata and releases the
    * files (D-BEH-SHUTDOWN). Everything is released even when that fails; the
-   * error is then thrown.
+   * error is then thrown. A segment whose asynchronous fsync is still pending is
+   * closed as soon as that fsync settles.
    */
   close(): void {
     if (this.#closed) return;
@@ -371,6 +407,7 @@ export class DiskQueue {
   }
 
   #persistMeta(): void {
+    this.#epoch++;
     this.#fs.writeAtomic(
       this.metaPath(),
       formatDiskQueueMeta(this.#depth, this.#readFileNum, this.#readPos, this.#writeFileNum, this.#writePos),
@@ -380,7 +417,12 @@ export class DiskQueue {
 
   // ---- sync -----------------------------------------------------------------
 
-  /** Write out buffered bytes, fsync the write segment, persist metadata. Throws. */
+  /**
+   * Write out buffered bytes, fsync the write segment, persist metadata, all
+   * synchronously. Throws. May run while an asynchronous fsync of the same file
+   * is pending (close, retry): two fsyncs of one descriptor are safe, and the
+   * metadata written here makes the pending one's metadata stale (#epoch).
+   */
   #sync(): void {
     this.#count = 0;
     this.#flush();
@@ -395,6 +437,110 @@ export class DiskQueue {
     }
     this.#persistMeta();
     this.#needSync = false;
+    this.#syncRetry = false;
+  }
+
+  /**
+   * A periodic sync is due (--sync-every, --sync-timeout, a forced sync): write
+   * the buffer out now, fsync off the event loop, then write the metadata
+   * captured here (#synced). Synchronous when the previous asynchronous fsync
+   * failed, when the file has no asynchronous fsync, or when there is no write
+   * segment open (nothing to fsync: only the metadata is written).
+   */
+  #syncDue(): void {
+    if (this.#closed) return;
+    if (this.#inflight !== null) {
+      this.#syncAgain = true;
+      return;
+    }
+    if (this.#syncRetry) {
+      this.#syncLogged();
+      return;
+    }
+    this.#count = 0;
+    try {
+      this.#flush();
+    } catch (err) {
+      this.#log.error(`DISKQUEUE(${this.#name}) failed to sync - ${errorText(err)}`);
+      return;
+    }
+    const file = this.#writeFile;
+    if (file === null || file.syncAsync === undefined) {
+      this.#syncLogged();
+      return;
+    }
+    this.#snapEpoch = this.#epoch;
+    this.#snapDepth = this.#depth;
+    this.#snapReadFileNum = this.#readFileNum;
+    this.#snapReadPos = this.#readPos;
+    this.#snapWriteFileNum = this.#writeFileNum;
+    this.#snapWritePos = this.#writePos;
+    this.#needSync = false;
+    this.#inflight = file;
+    let pending: Promise<void>;
+    try {
+      pending = file.syncAsync();
+    } catch (err) {
+      this.#syncFailed(err);
+      return;
+    }
+    pending.then(this.#onSynced, this.#onSyncFailed);
+  }
+
+  /** The in-flight fsync completed: close its file if that was asked, write the captured metadata. */
+  #synced(): void {
+    this.#settle();
+    if (this.#snapEpoch === this.#epoch && !this.#closed) {
+      try {
+        this.#epoch++;
+        this.#fs.writeAtomic(
+          this.metaPath(),
+          formatDiskQueueMeta(
+            this.#snapDepth,
+            this.#snapReadFileNum,
+            this.#snapReadPos,
+            this.#snapWriteFileNum,
+            this.#snapWritePos,
+          ),
+          0o600,
+        );
+      } catch (err) {
+        this.#needSync = true;
+        this.#log.error(`DISKQUEUE(${this.#name}) failed to sync - ${errorText(err)}`);
+      }
+    }
+    if (this.#closed) return;
+    const again = this.#syncAgain;
+    this.#syncAgain = false;
+    if (again || this.#needSync || this.#count >= this.#syncEvery) this.#syncDue();
+  }
+
+  /** The in-flight fsync failed: no metadata; the next sync (on the timer at the latest) is synchronous. */
+  #syncFailed(err: unknown): void {
+    this.#settle();
+    this.#log.error(`DISKQUEUE(${this.#name}) failed to sync - ${errorText(err)} (retrying synchronously)`);
+    // The write segment stays open: the synchronous retry must fsync it again
+    // before any metadata names its bytes.
+    this.#syncRetry = true;
+    this.#needSync = true;
+    this.#syncAgain = false;
+    if (!this.#closed) this.#armTimer();
+  }
+
+  /** Ends the in-flight state; closes the file if its close was deferred. True if it was closed. */
+  #settle(): boolean {
+    const file = this.#inflight;
+    this.#inflight = null;
+    if (!this.#inflightClose) return false;
+    this.#inflightClose = false;
+    if (file !== null) this.#closeQuietly(file);
+    return true;
+  }
+
+  /** Closes a write segment now, or once its pending fsync settles. */
+  #releaseWriteFile(file: AppendFile): void {
+    if (file === this.#inflight) this.#inflightClose = true;
+    else this.#closeQuietly(file);
   }
 
   #syncLogged(): void {
@@ -423,7 +569,7 @@ export class DiskQueue {
   #timerFired(): void {
     this.#timer = null;
     if (this.#closed) return;
-    if (this.#count > 0 || this.#needSync) this.#syncLogged();
+    if (this.#count > 0 || this.#needSync) this.#syncDue();
   }
 
   /** Bookkeeping after a read step: count it, sync when due. */
@@ -432,7 +578,7 @@ export class DiskQueue {
       this.#count++;
       this.#armTimer();
     }
-    if (this.#needSync || this.#count >= this.#syncEvery) this.#syncLogged();
+    if (this.#needSync || this.#count >= this.#syncEvery) this.#syncDue();
   }
 
   // ---- writing --------------------------------------------------------------
@@ -481,6 +627,7 @@ export class DiskQueue {
     this.#writeFileNum = old + 1;
     this.#writePos = this.#wlen;
     this.#needSync = true;
+    this.#epoch++;
   }
 
   /** Writes the buffer to the write segment. Throws, keeping the buffer, on failure. */
@@ -509,7 +656,9 @@ export class DiskQueue {
     this.#writeFile = null;
     this.#writeFileNum = old + 1;
     this.#writePos = 0;
-    // fsync + metadata at every roll, as the original does.
+    this.#epoch++;
+    // fsync + metadata at every roll, as the original does (synchronously, even
+    // with an asynchronous fsync of the same file in flight).
     try {
       if (file !== null) file.sync();
       this.#persistMeta();
@@ -518,14 +667,14 @@ export class DiskQueue {
       this.#needSync = true;
       this.#log.error(`DISKQUEUE(${this.#name}) failed to sync - ${errorText(err)}`);
     } finally {
-      if (file !== null) this.#closeQuietly(file);
+      if (file !== null) this.#releaseWriteFile(file);
     }
   }
 
   #dropWriteFile(): void {
     const file = this.#writeFile;
     this.#writeFile = null;
-    if (file !== null) this.#closeQuietly(file);
+    if (file !== null) this.#releaseWriteFile(file);
   }
 
   // ---- reading --------------------------------------------------------------
@@ -607,6 +756,7 @@ export class DiskQueue {
     this.#readFileNum++;
     this.#readPos = 0;
     this.#needSync = true;
+    this.#epoch++;
   }
 
   /** K-DISK-CORRUPT: rename the read segment to `.bad` and go on with the next one. */
@@ -638,6 +788,7 @@ export class DiskQueue {
     this.#readFileNum++;
     this.#readPos = 0;
     this.#needSync = true;
+    this.#epoch++;
     this.#checkTail();
     this.#afterOp(false);
   }
@@ -693,6 +844,7 @@ export class DiskQueue {
     this.#readPos = 0;
     this.#depth = 0;
     this.#limitFileNum = -1;
+    this.#epoch++;
   }
 
   #closeFiles(): void {
