@@ -50,10 +50,10 @@ export class Topic {
     return this.#memory.length;
   }
 
-  /** Make a message from a published body; the body is copied here, once. */
-  newMessage(body: Uint8Array, deferMs = 0): Message {
+  /** Make a message from a published body (already copied out of the socket's chunk). */
+  #newMessage(body: Uint8Array, timestampNs: number, deferMs = 0): Message {
     const id = this.#host.nextMessageId();
-    const m = new Message(id, idKey(id), body.slice(), Date.now() * 1e6, 0);
+    const m = new Message(id, idKey(id), body, timestampNs, 0);
     m.deferMs = deferMs;
     return m;
   }
@@ -61,16 +61,22 @@ export class Topic {
   /** Publish one body (PUB, DPUB, /pub). Throws when exiting or the disk write fails. */
   publish(body: Uint8Array, deferMs = 0): void {
     if (this.exiting) throw new Error("exiting");
-    this.#put(this.newMessage(body, deferMs));
+    this.#put(this.#newMessage(body.slice(), Date.now() * 1e6, deferMs));
     this.messageCount++;
     this.messageBytes += body.length;
   }
 
-  /** Publish several bodies at once (MPUB, /mpub). */
+  /**
+   * Publish several bodies at once (MPUB, /mpub). Bodies parsed from one chunk
+   * lie in one stretch of it: that stretch is copied once and every message
+   * keeps a view of it, instead of one allocation per message.
+   */
   publishMany(bodies: readonly Uint8Array[]): void {
     if (this.exiting) throw new Error("exiting");
-    for (const body of bodies) {
-      this.#put(this.newMessage(body));
+    const owned = copyTogether(bodies);
+    const now = Date.now() * 1e6;
+    for (const body of owned) {
+      this.#put(this.#newMessage(body, now));
       this.messageBytes += body.length;
     }
     this.messageCount += bodies.length;
@@ -204,4 +210,21 @@ export class Topic {
       backend.close();
     }
   }
+}
+
+/** Copies of `bodies`: views of one new buffer when they share one in order, else one copy each. */
+function copyTogether(bodies: readonly Uint8Array[]): Uint8Array[] {
+  const n = bodies.length;
+  if (n === 0) return [];
+  const first = bodies[0]!;
+  const buffer = first.buffer;
+  let end = first.byteOffset + first.length;
+  for (let i = 1; i < n; i++) {
+    const b = bodies[i]!;
+    if (b.buffer !== buffer || b.byteOffset < end) return bodies.map((x) => x.slice());
+    end = b.byteOffset + b.length;
+  }
+  const start = first.byteOffset;
+  const copy = new Uint8Array(buffer, start, end - start).slice();
+  return bodies.map((b) => copy.subarray(b.byteOffset - start, b.byteOffset - start + b.length));
 }

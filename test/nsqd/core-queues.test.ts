@@ -212,6 +212,17 @@ describe("Topic fan-out (D-BEH-FANOUT)", () => {
     expect(ch.depth()).toBe(1);
   });
 
+  it("MPUB bodies that are views of one chunk are copied out of it, so the chunk can be reused", () => {
+    const topic = new Topic("t", new Host());
+    const c = new FakeConsumer(10);
+    subscribe(topic, "c", c);
+    const chunk = bytes("..aaa..bb..c");
+    topic.publishMany([chunk.subarray(2, 5), chunk.subarray(7, 9), chunk.subarray(11, 12)]);
+    chunk.fill(0x21);
+    expect(c.received.map((r) => r.body)).toEqual(["aaa", "bb", "c"]);
+    expect(c.received[0]!.message.body.buffer).not.toBe(chunk.buffer);
+  });
+
   it("refuses publishes once exiting (D-BEH-DELETE)", () => {
     const topic = new Topic("t", new Host());
     topic.close(true);
