@@ -80,6 +80,8 @@ class InflateTransform implements ByteTransform {
 export const compression: Compression = {
   deflateRaw: (level) => new DeflateTransform(level),
   inflateRaw: () => new InflateTransform(),
-  snappyEncode: (block) => snappy.compress(block),
-  snappyDecode: (block, maxLength) => snappy.uncompress(block, maxLength),
+  // snappyjs returns the type it was given (Uint8Array here); its own typings,
+  // which Deno reads, say any of ArrayBuffer | Buffer | Uint8Array.
+  snappyEncode: (block) => snappy.compress(block) as Uint8Array,
+  snappyDecode: (block, maxLength) => snappy.uncompress(block, maxLength) as Uint8Array,
 };
