@@ -109,10 +109,9 @@ export interface StatsFilter {
 
 /**
  * What stats reads from a connection (ClientV2 has these fields). The optional
- * ones are read when present, so that tests can pass plain objects.
- * HTTP-NEEDS: ClientV2 topology counters `zoneLocalMsgCount` /
- * `regionLocalMsgCount` / `globalMsgCount` (D-BEH-TOPO); until they exist the
- * keys are omitted, as the original does for 0.
+ * ones are read when present, so that tests can pass plain objects. The
+ * per-client topology counters stay 0 in the original (D-HTTP-STATS-CLIENT), so
+ * their keys are left out unless a source has them.
  */
 export interface ClientStatsSource {
   readonly clientId: string;
@@ -136,13 +135,6 @@ export interface ClientStatsSource {
   readonly authed?: boolean;
   readonly authIdentity?: string;
   readonly authIdentityUrl?: string;
-  readonly zoneLocalMsgCount?: number;
-  readonly regionLocalMsgCount?: number;
-  readonly globalMsgCount?: number;
-}
-
-/** HTTP-NEEDS: Channel topology counters (D-BEH-TOPO); read when present, else 0. */
-interface TopologyCounters {
   readonly zoneLocalMsgCount?: number;
   readonly regionLocalMsgCount?: number;
   readonly globalMsgCount?: number;
@@ -215,7 +207,6 @@ function e2e(streams: readonly LatencyStream[], percentiles: readonly number[]):
 
 function channelStats(channel: Channel, includeClients: boolean, topicFilter: string, percentiles: readonly number[]): ChannelStats {
   const consumers = channel.consumers as unknown as readonly ClientStatsSource[];
-  const topo = channel as unknown as TopologyCounters;
   const s: Partial<ChannelStats> = {
     channel_name: channel.name,
     depth: channel.depth(),
@@ -224,9 +215,10 @@ function channelStats(channel: Channel, includeClients: boolean, topicFilter: st
     deferred_count: channel.deferredCount(),
     message_count: channel.messageCount,
   };
-  if (topo.zoneLocalMsgCount) s.zone_local_msg_count = topo.zoneLocalMsgCount;
-  if (topo.regionLocalMsgCount) s.region_local_msg_count = topo.regionLocalMsgCount;
-  if (topo.globalMsgCount) s.global_msg_count = topo.globalMsgCount;
+  // D-BEH-TOPO counters: each key only when non-zero, as the original.
+  if (channel.zoneLocalMsgCount) s.zone_local_msg_count = channel.zoneLocalMsgCount;
+  if (channel.regionLocalMsgCount) s.region_local_msg_count = channel.regionLocalMsgCount;
+  if (channel.globalMsgCount) s.global_msg_count = channel.globalMsgCount;
   s.requeue_count = channel.requeueCount;
   s.timeout_count = channel.timeoutCount;
   s.client_count = consumers.length;
