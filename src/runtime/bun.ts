@@ -367,9 +367,17 @@ async function bunConnect(
       failed = err;
     },
   };
-  const connecting = unix
-    ? Bun.connect<BunSocket | undefined>({ unix: address.path, socket: typed(socket) })
-    : Bun.connect<BunSocket | undefined>({ hostname: address.host, port: address.port, socket: typed(socket) });
+  const connecting = (
+    unix
+      ? Bun.connect<BunSocket | undefined>({ unix: address.path, socket: typed(socket) })
+      : Bun.connect<BunSocket | undefined>({ hostname: address.host, port: address.port, socket: typed(socket) })
+  ).catch((err: unknown) => {
+    // Bun says only "Failed to connect": name the errno and the address, as node does.
+    const e = err as { code?: string; syscall?: string } | null;
+    if (typeof e?.code !== "string") throw err;
+    const where = unix ? address.path : `${address.host}:${address.port}`;
+    throw Object.assign(new Error(`${e.syscall ?? "connect"} ${e.code} ${where}`), { code: e.code });
+  });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const ms = options?.timeoutMs;
   try {
