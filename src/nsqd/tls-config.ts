@@ -32,15 +32,17 @@ export function buildTlsOptions(o: NsqdOptions, fs: FileSystem): TlsServerOption
       options.ca = ca;
     }
     // Go's tls.RequireAnyClientCert / RequireAndVerifyClientCert / NoClientCert.
-    // `require` cannot be expressed as a handshake option here: the handshake
-    // asks for a certificate without verifying it, and the connection refuses
-    // a peer that sent none (client-v2.ts).
+    // `require` asks for a certificate without verifying it; requireCert makes
+    // the HTTPS listener drop a peer that sent none (runtime serveHttp), and
+    // the TCP upgrade refuses such a peer itself (client-v2.ts).
     if (o.tls_client_auth_policy === "require") {
       options.requestCert = true;
       options.rejectUnauthorized = false;
+      options.requireCert = true;
     } else if (o.tls_client_auth_policy === "require-verify") {
       options.requestCert = true;
       options.rejectUnauthorized = true;
+      options.requireCert = true;
     }
     return options;
   } catch (e) {

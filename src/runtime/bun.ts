@@ -17,7 +17,7 @@ import type {
   TlsServerOptions,
 } from "./types.ts";
 import { createNodeFileSystem, type DirectoryFlock } from "./node-fs.ts";
-import { nodeUdpSocket } from "./node-net.ts";
+import { nodeServeHttp, nodeUdpSocket } from "./node-net.ts";
 import { nodeByteWriter, nodeExit, nodeHostname, nodeMemoryUsage, nodeOnSignal } from "./node-process.ts";
 import { errorOf, isIpLiteral, noopHandler } from "./shared.ts";
 import { compression } from "./compression.ts";
@@ -411,12 +411,17 @@ async function bunServeHttp(
   options?: { tls?: TlsServerOptions },
 ): Promise<HttpServer> {
   const t = options?.tls;
+  // Bun.serve demands a client certificate only together with verifying it
+  // (requestCert + rejectUnauthorized) and tells the handler nothing about
+  // the peer's certificate: "any certificate, but one" (D-BEH-TLS `require`)
+  // goes through the node: implementation, which checks after the handshake.
+  if (t?.requireCert === true && t.rejectUnauthorized !== true) return nodeServeHttp(address, handler, options);
   const tls: TLSOptions | undefined = t
     ? {
         cert: t.cert,
         key: t.key,
         ca: t.ca,
-        requestCert: t.requestCert ?? false,
+        requestCert: (t.requestCert ?? false) || (t.requireCert ?? false),
         rejectUnauthorized: t.rejectUnauthorized ?? false,
         secureOptions: secureOptionsFor(t.minVersion),
       }

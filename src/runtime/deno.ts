@@ -307,7 +307,7 @@ async function denoServeHttp(
 ): Promise<HttpServer> {
   const t = options?.tls;
   // Deno.serve cannot ask for client certificates nor set a minimum version.
-  if (t && (t.requestCert || t.ca !== undefined || t.minVersion !== undefined)) {
+  if (t && (t.requestCert || t.requireCert || t.ca !== undefined || t.minVersion !== undefined)) {
     return nodeServeHttp(address, handler, options);
   }
   const listening = Promise.withResolvers<void>();

@@ -196,10 +196,16 @@ export class NodeSocket implements Socket {
   }
 }
 
+/** Whether the peer of a node:tls socket presented a certificate (node: an empty object when it did not). */
+function hasPeerCertificate(t: tls.TLSSocket): boolean {
+  const peer = t.getPeerCertificate();
+  return peer !== null && typeof peer === "object" && Object.keys(peer).length > 0;
+}
+
 /** TLS details of a connected node:tls socket. */
 export function nodeTlsInfo(t: tls.TLSSocket): TlsInfo {
   const peer = t.getPeerCertificate();
-  const hasPeer = peer !== null && typeof peer === "object" && Object.keys(peer).length > 0;
+  const hasPeer = hasPeerCertificate(t);
   const cn = hasPeer ? peer.subject?.CN : undefined;
   return {
     version: t.getProtocol() ?? "",
@@ -415,6 +421,7 @@ export async function nodeServeHttp(
       });
   };
   const t = options?.tls;
+  if (t?.requireCert === true) return serveHttpsRequiringCert(address, onRequest, t);
   const server = t
     ? https.createServer(
         {
@@ -439,6 +446,78 @@ export async function nodeServeHttp(
           resolve();
         });
         server.closeIdleConnections();
+      }),
+  };
+}
+
+/**
+ * HTTPS that demands a client certificate, verified or not
+ * (TlsServerOptions.requireCert; Go's RequireAnyClientCert for nsqd's
+ * --tls-client-auth-policy=require, D-BEH-TLS). node:tls demands one only
+ * together with verifying it (rejectUnauthorized), so a tls.Server checks each
+ * peer once its handshake is done and hands only those that sent a
+ * certificate to an http.Server, which is how node:https itself is put
+ * together. A peer that sent none is disconnected before any HTTP is read,
+ * without a response, as node:tls does with a certificate that fails
+ * verification; TLS 1.3 clients see their handshake succeed and the
+ * connection close (ECONNRESET or "socket hang up") on their first request.
+ * A 403 is not an option: Go refuses such a client in the handshake, so no
+ * HTTP exchange may happen. This is not a 'secureConnection' check on an
+ * https.Server because Bun's https.Server sockets have no getPeerCertificate.
+ */
+async function serveHttpsRequiringCert(
+  address: Address,
+  onRequest: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+  t: TlsServerOptions,
+): Promise<HttpServer> {
+  // The http.Server never listens, so its own closeIdleConnections() does not
+  // know these sockets (Node tracks connections from 'listening' on): requests
+  // in progress are counted here instead.
+  const active = new Map<tls.TLSSocket, number>();
+  let closing = false;
+  const web = http.createServer((req, res) => {
+    const sock = req.socket as tls.TLSSocket;
+    active.set(sock, (active.get(sock) ?? 0) + 1);
+    res.once("close", () => {
+      const left = (active.get(sock) ?? 1) - 1;
+      if (active.has(sock)) active.set(sock, left);
+      if (closing && left === 0) sock.end();
+    });
+    onRequest(req, res);
+  });
+  const front = tls.createServer(
+    {
+      cert: t.cert,
+      key: t.key,
+      ca: t.ca,
+      requestCert: true,
+      rejectUnauthorized: t.rejectUnauthorized ?? false,
+      minVersion: t.minVersion,
+    },
+    (sock) => {
+      if (closing || !hasPeerCertificate(sock)) {
+        sock.destroy();
+        return;
+      }
+      active.set(sock, 0);
+      sock.once("close", () => active.delete(sock));
+      web.emit("connection", sock);
+    },
+  );
+  await listenOn(front, address);
+  return {
+    address: netAddress(front, address),
+    close: () =>
+      new Promise<void>((resolve) => {
+        closing = true;
+        const timer = setTimeout(() => {
+          for (const sock of active.keys()) sock.destroy();
+        }, 1000);
+        front.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        for (const [sock, n] of active) if (n === 0) sock.destroy();
       }),
   };
 }

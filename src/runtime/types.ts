@@ -42,6 +42,15 @@ export interface TlsServerOptions {
   requestCert?: boolean;
   /** Refuse peers whose certificate does not verify against `ca`. */
   rejectUnauthorized?: boolean;
+  /**
+   * A certificate must be presented, even when `rejectUnauthorized` is false
+   * (Go's tls.RequireAnyClientCert). Implies `requestCert`. Honoured by
+   * serveHttp: a peer that sends none is disconnected right after the
+   * handshake, before any request reaches the handler. Socket.upgradeTls
+   * ignores it and reports `TlsInfo.peerCertificate`; the caller decides
+   * (nsqd answers over the protocol, see client-v2.ts).
+   */
+  requireCert?: boolean;
   minVersion?: "TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3";
 }
 

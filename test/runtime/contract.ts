@@ -11,7 +11,9 @@ import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Runtime, Socket, SocketHandler, TlsInfo } from "../../src/runtime/types.ts";
+import * as net from "node:net";
+import * as tls from "node:tls";
+import type { Runtime, Socket, SocketHandler, TlsInfo, TlsServerOptions } from "../../src/runtime/types.ts";
 import { detectRuntime } from "../../src/runtime/index.ts";
 import { bytesEqual, deferred, equal, ok, rejects, sleep, throws, waitFor } from "./assert.ts";
 
@@ -142,6 +144,42 @@ async function tlsPair(rt: Runtime, mutual: boolean) {
   sock.write(enc.encode("IDENTIFY\n"));
   await waitFor(() => client.text() === "OK\n", "plaintext OK");
   return { listener, server, client, sock, serverSock: () => serverSock, serverInfo: () => serverInfo, ca };
+}
+
+/**
+ * One HTTPS GET with node:https as an independent client: "<status> <body>",
+ * or "refused <code>" when the connection fails before a response.
+ */
+function httpsOutcome(port: number, options: https.RequestOptions): Promise<string> {
+  return new Promise<string>((resolve) => {
+    const req = https.request(
+      { host: "127.0.0.1", port, path: "/ping", servername: "localhost", agent: false, ...options },
+      (res) => {
+        let s = "";
+        res.on("data", (d: Uint8Array) => (s += dec.decode(d)));
+        res.on("end", () => resolve(`${res.statusCode} ${s}`));
+        res.on("error", (e: NodeJS.ErrnoException) => resolve(`refused ${e.code ?? e.message}`));
+      },
+    );
+    req.setTimeout(5000, () => req.destroy(new Error("no answer in 5 s")));
+    req.on("error", (e: NodeJS.ErrnoException) => resolve(`refused ${e.code ?? e.message}`));
+    req.end();
+  });
+}
+
+/** An HTTPS server of the adapter under test answering "pong", counting the requests that reach it. */
+async function pingHttps(rt: Runtime, extra: Partial<TlsServerOptions>) {
+  const tls = { cert: fixture(rt, "server.pem"), key: fixture(rt, "server.key"), ...extra };
+  const seen = { requests: 0 };
+  const server = await rt.serveHttp(
+    { host: "127.0.0.1", port: 0 },
+    () => {
+      seen.requests++;
+      return new Response("pong");
+    },
+    { tls },
+  );
+  return { server, seen, port: (server.address as { port: number }).port };
 }
 
 const tcpCases: ContractCase[] = [
@@ -466,6 +504,131 @@ export const cases: ContractCase[] = [
       });
       equal(body, "200 secure https:", "HTTPS response");
       await server.close();
+    },
+  },
+  {
+    name: "HTTPS requireCert without verification: no certificate is refused before the handler, any certificate is served",
+    async run(rt) {
+      const ca = fixture(rt, "ca.pem");
+      const client = { cert: fixture(rt, "client.pem"), key: fixture(rt, "client.key") };
+      const rogue = { cert: fixture(rt, "rogue.pem"), key: fixture(rt, "rogue.key") };
+      // Without requireCert, asking for a certificate does not demand one.
+      const asked = await pingHttps(rt, { ca, requestCert: true, rejectUnauthorized: false });
+      try {
+        equal(await httpsOutcome(asked.port, { ca }), "200 pong", "requestCert alone: no certificate is served");
+      } finally {
+        await asked.server.close();
+      }
+      const s = await pingHttps(rt, { ca, requestCert: true, rejectUnauthorized: false, requireCert: true });
+      try {
+        const none = await httpsOutcome(s.port, { ca });
+        ok(none.startsWith("refused "), `no certificate: ${none}`);
+        equal(s.seen.requests, 0, "requests that reached the handler without a certificate");
+        equal(await httpsOutcome(s.port, { ca, ...rogue }), "200 pong", "self-signed certificate served");
+        equal(await httpsOutcome(s.port, { ca, ...client }), "200 pong", "CA-signed certificate served");
+        equal(s.seen.requests, 2, "requests served");
+        // Two requests on one kept-alive connection; close() then drops the idle connection at once.
+        const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+        try {
+          equal(await httpsOutcome(s.port, { ca, ...client, agent }), "200 pong", "kept-alive request 1");
+          equal(await httpsOutcome(s.port, { ca, ...client, agent }), "200 pong", "kept-alive request 2");
+          const started = Date.now();
+          await s.server.close();
+          const took = Date.now() - started;
+          ok(took < 900, `close() with an idle kept-alive connection took ${took} ms`);
+        } finally {
+          agent.destroy();
+        }
+      } finally {
+        await s.server.close();
+      }
+      // requireCert alone implies asking for the certificate.
+      const implied = await pingHttps(rt, { ca, requireCert: true });
+      try {
+        const none = await httpsOutcome(implied.port, { ca });
+        ok(none.startsWith("refused "), `requireCert without requestCert, no certificate: ${none}`);
+        equal(await httpsOutcome(implied.port, { ca, ...rogue }), "200 pong", "requireCert alone: certificate served");
+      } finally {
+        await implied.server.close();
+      }
+    },
+  },
+  {
+    name: "HTTPS requireCert with rejectUnauthorized: only a certificate the CA signed is served",
+    async run(rt) {
+      const ca = fixture(rt, "ca.pem");
+      const s = await pingHttps(rt, { ca, requestCert: true, rejectUnauthorized: true, requireCert: true });
+      try {
+        const none = await httpsOutcome(s.port, { ca });
+        ok(none.startsWith("refused "), `no certificate: ${none}`);
+        const rogue = await httpsOutcome(s.port, { ca, cert: fixture(rt, "rogue.pem"), key: fixture(rt, "rogue.key") });
+        ok(rogue.startsWith("refused "), `self-signed certificate: ${rogue}`);
+        equal(s.seen.requests, 0, "requests that reached the handler unverified");
+        equal(
+          await httpsOutcome(s.port, { ca, cert: fixture(rt, "client.pem"), key: fixture(rt, "client.key") }),
+          "200 pong",
+          "CA-signed certificate served",
+        );
+        equal(s.seen.requests, 1, "requests served");
+      } finally {
+        await s.server.close();
+      }
+    },
+  },
+  {
+    name: "HTTPS minVersion TLSv1.3 refuses a TLS 1.2-only client; minVersion TLSv1.2 serves it",
+    async run(rt) {
+      const ca = fixture(rt, "ca.pem");
+      const strict = await pingHttps(rt, { minVersion: "TLSv1.3" });
+      const lenient = await pingHttps(rt, { minVersion: "TLSv1.2" });
+      try {
+        const old = await httpsOutcome(strict.port, { ca, maxVersion: "TLSv1.2" });
+        ok(old.startsWith("refused "), `TLS 1.2 client against a TLS 1.3 minimum: ${old}`);
+        equal(strict.seen.requests, 0, "requests that reached the strict handler");
+        equal(await httpsOutcome(strict.port, { ca }), "200 pong", "TLS 1.3 client served");
+        equal(await httpsOutcome(lenient.port, { ca, maxVersion: "TLSv1.2" }), "200 pong", "TLS 1.2 client served by a TLS 1.2 minimum");
+      } finally {
+        await strict.server.close();
+        await lenient.server.close();
+      }
+    },
+  },
+  {
+    name: "TLS upgrade with server minVersion TLSv1.3 refuses a TLS 1.2-only client and accepts TLS 1.3",
+    async run(rt) {
+      const ca = fixture(rt, "ca.pem");
+      const upgrades: Promise<TlsInfo>[] = [];
+      const listener = await rt.listen({ host: "127.0.0.1", port: 0 }, (s) => {
+        const p = s.upgradeTls({ server: { cert: fixture(rt, "server.pem"), key: fixture(rt, "server.key"), minVersion: "TLSv1.3" } });
+        p.catch(() => {});
+        upgrades.push(p);
+        return new Recorder();
+      });
+      const port = (listener.address as { port: number }).port;
+      // node:tls as the independent client: it can cap its own version.
+      const handshake = (maxVersion: tls.SecureVersion | undefined) =>
+        new Promise<string>((resolve) => {
+          const raw = net.connect({ host: "127.0.0.1", port });
+          const t = tls.connect({ socket: raw, ca, servername: "localhost", maxVersion });
+          t.setTimeout(5000, () => t.destroy(new Error("no handshake in 5 s")));
+          t.once("secureConnect", () => {
+            resolve(`ok ${t.getProtocol()}`);
+            t.end();
+          });
+          t.once("error", (e: NodeJS.ErrnoException) => resolve(`refused ${e.code ?? e.message}`));
+          t.once("close", () => resolve("refused closed"));
+        });
+      try {
+        const old = await handshake("TLSv1.2");
+        ok(old.startsWith("refused "), `TLS 1.2 client: ${old}`);
+        await waitFor(() => upgrades.length === 1, "first accept");
+        await rejects(upgrades[0]!, "server side of the refused handshake");
+        equal(await handshake(undefined), "ok TLSv1.3", "TLS 1.3 client");
+        await waitFor(() => upgrades.length === 2, "second accept");
+        equal((await upgrades[1]!).version, "TLSv1.3", "server side version");
+      } finally {
+        await listener.close();
+      }
     },
   },
   {
