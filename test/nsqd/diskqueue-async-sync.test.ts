@@ -5,35 +5,22 @@
 // no file is closed under the pending fsync, the metadata never names bytes that
 // were not fsynced, and close / roll / empty / delete stay correct.
 import * as nodeFs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { beforeEach, describe, expect, test } from "vitest";
 import { DiskQueue, parseDiskQueueMeta, type DiskQueueOptions } from "../../src/nsqd/diskqueue.ts";
 import { createNodeFileSystem } from "../../src/runtime/node-fs.ts";
 import type { AppendFile, FileSystem } from "../../src/runtime/types.ts";
-import type { Logger } from "../../src/common/log.ts";
+import { recordingLogger, useTempDir } from "./helpers.ts";
 
 const MIN = 26;
 const MAX = 1024 + 26;
 
+const tempDir = useTempDir("nsq-dqa-");
 let dir: string;
 beforeEach(() => {
-  dir = nodeFs.mkdtempSync(path.join(os.tmpdir(), "nsq-dqa-"));
-});
-afterEach(() => {
-  nodeFs.rmSync(dir, { recursive: true, force: true });
+  dir = tempDir();
 });
 
-interface CapturedLog extends Logger {
-  lines: string[];
-}
-function captureLogger(): CapturedLog {
-  const lines: string[] = [];
-  const at = (level: string) => (m: string) => {
-    lines.push(`${level} ${m}`);
-  };
-  return { lines, debug: at("DEBUG"), info: at("INFO"), warn: at("WARN"), error: at("ERROR"), fatal: at("FATAL") };
-}
 
 interface PendingSync {
   path: string;
@@ -153,7 +140,7 @@ function open(fs: FileSystem, over: Partial<DiskQueueOptions> = {}): DiskQueue {
     syncEvery: 3,
     syncTimeoutMs: 60_000,
     fs,
-    logger: captureLogger(),
+    logger: recordingLogger(),
     ...over,
   });
 }
@@ -305,7 +292,7 @@ describe("DiskQueue asynchronous sync (D-BEH-DISKQUEUE)", () => {
 
   test("a failed asynchronous fsync is logged, writes no metadata, and the next sync is synchronous", async () => {
     const c = controlledFs();
-    const log = captureLogger();
+    const log = recordingLogger();
     const q = open(c.fs, { logger: log });
     for (let i = 0; i < 3; i++) q.put(record(i));
     c.pending[0]!.reject(new Error("EIO: i/o error, fsync"));

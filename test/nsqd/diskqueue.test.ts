@@ -3,35 +3,22 @@
 // the byte layout from the SPEC, not DiskQueue, and prove the files are the ones
 // the original reads and writes.
 import * as nodeFs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { beforeEach, describe, expect, test } from "vitest";
 import { DiskQueue, formatDiskQueueMeta, parseDiskQueueMeta, type DiskQueueOptions } from "../../src/nsqd/diskqueue.ts";
 import { createNodeFileSystem } from "../../src/runtime/node-fs.ts";
 import type { AppendFile, FileSystem } from "../../src/runtime/types.ts";
-import type { Logger } from "../../src/common/log.ts";
+import { recordingLogger, useTempDir } from "./helpers.ts";
 
 const MIN = 26;
 const MAX = 1024 + 26;
 
+const tempDir = useTempDir("nsq-dq-");
 let dir: string;
 beforeEach(() => {
-  dir = nodeFs.mkdtempSync(path.join(os.tmpdir(), "nsq-dq-"));
-});
-afterEach(() => {
-  nodeFs.rmSync(dir, { recursive: true, force: true });
+  dir = tempDir();
 });
 
-interface CapturedLog extends Logger {
-  lines: string[];
-}
-function captureLogger(): CapturedLog {
-  const lines: string[] = [];
-  const at = (level: string) => (m: string) => {
-    lines.push(`${level} ${m}`);
-  };
-  return { lines, debug: at("DEBUG"), info: at("INFO"), warn: at("WARN"), error: at("ERROR"), fatal: at("FATAL") };
-}
 
 function open(over: Partial<DiskQueueOptions> = {}): DiskQueue {
   return new DiskQueue({
@@ -43,7 +30,7 @@ function open(over: Partial<DiskQueueOptions> = {}): DiskQueue {
     syncEvery: 2500,
     syncTimeoutMs: 60_000,
     fs: createNodeFileSystem(),
-    logger: captureLogger(),
+    logger: recordingLogger(),
     ...over,
   });
 }
@@ -136,7 +123,7 @@ describe("DiskQueue round trips (D-BEH-DISKQUEUE)", () => {
 
   test("a reader that caught up moves on when the writer rolls (go-diskqueue #42 does not happen)", () => {
     // syncEvery 1 writes every record out at once, so reads come from the segment files
-    const log = captureLogger();
+    const log = recordingLogger();
     const q = open({ maxBytesPerFile: 200, syncEvery: 1, logger: log });
     for (let i = 0; i < 100; i++) {
       q.put(record(i, 90)); // two records per segment: every second put rolls
@@ -247,7 +234,7 @@ describe("DiskQueue metadata file", () => {
 
   test("an unparseable metadata file is logged and the queue starts empty", () => {
     nodeFs.writeFileSync(path.join(dir, "t.diskqueue.meta.dat"), "garbage");
-    const log = captureLogger();
+    const log = recordingLogger();
     const q = open({ logger: log });
     expect(q.depth()).toBe(0);
     expect(log.lines.some((l) => l.startsWith("ERROR") && l.includes("metadata"))).toBe(true);
@@ -410,7 +397,7 @@ describe("DiskQueue corruption (K-DISK-CORRUPT)", () => {
     const fd = nodeFs.openSync(seg(1), "r+");
     nodeFs.writeSync(fd, new Uint8Array([0x7f, 0, 0, 0]), 0, 4, 300); // 4th record of segment 1
     nodeFs.closeSync(fd);
-    const log = captureLogger();
+    const log = recordingLogger();
     const q = open({ logger: log });
     const got = readAll(q).map(indexOf);
     const want = [...range(0, 13), ...range(20, 35)];
@@ -465,7 +452,7 @@ describe("DiskQueue corruption (K-DISK-CORRUPT)", () => {
 
   test("metadata with depth > 0 whose segments are gone: reading finds nothing and depth becomes 0", () => {
     nodeFs.writeFileSync(path.join(dir, "t.diskqueue.meta.dat"), "42\n3,100\n5,700\n");
-    const log = captureLogger();
+    const log = recordingLogger();
     const q = open({ logger: log });
     expect(q.depth()).toBe(42); // like the original, known only once the reader looks
     expect(q.readNext()).toBeNull();
@@ -507,7 +494,7 @@ describe("DiskQueue corruption (K-DISK-CORRUPT)", () => {
         };
       },
     };
-    const log = captureLogger();
+    const log = recordingLogger();
     const q = open({ fs, logger: log, maxBytesPerFile: 1 << 20, syncEvery: 1 << 30 });
     const accepted: number[] = [];
     let refused = 0;
@@ -578,7 +565,7 @@ describe("DiskQueue on-disk compatibility (byte layout from the SPEC only)", () 
     // the metadata was last synced after 12 records
     const writePos = records.slice(0, 12).reduce((s, r) => s + 4 + r.length, 0);
     nodeFs.writeFileSync(path.join(dir, "t.diskqueue.meta.dat"), `12\n0,0\n0,${writePos}\n`);
-    const log = captureLogger();
+    const log = recordingLogger();
     const q = open({ maxBytesPerFile: 100_000, logger: log });
     q.put(record(100));
     expect(log.lines.some((l) => l.startsWith("WARN"))).toBe(true);

@@ -3,6 +3,7 @@
 import * as nodeFs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { afterEach, beforeEach } from "vitest";
 import { NSQD_OPTIONS, type NsqdOptions } from "../../src/nsqd/options.ts";
 import { Nsqd } from "../../src/nsqd/nsqd.ts";
 import { createNodeRuntime } from "../../src/runtime/node.ts";
@@ -81,4 +82,16 @@ export function recordingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
   const at = (level: string) => (text: string) => void lines.push(`${level}: ${text}`);
   return { lines, debug: at("DEBUG"), info: at("INFO"), warn: at("WARNING"), error: at("ERROR"), fatal: at("FATAL") };
+}
+
+/** A fresh temporary directory per test (vitest hooks), removed after it; call the result inside a test. */
+export function useTempDir(prefix: string): () => string {
+  let dir = "";
+  beforeEach(() => {
+    dir = nodeFs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  });
+  afterEach(() => {
+    nodeFs.rmSync(dir, { recursive: true, force: true });
+  });
+  return () => dir;
 }
