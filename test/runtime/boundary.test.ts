@@ -14,6 +14,31 @@ export function codeOnly(text: string): string {
   const n = text.length;
   const templateDepth: number[] = [];
   let braces = 0;
+  // Template text up to its closing backtick (the template ends) or to a `${`
+  // hole (back to code until the hole's matching brace).
+  const templateText = (): void => {
+    while (i < n) {
+      if (text[i] === "\\") {
+        out += "  ";
+        i += 2;
+        continue;
+      }
+      if (text[i] === "`") {
+        out += "`";
+        i++;
+        templateDepth.pop();
+        return;
+      }
+      if (text[i] === "$" && text[i + 1] === "{") {
+        out += "${";
+        i += 2;
+        braces++;
+        return;
+      }
+      out += text[i] === "\n" ? "\n" : " ";
+      i++;
+    }
+  };
   while (i < n) {
     const c = text[i]!;
     const d = text[i + 1];
@@ -44,58 +69,17 @@ export function codeOnly(text: string): string {
       out += "`";
       i++;
       templateDepth.push(braces);
-      // scan template text
-      while (i < n) {
-        if (text[i] === "\\") {
-          out += "  ";
-          i += 2;
-          continue;
-        }
-        if (text[i] === "`") {
-          out += "`";
-          i++;
-          templateDepth.pop();
-          break;
-        }
-        if (text[i] === "$" && text[i + 1] === "{") {
-          out += "${";
-          i += 2;
-          braces++;
-          break; // back to code until the matching }
-        }
-        out += text[i] === "\n" ? "\n" : " ";
-        i++;
-      }
+      templateText();
       continue;
     }
     if (c === "{") braces++;
     if (c === "}") {
       braces--;
       if (templateDepth.length > 0 && braces === templateDepth[templateDepth.length - 1]) {
-        // end of a ${...} hole: continue the template text
+        // The end of a ${...} hole: the template text goes on.
         out += "}";
         i++;
-        while (i < n) {
-          if (text[i] === "\\") {
-            out += "  ";
-            i += 2;
-            continue;
-          }
-          if (text[i] === "`") {
-            out += "`";
-            i++;
-            templateDepth.pop();
-            break;
-          }
-          if (text[i] === "$" && text[i + 1] === "{") {
-            out += "${";
-            i += 2;
-            braces++;
-            break;
-          }
-          out += text[i] === "\n" ? "\n" : " ";
-          i++;
-        }
+        templateText();
         continue;
       }
     }
@@ -149,6 +133,7 @@ describe("runtime boundary", () => {
     expect(violations("const d = (globalThis as any).Deno;")).toHaveLength(1);
     expect(violations("const d = globalThis.Deno;")).toHaveLength(1);
     expect(violations("const x = `${Bun.version}`;")).toHaveLength(1);
+    expect(violations("const x = `a ${`b ${Bun.version}`} Deno.c ${{ k: 1 }.k}`;")).toHaveLength(1);
     // The rule's own text in comments and strings is fine:
     expect(violations('// never `from "node:fs"` or Bun.serve or Deno.listen here')).toEqual([]);
     expect(violations('/* import("node:fs"), Deno.exit */ const a = 1;')).toEqual([]);
