@@ -13,21 +13,11 @@ import * as dgram from "node:dgram";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { RUNTIMES } from "../helpers/cli.ts";
-import { FrameType } from "../../src/protocol/frames.ts";
+import { FrameType, encodeAuth, encodeIdentify, encodePub } from "../../src/protocol/frames.ts";
 import { ensureDist, RawConnection, startNsqd, utf8, waitFor, type NsqdProcess } from "./harness.ts";
 
-/** `<line>[u32 size][body]`, the shape of AUTH and PUB. */
-function sized(line: string, body: string): Uint8Array {
-  const l = utf8(line);
-  const b = utf8(body);
-  const out = new Uint8Array(l.length + 4 + b.length);
-  out.set(l);
-  new DataView(out.buffer).setUint32(l.length, b.length);
-  out.set(b, l.length + 4);
-  return out;
-}
-const auth = (secret: string) => sized("AUTH\n", secret);
-const pub = (topic: string, body = "m") => sized(`PUB ${topic}\n`, body);
+const auth = (secret: string) => encodeAuth(secret);
+const pub = (topic: string, body = "m") => encodePub(topic, utf8(body));
 
 const ALLOWED = "allowed";
 const TTL_SECONDS = 1;
@@ -253,7 +243,7 @@ describe.each(RUNTIMES)("nsqd auth, statsd and /metrics as a process on %s", (rt
     expect(await ping.text()).toBe("OK");
     await using again = await RawConnection.open(nsqd.tcpPort);
     again.send("NOP\n");
-    again.send(sized("IDENTIFY\n", "{}"));
+    again.send(encodeIdentify({}));
     await again.expectResponse("OK", 10_000);
   });
 });

@@ -4,21 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as http from "node:http";
 import * as net from "node:net";
 import { RawConnection, utf8 } from "../integration/harness.ts";
-import { FrameType } from "../../src/protocol/frames.ts";
+import { FrameType, encodeAuth, encodePub } from "../../src/protocol/frames.ts";
 import { AuthState, parseAuthReply } from "../../src/nsqd/auth.ts";
 import { recordingLogger, startTestNsqd } from "./helpers.ts";
 
-function sized(line: string, body: string): Uint8Array {
-  const l = utf8(line);
-  const b = utf8(body);
-  const out = new Uint8Array(l.length + 4 + b.length);
-  out.set(l);
-  new DataView(out.buffer).setUint32(l.length, b.length);
-  out.set(b, l.length + 4);
-  return out;
-}
-const auth = (secret: string) => sized("AUTH\n", secret);
-const pub = (topic: string, body = "m") => sized(`PUB ${topic}\n`, body);
+const auth = (secret: string) => encodeAuth(secret);
+const pub = (topic: string, body = "m") => encodePub(topic, utf8(body));
 
 interface AuthRequest {
   method: string;
