@@ -1,10 +1,12 @@
 // The original's HTTP API conventions (X-HTTP-V1, X-HTTP-ERRORS,
 // X-HTTP-PARAMS, X-HTTP-PLAIN) as web-standard Request -> Response pieces: a
-// small method-aware router with the original's fallbacks, Go-compatible
-// query parsing, and the V1 response shapes. Nothing here is lookupd specific;
+// small method-aware router with the original's fallbacks (query strings:
+// src/common/query.ts), and the V1 response shapes. Nothing here is lookupd specific;
 // it lives beside the lookupd routes until another daemon needs it.
 
 export const NSQ_CONTENT_TYPE = "nsq; version=1.0";
+import { parseQuery } from "../common/query.ts";
+
 const JSON_TYPE = "application/json; charset=utf-8";
 
 /** An API error: HTTP status plus the `message` text of the JSON body. */
@@ -50,59 +52,6 @@ export function plainText(text: string, status = 200): Response {
   return new Response(text, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
 }
 
-function unescapeGo(s: string): string | null {
-  if (!s.includes("%")) return s.includes("+") ? s.replaceAll("+", " ") : s;
-  const bytes: number[] = [];
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x25) {
-      const hex = s.slice(i + 1, i + 3);
-      if (!/^[0-9a-fA-F]{2}$/.test(hex)) return null;
-      bytes.push(parseInt(hex, 16));
-      i += 2;
-    } else if (c === 0x2b) {
-      bytes.push(0x20);
-    } else if (c < 0x80) {
-      bytes.push(c);
-    } else {
-      // Raw non-ASCII in a query: keep its UTF-8 bytes.
-      const end = c >= 0xd800 && c <= 0xdbff ? i + 2 : i + 1;
-      bytes.push(...new TextEncoder().encode(s.slice(i, end)));
-      i = end - 1;
-    }
-  }
-  return new TextDecoder().decode(new Uint8Array(bytes));
-}
-
-/**
- * Go's url.ParseQuery: `&`-separated pairs, `+` is a space, bad `%` escapes
- * and `;` separators are errors (then the original answers INVALID_REQUEST).
- * Returns null on error. Every value of a key is kept; `first` takes the first
- * (X-HTTP-PARAMS).
- */
-export function parseGoQuery(rawQuery: string): Map<string, string[]> | null {
-  const out = new Map<string, string[]>();
-  let ok = true;
-  for (const part of rawQuery.split("&")) {
-    if (part === "") continue;
-    if (part.includes(";")) {
-      ok = false;
-      continue;
-    }
-    const eq = part.indexOf("=");
-    const key = unescapeGo(eq < 0 ? part : part.slice(0, eq));
-    const value = unescapeGo(eq < 0 ? "" : part.slice(eq + 1));
-    if (key === null || value === null) {
-      ok = false;
-      continue;
-    }
-    const list = out.get(key);
-    if (list === undefined) out.set(key, [value]);
-    else list.push(value);
-  }
-  return ok ? out : null;
-}
-
 /** The raw query string of a request URL, without the `?`. */
 export function rawQueryOf(url: URL): string {
   return url.search.startsWith("?") ? url.search.slice(1) : url.search;
@@ -117,7 +66,7 @@ export class ReqParams {
 
   /** Throws HttpApiError(400, "INVALID_REQUEST") like the original when the query does not parse. */
   static async of(request: Request): Promise<ReqParams> {
-    const values = parseGoQuery(rawQueryOf(new URL(request.url)));
+    const values = parseQuery(rawQueryOf(new URL(request.url)));
     if (values === null) throw new HttpApiError(400, "INVALID_REQUEST");
     if (request.body !== null) {
       try {

@@ -33,6 +33,7 @@
 //   PUT  /debug/setblockrate?rate=N  validates N as the original does; 200, no effect (no block profiler)
 //   POST /debug/freememory         runs globalThis.gc() when the runtime exposes it
 //                                  (node --expose-gc, bun, deno --v8-flags=--expose-gc); else 200, no-op
+import { parseQuery } from "../common/query.ts";
 import type { FetchHandler, RequestInfo } from "../runtime/types.ts";
 import type { LevelledLogger } from "../common/logger.ts";
 import { parseLogLevel, logLevelNumber } from "../common/logger.ts";
@@ -49,6 +50,8 @@ import { metricsResponse } from "./prometheus.ts";
 const NSQ_CONTENT_TYPE = "nsq; version=1.0";
 const JSON_TYPE = "application/json; charset=utf-8";
 const TEXT_TYPE = "text/plain; charset=utf-8";
+
+const textDecoder = new TextDecoder();
 
 // ---- responses -------------------------------------------------------------
 
@@ -91,62 +94,6 @@ function plainResponse(status: number, text: string): Response {
   return new Response(text, { status, headers: { "Content-Type": TEXT_TYPE } });
 }
 
-// ---- query strings (X-HTTP-PARAMS) ----------------------------------------
-
-const HEX = /^[0-9a-fA-F]{2}$/;
-const textDecoder = new TextDecoder();
-
-/** Go's url.QueryUnescape: `+` is a space, `%XX` must be two hex digits. Null when malformed. */
-function queryUnescape(s: string): string | null {
-  if (!s.includes("%") && !s.includes("+")) return s;
-  const bytes: number[] = [];
-  for (let i = 0; i < s.length; i++) {
-    const ch = s.charCodeAt(i);
-    if (ch === 0x25) {
-      const hex = s.slice(i + 1, i + 3);
-      if (!HEX.test(hex)) return null;
-      bytes.push(parseInt(hex, 16));
-      i += 2;
-    } else if (ch === 0x2b) {
-      bytes.push(0x20);
-    } else if (ch < 0x80) {
-      bytes.push(ch);
-    } else {
-      // Request URLs are percent-encoded by the URL parser; keep any other character as UTF-8.
-      for (const b of new TextEncoder().encode(String.fromCodePoint(s.codePointAt(i)!))) bytes.push(b);
-      if (ch >= 0xd800 && ch <= 0xdbff) i++;
-    }
-  }
-  return textDecoder.decode(new Uint8Array(bytes));
-}
-
-/**
- * Go's url.ParseQuery: `&`-separated pairs, a `;` makes the query invalid, a
- * malformed escape makes it invalid; the first value of a key wins (callers
- * read `get`). Returns null when the query is unparseable (400 INVALID_REQUEST).
- */
-export function parseQuery(raw: string): Map<string, string[]> | null {
-  const params = new Map<string, string[]>();
-  let ok = true;
-  for (const part of raw.split("&")) {
-    if (part.includes(";")) {
-      ok = false;
-      continue;
-    }
-    if (part === "") continue;
-    const eq = part.indexOf("=");
-    const key = queryUnescape(eq < 0 ? part : part.slice(0, eq));
-    const value = queryUnescape(eq < 0 ? "" : part.slice(eq + 1));
-    if (key === null || value === null) {
-      ok = false;
-      continue;
-    }
-    const list = params.get(key);
-    if (list === undefined) params.set(key, [value]);
-    else list.push(value);
-  }
-  return ok ? params : null;
-}
 
 function first(params: Map<string, string[]>, key: string): string | undefined {
   return params.get(key)?.[0];

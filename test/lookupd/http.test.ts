@@ -5,7 +5,7 @@ import { describe, expect, test } from "vitest";
 import { Lookupd } from "../../src/lookupd/lookupd.ts";
 import { defaultLookupdOptions } from "../../src/lookupd/options.ts";
 import type { PeerInfo } from "../../src/lookupd/registration-db.ts";
-import { parseGoQuery } from "../../src/lookupd/http-api.ts";
+import { parseQuery } from "../../src/common/query.ts";
 import type { Runtime } from "../../src/runtime/types.ts";
 import { silentLogger } from "../../src/common/log.ts";
 
@@ -203,7 +203,7 @@ describe("lookupd HTTP API", () => {
     const f = fixture();
     await f.call("POST", "/channel/create?topic=a&topic=b&channel=c");
     expect((await f.json("GET", "/topics")).body).toEqual({ topics: ["a"] });
-    expect(parseGoQuery("a=1+2&a=3&b")).toEqual(new Map([["a", ["1 2", "3"]], ["b", [""]]]));
-    expect(parseGoQuery("a=%4")).toBeNull();
+    expect(parseQuery("a=1+2&a=3&b")).toEqual(new Map([["a", ["1 2", "3"]], ["b", [""]]]));
+    expect(parseQuery("a=%4")).toBeNull();
   });
 });
