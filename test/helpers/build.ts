@@ -1,5 +1,6 @@
 // Keeps dist/ (scripts/build.mjs output) fresh for tests that start the CLI as a
 // process. Fresh = every output exists and is newer than every source file.
+import { PROGRAMS } from "../../cli/programs.ts";
 import { spawnSync } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -9,17 +10,7 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const DIST = join(ROOT, "dist");
 
 /** The original's program names; scripts/build.mjs links each to dist/nsq. */
-export const LINK_NAMES = [
-  "nsqd",
-  "nsqlookupd",
-  "nsqadmin",
-  "nsq_tail",
-  "nsq_to_file",
-  "nsq_to_http",
-  "nsq_to_nsq",
-  "nsq_stat",
-  "to_nsq",
-] as const;
+export const LINK_NAMES: readonly string[] = PROGRAMS.map((p) => p.program).filter((name) => name !== "");
 
 function newestMtime(path: string): number {
   if (!existsSync(path)) return 0;
