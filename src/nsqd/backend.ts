@@ -1,25 +1,16 @@
-// What topics and channels need from their daemon: options, disk queues with
-// health accounting (D-BEH-HEALTH), latency streams, ephemeral clean-up.
+// What topics and channels need from their daemon: options, message stores
+// (memory + disk, see message-store.ts), latency streams, ephemeral clean-up.
 import type { NsqdOptions } from "./options.ts";
 import type { LatencyStream } from "./quantile.ts";
 import type { Channel } from "./channel.ts";
-
-/** The disk queue as topics and channels use it (src/nsqd/diskqueue.ts). */
-export interface Backend {
-  put(record: Uint8Array): void;
-  readNext(): Uint8Array | null;
-  depth(): number;
-  empty(): void;
-  close(): void;
-  delete(): void;
-}
+import type { Committer } from "./commit.ts";
+import type { MessageStore } from "./message-store.ts";
 
 export interface QueueHost {
   readonly options: NsqdOptions;
-  openBackend(name: string): Backend;
-  /** Write one record, recording the outcome as the daemon's health. */
-  writeBackend(backend: Backend, record: Uint8Array): void;
-  readBackend(backend: Backend): Uint8Array | null;
+  readonly committer: Committer;
+  /** The store of queue `name` ("<topic>" or "<topic>:<channel>"); memory only when ephemeral. */
+  openStore(name: string, ephemeral: boolean): MessageStore;
   newLatencyStream(): LatencyStream | null;
   deleteEphemeralChannel(channel: Channel): void;
 }

@@ -3,16 +3,19 @@
 // deferral, requeue and timeout (D-BEH-INFLIGHT, D-BEH-DEFER, D-BEH-REQUEUE).
 //
 // Delivery is event driven: anything that can make a message deliverable
-// (a put, a RDY change, a FIN, a subscriber, an unpause) calls dispatch(),
-// which hands messages to ready consumers in rotation until nobody is ready
-// or the queue is empty.
-import { Ring } from "./ring.ts";
+// (a put, a RDY change, a FIN, a subscriber, an unpause, a disk write) calls
+// dispatch(), which hands messages to ready consumers in rotation until nobody
+// is ready or the queue is empty.
+//
+// The queued messages live in a MessageStore (message-store.ts), which also
+// keeps what is in flight or deferred recoverable after a crash; this class
+// tells it when a message is delivered, done, requeued or deferred.
 import { MinHeap } from "./heap.ts";
 import { Message, idKey } from "./message.ts";
-import { decodeMessagePayload, encodeMessagePayload } from "../protocol/frames.ts";
 import { isEphemeral } from "../protocol/names.ts";
-import type { Backend, QueueHost } from "./backend.ts";
+import type { QueueHost } from "./backend.ts";
 import { LatencyStream } from "./quantile.ts";
+import type { MessageStore, StoreOwner } from "./message-store.ts";
 
 /** What a channel needs from a subscribed connection (ClientV2). */
 export interface Consumer {
@@ -34,13 +37,12 @@ export interface Consumer {
   channelGone(): void;
 }
 
-export class Channel {
+export class Channel implements StoreOwner {
   readonly topicName: string;
   readonly name: string;
   readonly ephemeral: boolean;
   readonly #host: QueueHost;
-  readonly #memory: Ring<Message>;
-  readonly #backend: Backend | null;
+  readonly #store: MessageStore;
   readonly #inFlight = new Map<string, Message>();
   readonly #inFlightHeap = new MinHeap<Message>((m) => m.due);
   readonly #deferred = new Map<string, Message>();
@@ -48,7 +50,6 @@ export class Channel {
   readonly #consumers: Consumer[] = [];
   #cursor = 0;
   #dispatching = false;
-  #fromDiskNext = false;
   paused = false;
   exiting = false;
 
@@ -68,13 +69,15 @@ export class Channel {
     this.name = name;
     this.#host = host;
     this.ephemeral = isEphemeral(name);
-    this.#memory = new Ring(host.options.mem_queue_size);
-    this.#backend = this.ephemeral ? null : host.openBackend(`${topicName}:${name}`);
+    this.#store = host.openStore(`${topicName}:${name}`, this.ephemeral);
+    this.#store.setOwner(this);
     this.e2e = host.newLatencyStream();
     const o = host.options;
     this.#topology = o.enable_experiment.includes("topology-aware-consumption")
       ? { zone: o.topology_zone, region: o.topology_region }
       : null;
+    // Deferred messages of an earlier run come back with their due times.
+    this.#store.load((m, due) => this.#restoreDeferred(m, due));
   }
 
   get consumers(): readonly Consumer[] {
@@ -82,11 +85,11 @@ export class Channel {
   }
 
   depth(): number {
-    return this.#memory.length + (this.#backend ? this.#backend.depth() : 0);
+    return this.#store.depth();
   }
 
   backendDepth(): number {
-    return this.#backend ? this.#backend.depth() : 0;
+    return this.#store.backendDepth();
   }
 
   inFlightCount(): number {
@@ -98,41 +101,34 @@ export class Channel {
   }
 
   memoryDepth(): number {
-    return this.#memory.length;
+    return this.#store.memoryDepth();
   }
 
-  /** A message from the topic (D-BEH-FANOUT). */
-  put(message: Message): void {
-    this.messageCount++;
+  /** The disk refuses writes: the topic holds its messages back meanwhile. */
+  blocked(): boolean {
+    return this.#store.failing();
+  }
+
+  /**
+   * A message from the topic (D-BEH-FANOUT); `fresh` when it comes straight
+   * from a publish (see message-store.ts). Throws when a fresh message cannot
+   * be stored (the disk refuses writes).
+   */
+  put(message: Message, fresh: boolean): void {
     if (message.deferMs > 0) {
-      this.#startDeferred(message, message.deferMs);
+      this.#startDeferred(message, message.deferMs, fresh);
+      this.messageCount++;
       return;
     }
-    this.#enqueue(message);
+    // An ephemeral channel drops what does not fit (D-BEH-EPHEMERAL).
+    this.#store.push(message, fresh);
+    this.messageCount++;
     this.dispatch();
   }
 
-  #enqueue(message: Message): void {
-    if (this.#memory.push(message)) return;
-    if (this.#backend === null) return; // ephemeral overflow is dropped (D-BEH-EPHEMERAL)
-    this.#host.writeBackend(this.#backend, encodeMessagePayload(message.timestamp, message.attempts, message.id, message.body));
-  }
-
-  #take(): Message | null {
-    // Alternate between memory and disk when both hold messages, so that
-    // neither starves the other (the original selects between them at random).
-    const backend = this.#backend;
-    const diskHas = backend !== null && backend.depth() > 0;
-    if (this.#memory.length > 0 && !(diskHas && this.#fromDiskNext)) {
-      this.#fromDiskNext = true;
-      return this.#memory.shift()!;
-    }
-    this.#fromDiskNext = false;
-    if (!diskHas) return null;
-    const record = this.#host.readBackend(backend!);
-    if (record === null) return null;
-    const decoded = decodeMessagePayload(record);
-    return new Message(decoded.id, idKey(decoded.id), decoded.body, decoded.timestampNs, decoded.attempts);
+  /** Written records became readable (or a failed write went through): deliver. */
+  storeWritten(): void {
+    this.dispatch();
   }
 
   addConsumer(consumer: Consumer): string | null {
@@ -167,15 +163,20 @@ export class Channel {
     try {
       // Pick a consumer only when there is a message for it: the rotation
       // advances with each delivery, so single arrivals alternate too.
-      while (this.#memory.length > 0 || (this.#backend !== null && this.#backend.depth() > 0)) {
+      const store = this.#store;
+      while (store.hasReadable()) {
         const consumer = this.#topology === null ? this.#nextReady() : this.#nextReadyByTopology(this.#topology);
         if (consumer === null) break;
-        const message = this.#take();
+        const message = store.take();
         if (message === null) break;
         if (this.#topology !== null) this.#countPlacement(consumer, this.#topology);
-        if (consumer.sampleRate > 0 && Math.random() * 100 > consumer.sampleRate) continue; // D-TCP-SAMPLE drops it
+        if (consumer.sampleRate > 0 && Math.random() * 100 > consumer.sampleRate) {
+          store.release(message); // D-TCP-SAMPLE drops it
+          continue;
+        }
         message.attempts = (message.attempts + 1) & 0xffff;
         this.#startInFlight(message, consumer);
+        store.track(message);
         consumer.deliver(message);
       }
     } finally {
@@ -239,6 +240,7 @@ export class Channel {
   finish(clientId: number, id: Uint8Array): string | null {
     const message = this.#popInFlight(clientId, id);
     if (typeof message === "string") return message;
+    this.#store.release(message);
     this.e2e?.add(Date.now() * 1e6 - message.timestamp);
     return null;
   }
@@ -250,13 +252,19 @@ export class Channel {
     this.requeueCount++;
     if (this.exiting) return "exiting";
     if (timeoutMs <= 0) {
-      this.#enqueue(message);
+      this.#requeue(message);
       this.dispatch();
       return null;
     }
     if (this.#deferred.has(message.key)) return "ID already deferred";
-    this.#startDeferred(message, timeoutMs);
+    this.#startDeferred(message, timeoutMs, false);
     return null;
+  }
+
+  /** Back to the end of the queue: a new copy first, then the old record is done. */
+  #requeue(message: Message): void {
+    this.#store.push(message, false);
+    this.#store.release(message);
   }
 
   /** TOUCH (D-BEH-TOUCH). */
@@ -271,9 +279,19 @@ export class Channel {
     return null;
   }
 
-  #startDeferred(message: Message, deferMs: number): void {
+  #startDeferred(message: Message, deferMs: number, fresh: boolean): void {
     if (this.#deferred.has(message.key)) return;
-    message.due = Date.now() + deferMs;
+    const due = Date.now() + deferMs;
+    this.#store.defer(message, due, fresh);
+    message.due = due;
+    this.#deferred.set(message.key, message);
+    this.#deferredHeap.push(message);
+  }
+
+  /** A deferred message of an earlier run (side log), due at `due`. */
+  #restoreDeferred(message: Message, due: number): void {
+    if (this.#deferred.has(message.key)) return;
+    message.due = due;
     this.#deferred.set(message.key, message);
     this.#deferredHeap.push(message);
   }
@@ -288,18 +306,22 @@ export class Channel {
       this.timeoutCount++;
       const owner = this.#consumers.find((c) => c.id === m!.clientId);
       owner?.inFlightRemoved(1);
-      this.#enqueue(m);
+      this.#requeue(m);
       worked = released = true;
     }
     for (let m = this.#deferredHeap.peek(); m !== undefined && m.due <= now; m = this.#deferredHeap.peek()) {
       this.#deferredHeap.pop();
       this.#deferred.delete(m.key);
-      this.#enqueue(m);
+      this.#store.undefer(m);
       worked = released = true;
     }
+    // Long in-flight messages must not hold the queue's read position for ever.
+    if (this.#inFlight.size > 0) this.#store.spill(now, this.#isInFlight);
     if (released) this.dispatch();
     return worked;
   }
+
+  readonly #isInFlight = (m: Message): boolean => this.#inFlight.get(m.key) === m;
 
   pause(): void {
     this.paused = true;
@@ -312,8 +334,7 @@ export class Channel {
 
   /** D-BEH-EMPTY: drop queued, in-flight and deferred messages. */
   empty(): void {
-    this.#memory.clear();
-    this.#backend?.empty();
+    this.#store.empty();
     const counts = new Map<number, number>();
     for (const m of this.#inFlight.values()) counts.set(m.clientId, (counts.get(m.clientId) ?? 0) + 1);
     this.#inFlight.clear();
@@ -328,30 +349,21 @@ export class Channel {
 
   /**
    * Shut down (D-BEH-SHUTDOWN): close consumers, then write memory, in-flight
-   * and deferred messages to disk so nothing is lost. With `remove`, drop
-   * everything and delete the files instead (D-BEH-DELETE).
+   * and deferred messages to disk so nothing is lost (deferred ones keep their
+   * due time). With `remove`, drop everything and delete the files instead
+   * (D-BEH-DELETE). Returns how many messages could not be written.
    */
-  close(remove: boolean): void {
+  close(remove: boolean): number {
     this.exiting = true;
     for (const c of this.#consumers.splice(0)) c.channelGone();
+    const inFlight = this.#inFlightHeap.clear();
+    const deferred = this.#deferredHeap.clear();
+    this.#inFlight.clear();
+    this.#deferred.clear();
     if (remove) {
-      this.#memory.clear();
-      this.#inFlight.clear();
-      this.#inFlightHeap.clear();
-      this.#deferred.clear();
-      this.#deferredHeap.clear();
-      this.#backend?.delete();
-      return;
+      this.#store.delete();
+      return 0;
     }
-    const backend = this.#backend;
-    if (backend !== null) {
-      const rest = [...this.#memory.drain(), ...this.#inFlightHeap.clear(), ...this.#deferredHeap.clear()];
-      for (const m of rest) {
-        this.#host.writeBackend(backend, encodeMessagePayload(m.timestamp, m.attempts, m.id, m.body));
-      }
-      this.#inFlight.clear();
-      this.#deferred.clear();
-      backend.close();
-    }
+    return this.#store.close(inFlight, deferred);
   }
 }

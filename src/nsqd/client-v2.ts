@@ -31,6 +31,21 @@ import type { Nsqd } from "./nsqd.ts";
 import { VERSION } from "../common/version.ts";
 import { queryAnyAuthd, type AuthState } from "./auth.ts";
 import { deflateTransport, snappyTransport, type CompressedTransport } from "./compress.ts";
+import type { AckListener, Generation } from "./commit.ts";
+
+/**
+ * Answers held back until the disk writes of their publishes settle
+ * (commit.ts): `count` OKs of `verb` belong at byte `at` of the output buffer.
+ */
+interface HeldAck {
+  gen: Generation;
+  at: number;
+  count: number;
+  verb: "PUB" | "MPUB" | "DPUB";
+}
+
+/** Past this many held answers the connection stops reading until they settle. */
+const MAX_HELD_ACKS = 4096;
 
 /** D-TCP-STATE. */
 export const ClientState = { Init: 0, Subscribed: 3, Closing: 4 } as const;
@@ -41,7 +56,7 @@ const CLIENT_TIMEOUT = 60_000;
 /** D-TCP-NEGOTIATE: the TLS handshake must finish within this. */
 const TLS_HANDSHAKE_TIMEOUT = 5_000;
 
-export class ClientV2 implements SocketHandler, Consumer {
+export class ClientV2 implements SocketHandler, Consumer, AckListener {
   readonly id: number;
   readonly #nsqd: Nsqd;
   readonly #socket: Socket;
@@ -94,6 +109,13 @@ export class ClientV2 implements SocketHandler, Consumer {
   #encoder: ByteTransform | null = null;
   #decoder: ByteTransform | null = null;
   #authSecret = "";
+  /** Publish answers waiting for their disk writes, in order; output from the first one on is held. */
+  readonly #held: HeldAck[] = [];
+  #heldCount = 0;
+  /** Reading stopped until the held answers settle (too many, or a fatal error is queued behind them). */
+  #heldPaused = false;
+  /** A fatal error was queued behind held answers: close once they are written. */
+  #endAfterHeld = false;
 
   constructor(id: number, nsqd: Nsqd, socket: Socket) {
     this.id = id;
@@ -153,6 +175,11 @@ export class ClientV2 implements SocketHandler, Consumer {
         if (cmd === null) break;
         this.#execute(cmd);
         if (this.#closed) return;
+        if (this.#heldCount >= MAX_HELD_ACKS && !this.#heldPaused) {
+          // A publisher that does not wait for answers: stop reading until the disk caught up.
+          this.#heldPaused = true;
+          this.#suspend();
+        }
       }
     } finally {
       this.#batching = false;
@@ -248,7 +275,11 @@ export class ClientV2 implements SocketHandler, Consumer {
   #reserve(size: number): void {
     if (this.#out.length - this.#outLength >= size) return;
     if (this.#outLength > 0) this.#flush();
-    if (this.#out.length < size) this.#out = new Uint8Array(Math.max(size, this.outputBufferSize, 4096));
+    if (this.#out.length - this.#outLength >= size) return;
+    // Held bytes (behind an answer waiting for the disk) stay: grow around them.
+    const next = new Uint8Array(Math.max(this.#outLength + size, this.#out.length * 2, this.outputBufferSize, 4096));
+    next.set(this.#out.subarray(0, this.#outLength));
+    this.#out = next;
   }
 
   readonly #onFlushTimer = (): void => {
@@ -263,6 +294,11 @@ export class ClientV2 implements SocketHandler, Consumer {
       this.#flushTimer = null;
     }
     if (this.#outLength === 0 || this.#closed) return;
+    if (this.#held.length > 0) {
+      // Only what precedes the first held answer may go.
+      this.#writeUpTo(this.#held[0]!.at, null);
+      return;
+    }
     if (this.#encoder !== null) {
       // The encoder consumes the bytes before returning: the buffer is free again.
       const bytes = this.#encoder.push(this.#out.subarray(0, this.#outLength), true);
@@ -286,8 +322,91 @@ export class ClientV2 implements SocketHandler, Consumer {
     }
   }
 
+  /**
+   * Writes `extra` (answers being released) after the first `limit` buffered
+   * bytes, in one socket write, and keeps the rest of the buffer at its start;
+   * held answers' offsets move with it.
+   */
+  #writeUpTo(limit: number, extra: Uint8Array[] | null): void {
+    const head = this.#out.subarray(0, limit);
+    let bytes: Uint8Array;
+    if (extra === null || extra.length === 0) bytes = head.slice();
+    else bytes = concatBytes([head, ...extra]);
+    const rest = this.#outLength - limit;
+    if (rest > 0) this.#out.copyWithin(0, limit, this.#outLength);
+    this.#outLength = rest;
+    for (const h of this.#held) h.at -= limit;
+    if (bytes.length > 0) this.#write(this.#encoder === null ? bytes : this.#encoder.push(bytes, true));
+  }
+
+  /**
+   * A publish whose records went to disk: its OK waits for `gen` (commit.ts).
+   * Output after it is held too, so answers keep their order.
+   */
+  #holdAck(gen: Generation, verb: HeldAck["verb"]): void {
+    const held = this.#held;
+    const last = held.length > 0 ? held[held.length - 1]! : null;
+    this.#heldCount++;
+    if (last !== null && last.gen === gen && last.at === this.#outLength && last.verb === verb) {
+      last.count++;
+      return;
+    }
+    held.push({ gen, at: this.#outLength, count: 1, verb });
+    if (last === null || last.gen !== gen) gen.listen(this);
+  }
+
+  /** Writes the answers whose generation settled (OK, or the fatal E_*_FAILED), with the output between them. */
+  ackSettled(_gen: Generation): void {
+    if (this.#closed) return;
+    const held = this.#held;
+    const parts: Uint8Array[] = [];
+    let from = 0;
+    while (held.length > 0 && held[0]!.gen.settled) {
+      const h = held.shift()!;
+      this.#heldCount -= h.count;
+      if (h.at > from) parts.push(this.#out.slice(from, h.at));
+      from = h.at;
+      if (h.gen.failed !== null) {
+        const error = protocolError(`E_${h.verb}_FAILED`, `${h.verb} failed ${h.gen.failed}`);
+        this.#nsqd.logger.error(`[${this.remoteAddress || "unix"}] - ${error.message}`);
+        parts.push(encodeError(error.message));
+        const bytes = concatBytes(parts);
+        this.#held.length = 0;
+        this.#outLength = 0;
+        this.#write(this.#encoder === null ? bytes : this.#encoder.push(bytes, true));
+        this.#socket.end();
+        this.close();
+        return;
+      }
+      for (let i = 0; i < h.count; i++) parts.push(OK_FRAME);
+    }
+    // Shift the released part out: the first `from` bytes go with the answers.
+    const tail = held.length > 0 ? held[0]!.at : this.#outLength;
+    if (tail > from) parts.push(this.#out.slice(from, tail));
+    const rest = this.#outLength - tail;
+    if (rest > 0) this.#out.copyWithin(0, tail, this.#outLength);
+    this.#outLength = rest;
+    for (const h of held) h.at -= tail;
+    if (parts.length > 0) {
+      const bytes = concatBytes(parts);
+      this.#write(this.#encoder === null ? bytes : this.#encoder.push(bytes, true));
+    }
+    if (held.length === 0) {
+      if (this.#endAfterHeld) {
+        this.#flush();
+        this.#socket.end();
+        this.close();
+        return;
+      }
+      if (this.#heldPaused) {
+        this.#heldPaused = false;
+        this.#resume(null);
+      }
+    }
+  }
+
   #respond(frame: Uint8Array): void {
-    if (this.#batching) {
+    if (this.#batching || this.#held.length > 0) {
       this.#reserve(frame.length);
       this.#out.set(frame, this.#outLength);
       this.#outLength += frame.length;
@@ -302,6 +421,12 @@ export class ClientV2 implements SocketHandler, Consumer {
     this.#nsqd.logger.error(`[${this.remoteAddress || "unix"}] - ${error.message}`);
     this.#respond(encodeError(error.message));
     if (error.fatal) {
+      if (this.#held.length > 0) {
+        // The answers before it go first: close once they are settled.
+        this.#endAfterHeld = true;
+        this.#suspend();
+        return;
+      }
       this.#flush();
       this.#socket.end();
       this.close();
@@ -354,12 +479,16 @@ export class ClientV2 implements SocketHandler, Consumer {
       case "PUB": {
         if (!this.#checkAuth(cmd, "PUB", cmd.topic, "")) return;
         const topic = this.#nsqd.getTopic(cmd.topic);
+        const committer = this.#nsqd.committer;
         try {
           topic.publish(cmd.body);
         } catch (e) {
+          committer.endPublish();
           return this.#fail(protocolError("E_PUB_FAILED", `PUB failed ${(e as Error).message}`));
         }
         this.#countPub(cmd.topic, 1);
+        const gen = committer.endPublish();
+        if (gen !== null) return this.#holdAck(gen, "PUB");
         this.#respond(OK_FRAME);
         return;
       }
@@ -376,12 +505,16 @@ export class ClientV2 implements SocketHandler, Consumer {
       case "MPUB": {
         if (!this.#checkAuth(cmd, "MPUB", cmd.topic, "")) return;
         const topic = this.#nsqd.getTopic(cmd.topic);
+        const committer = this.#nsqd.committer;
         try {
           topic.publishMany(cmd.bodies);
         } catch (e) {
+          committer.endPublish();
           return this.#fail(protocolError("E_MPUB_FAILED", `MPUB failed ${(e as Error).message}`));
         }
         this.#countPub(cmd.topic, cmd.bodies.length);
+        const gen = committer.endPublish();
+        if (gen !== null) return this.#holdAck(gen, "MPUB");
         this.#respond(OK_FRAME);
         return;
       }
@@ -410,12 +543,16 @@ export class ClientV2 implements SocketHandler, Consumer {
       case "DPUB": {
         if (!this.#checkAuth(cmd, "DPUB", cmd.topic, "")) return;
         const topic = this.#nsqd.getTopic(cmd.topic);
+        const committer = this.#nsqd.committer;
         try {
           topic.publish(cmd.body, cmd.deferMs);
         } catch (e) {
+          committer.endPublish();
           return this.#fail(protocolError("E_DPUB_FAILED", `DPUB failed ${(e as Error).message}`));
         }
         this.#countPub(cmd.topic, 1);
+        const gen = committer.endPublish();
+        if (gen !== null) return this.#holdAck(gen, "DPUB");
         this.#respond(OK_FRAME);
         return;
       }
@@ -711,4 +848,17 @@ function checkIdentifyTypes(data: Record<string, unknown>): void {
   for (const k of STRING_FIELDS) if (k in data && data[k] !== null && typeof data[k] !== "string") throw new TypeError(k);
   for (const k of INT_FIELDS) if (k in data && data[k] !== null && !Number.isInteger(data[k])) throw new TypeError(k);
   for (const k of BOOL_FIELDS) if (k in data && data[k] !== null && typeof data[k] !== "boolean") throw new TypeError(k);
+}
+
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

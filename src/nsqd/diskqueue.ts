@@ -6,41 +6,45 @@
 //   <name>.diskqueue.000000.dat  segments; each record is [int32 big-endian len][len bytes]
 //   <name>.diskqueue.meta.dat    "<depth>\n<readFileNum>,<readPos>\n<writeFileNum>,<writePos>\n"
 //
-// Differences from the original, all invisible on disk:
-// - Writes are gathered in a memory buffer (WRITE_BUFFER bytes) and written out when
-//   it fills, at every sync, at a segment roll and at close; records still in the
-//   buffer are served to readers straight from memory. Metadata is only ever
-//   written after the buffer was written out, so it never names bytes that are not
-//   in the file. An unclean exit can lose what sits in the buffer (at most
-//   WRITE_BUFFER bytes, at most --sync-timeout old), like the memory queue.
-// - Reads fetch segment data in blocks and slice records out of them.
-// - A reader that has caught up with the writer moves on to the next segment when
-//   the writer rolls, instead of hitting end-of-file and renaming a healthy, fully
-//   read segment to `.bad` (go-diskqueue issue #42).
-// - Depth is checked against the read/write positions when the queue is opened,
-//   so an empty queue never reports a stale depth from its metadata.
-// - The periodic sync (every --sync-every operations, and the --sync-timeout
-//   timer) writes the buffer out synchronously, then runs the fsync off the event
-//   loop (AppendFile.syncAsync) and writes the metadata once it has completed,
-//   naming the positions as they were when the fsync started: the metadata never
-//   names bytes that are not fsynced. At most one such sync is in flight; one that
-//   comes due meanwhile runs when it completes. Segment rolls, close(), empty() and
-//   delete() stay synchronous; a segment file is never closed while its fsync is
-//   pending (its close waits for the fsync), and metadata from a sync that was
-//   overtaken by one of those (or by a segment change) is dropped, not written
-//   over newer metadata. A failed asynchronous fsync is logged and the next sync
-//   is a synchronous one. After a crash the metadata can be one fsync older than
-//   with the original: records read during that fsync are delivered again.
+// How a record travels (see commit.ts for the daemon-wide side):
+//
+//   put()      the record is framed into one of two memory buffers. `keep`
+//              holds records that must never be dropped (messages already
+//              acknowledged: moved from a topic, requeued, timed out);
+//              `fresh` holds records of publishes not yet answered.
+//   flush()    at the end of the event-loop turn the buffers are written out,
+//              one write call per segment touched. A write that fails (ENOSPC,
+//              EIO) is cut back off the file (ftruncate), so a segment never
+//              holds a torn record; `keep` records stay buffered for the next
+//              attempt, `fresh` ones are dropped and their publishes answered
+//              with an error. Only written records are readable.
+//   sync       fsync of the segments written since the last one, then the
+//              metadata (see syncBegin/syncEnd); driven by --sync-every,
+//              --sync-timeout, segment rolls and, with --sync-every=1, by every
+//              publish waiting for its answer.
+//   readNext() hands out the next written record and remembers it in the
+//              release window (release-window.ts) until the owner settles it.
+//              The read position in the metadata is the window's head, so a
+//              record in flight when the process dies is read again.
+//
+// Recovery: the metadata names a write position, but records written after
+// the metadata was last saved are in the files too. Opening a queue reads on
+// from that position through the write segment and any later segments, counts
+// every whole record found and cuts a torn record off the tail, so everything
+// a write call accepted before a crash is delivered.
 //
 // Like the original (K-DISK-CORRUPT): a record whose length is outside
 // [minMsgSize, maxMsgSize], or a segment that ends inside a record or cannot be
-// opened, gets its segment renamed to `<segment>.bad` and reading goes on with the
-// next segment. Depth is not lowered for the records lost that way (their number is
-// unknown); once the reader reaches the writer a non-zero depth is reset to 0 with
-// an error logged, as go-diskqueue's tail check does.
+// opened, gets its segment renamed to `<segment>.bad` and reading goes on with
+// the next segment. Depth is not lowered for the records lost that way (their
+// number is unknown); once the reader reaches the writer a non-zero depth is
+// reset to 0 with an error logged, as go-diskqueue's tail check does.
 
-import type { AppendFile, FileSystem, ReadFile } from "../runtime/types.ts";
+import type { AppendFile, FileSystem } from "../runtime/types.ts";
 import type { Logger } from "../common/log.ts";
+import { RecordBuffer } from "./record-buffer.ts";
+import { ReleaseWindow } from "./release-window.ts";
+import { BadRecord, SegmentReader, scanSegment } from "./diskqueue-reader.ts";
 
 export interface DiskQueueOptions {
   /** "<topic>" or "<topic>:<channel>". */
@@ -51,27 +55,26 @@ export interface DiskQueueOptions {
   minMsgSize: number;
   /** max_msg_size + 26. */
   maxMsgSize: number;
-  /** fsync + metadata after this many writes and reads. */
+  /** An fsync + metadata is wanted after this many records written and read. */
   syncEvery: number;
-  /** fsync + metadata at this interval when anything changed. */
-  syncTimeoutMs: number;
   fs: FileSystem;
   logger: Logger;
+  /** Told when records wait to be written and when a sync is wanted (absent: the caller flushes and syncs). */
+  host?: DiskQueueHost;
 }
 
-/** Bytes gathered in memory before a write to the segment file. */
-const WRITE_BUFFER = 64 * 1024;
-/** Bytes fetched from a segment per read call. */
-const READ_BLOCK = 256 * 1024;
-/**
- * Records up to ARENA_RECORD bytes are copied out into a shared 16 KiB arena and
- * handed out as views of it: allocating one small ArrayBuffer per record
- * (`slice`) costs about a microsecond on V8, which capped reads near 600k
- * records/s on Node. Each view covers bytes that nothing else writes, so it is
- * the caller's own; a record kept alive keeps its arena (16 KiB) alive.
- */
-const ARENA = 16 * 1024;
-const ARENA_RECORD = 1024;
+export interface DiskQueueHost {
+  /** Records were buffered: flush() this queue soon (at the end of the turn). */
+  dirty(queue: DiskQueue): void;
+  /** An fsync + metadata write is due (--sync-every reached, a segment roll, a segment finished). */
+  syncWanted(queue: DiskQueue): void;
+}
+
+/** A place in the queue: byte `pos` of segment `fileNum`. */
+export interface QueuePosition {
+  fileNum: number;
+  pos: number;
+}
 
 /** Parses `<name>.diskqueue.meta.dat`; null when the text is not in that shape. */
 export function parseDiskQueueMeta(
@@ -103,75 +106,81 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** A segment open for appending, with what its fsync bookkeeping needs. */
+class Segment {
+  /** Bytes written since the last fsync started. */
+  dirty = false;
+  /** fsyncs under way. */
+  syncing = 0;
+  /** Close once no fsync is under way (the writer moved on). */
+  retired = false;
+  closed = false;
+  constructor(readonly fileNum: number, readonly file: AppendFile) {}
+}
+
+/** Outcome of a flush: records written, fresh records dropped, the error when a write failed. */
+export interface FlushResult {
+  written: number;
+  dropped: number;
+  error: Error | null;
+}
+
+const FLUSHED: FlushResult = Object.freeze({ written: 0, dropped: 0, error: null }) as FlushResult;
+
 export class DiskQueue {
-  readonly #name: string;
+  readonly name: string;
   readonly #dataPath: string;
   readonly #maxBytesPerFile: number;
   readonly #minMsgSize: number;
   readonly #maxMsgSize: number;
   readonly #syncEvery: number;
-  readonly #syncTimeoutMs: number;
   readonly #fs: FileSystem;
   readonly #log: Logger;
+  readonly #host: DiskQueueHost | null;
 
-  // The persisted state (the metadata file). writePos counts buffered bytes too.
+  /** Written records not yet read. */
   #depth = 0;
+  /** The next record to read. */
   #readFileNum = 0;
   #readPos = 0;
+  /** The end of the written records. */
   #writeFileNum = 0;
   #writePos = 0;
+  /** Where each segment behind the write segment ends for the reader (set at a roll or at recovery). */
+  readonly #segmentEnds = new Map<number, number>();
+  /** Segments below this number are gone (deleted once the window's head passed them). */
+  #deletedBelow = 0;
 
-  // Write side: bytes [writePos - wlen, writePos) of the write segment sit in wbuf.
-  #writeFile: AppendFile | null = null;
-  #wbuf: Uint8Array | null = null;
-  #wview: DataView | null = null;
-  #wlen = 0;
+  readonly #keep = new RecordBuffer();
+  readonly #fresh = new RecordBuffer();
+  #dirty = false;
+  #failing = false;
 
-  // Read side: rbuf holds bytes [rstart, rstart + rlen) of the read segment.
-  #readFile: ReadFile | null = null;
-  #rbuf: Uint8Array | null = null;
-  #rview: DataView | null = null;
-  #rstart = 0;
-  #rlen = 0;
-  // Where a completed segment ends for the reader: its size when it is opened, or
-  // the write position at which the writer left it (set when the writer rolls
-  // while the reader is still in that segment).
-  #limitFileNum = -1;
-  #limit = 0;
-  #arena: Uint8Array | null = null;
-  #arenaUsed = 0;
+  #segment: Segment | null = null;
+  /** Segments the writer left that still need an fsync (then they are closed). */
+  #retired: Segment[] = [];
 
-  // Sync state: operations since the last sync, a pending forced sync, one timer.
-  #count = 0;
-  #needSync = false;
-  #timer: ReturnType<typeof setTimeout> | null = null;
-  readonly #onTimer = (): void => this.#timerFired();
+  readonly #reader: SegmentReader;
+  readonly #window = new ReleaseWindow<unknown>();
+  /** Segment, position and window sequence of the record readNext() returned last. */
+  lastFileNum = 0;
+  lastPos = 0;
+  lastSeq = -1;
+
+  /** Records written and read since the last sync began. */
+  #ops = 0;
+  #syncRequested = false;
+  /** Bumped by changes that make metadata captured earlier unfit to write (empty, delete, close). */
+  #epoch = 0;
+  /** Metadata captured by syncBegin, written by syncEnd. */
+  #captured: { text: string; epoch: number } | null = null;
+  #lastMeta = "";
+  #metaWriting = false;
+  #metaNext: { text: string; epoch: number } | null = null;
   #closed = false;
 
-  // Asynchronous sync: the file whose fsync is in flight (at most one), whether
-  // it must be closed when that fsync settles, whether another sync came due in
-  // the meantime, and whether the next sync must be synchronous (the last
-  // asynchronous fsync failed).
-  #inflight: AppendFile | null = null;
-  #inflightClose = false;
-  #syncAgain = false;
-  #syncRetry = false;
-  // Bumped by every change that makes metadata captured earlier unfit to write:
-  // a metadata write, a segment roll/relocation/skip, a segment finished or
-  // renamed by the reader, empty(), delete().
-  #epoch = 0;
-  // The state captured when the in-flight fsync started.
-  #snapEpoch = 0;
-  #snapDepth = 0;
-  #snapReadFileNum = 0;
-  #snapReadPos = 0;
-  #snapWriteFileNum = 0;
-  #snapWritePos = 0;
-  readonly #onSynced = (): void => this.#synced();
-  readonly #onSyncFailed = (err: unknown): void => this.#syncFailed(err);
-
   constructor(options: DiskQueueOptions) {
-    this.#name = options.name;
+    this.name = options.name;
     // An empty data path means the working directory, as for the original.
     this.#dataPath = options.dataPath === "" ? "." : options.dataPath.replace(/(.)\/+$/, "$1");
     this.#maxBytesPerFile = options.maxBytesPerFile;
@@ -180,177 +189,627 @@ export class DiskQueue {
     // As with the original's counter: 0 syncs after every operation, a negative
     // value never syncs by count (only at rolls, on the timer and at close).
     this.#syncEvery = options.syncEvery === 0 ? 1 : options.syncEvery < 0 ? Infinity : options.syncEvery;
-    this.#syncTimeoutMs = options.syncTimeoutMs;
     this.#fs = options.fs;
     this.#log = options.logger;
-    this.#loadMeta();
+    this.#host = options.host ?? null;
+    this.#reader = new SegmentReader(this.#fs, (n) => this.segmentPath(n), this.#minMsgSize, this.#maxMsgSize);
+    this.#lastMeta = this.#loadMeta();
+    this.#recover();
   }
 
-  /** Records written and not yet read. */
+  // ---- state ------------------------------------------------------------------
+
+  /** Records not yet read: written ones and those waiting in the buffers. */
   depth(): number {
+    return this.#depth + this.#keep.records + this.#fresh.records;
+  }
+
+  /** Written records not yet read: what readNext() can return now. */
+  readable(): number {
     return this.#depth;
+  }
+
+  /** Records waiting in the buffers. */
+  buffered(): number {
+    return this.#keep.records + this.#fresh.records;
+  }
+
+  /** The last flush failed (records that must be kept may be waiting for the next attempt). */
+  failing(): boolean {
+    return this.#failing;
+  }
+
+  /** Records that must be kept are waiting for a write that failed. */
+  stuck(): boolean {
+    return this.#failing && this.#keep.length > 0;
+  }
+
+  /** Records handed out by readNext() and not yet settled (counted in the metadata depth). */
+  unsettled(): number {
+    return this.#window.length;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /** Path of segment `fileNum` (`<dataPath>/<name>.diskqueue.%06d.dat`). */
   segmentPath(fileNum: number): string {
-    return `${this.#dataPath}/${this.#name}.diskqueue.${String(fileNum).padStart(6, "0")}.dat`;
+    return `${this.#dataPath}/${this.name}.diskqueue.${String(fileNum).padStart(6, "0")}.dat`;
   }
 
   /** Path of the metadata file. */
   metaPath(): string {
-    return `${this.#dataPath}/${this.#name}.diskqueue.meta.dat`;
+    return `${this.#dataPath}/${this.name}.diskqueue.meta.dat`;
+  }
+
+  /** The position the metadata names as the read position: the oldest unsettled record, else the reader. */
+  releasePosition(): QueuePosition {
+    if (this.#window.length > 0) return { fileNum: this.#window.headFileNum(), pos: this.#window.headPos() };
+    return { fileNum: this.#readFileNum, pos: this.#readPos };
+  }
+
+  /** The end of the written records. */
+  writePosition(): QueuePosition {
+    return { fileNum: this.#writeFileNum, pos: this.#writePos };
+  }
+
+  // ---- writing ----------------------------------------------------------------
+
+  #checkSize(len: number): void {
+    if (this.#closed) throw new Error(`DISKQUEUE(${this.name}) is closed`);
+    if (len < this.#minMsgSize || len > this.#maxMsgSize) {
+      throw new RangeError(`DISKQUEUE(${this.name}) record size ${len} is outside ${this.#minMsgSize}..${this.#maxMsgSize}`);
+    }
   }
 
   /**
-   * Appends one record. Throws (and keeps nothing of the record) when its size is
-   * outside [minMsgSize, maxMsgSize] or when buffered bytes cannot be written out;
-   * the caller reports that as the disk health (D-BEH-HEALTH).
+   * Buffers one record (`keep`: it must survive a failed write). Throws, and
+   * keeps nothing, when its size is outside [minMsgSize, maxMsgSize].
    */
-  put(record: Uint8Array): void {
-    if (this.#closed) throw new Error(`DISKQUEUE(${this.#name}) is closed`);
-    const len = record.length;
-    this.#count++;
-    this.#armTimer();
-    if (len < this.#minMsgSize || len > this.#maxMsgSize) {
-      throw new RangeError(
-        `DISKQUEUE(${this.#name}) record size ${len} is outside ${this.#minMsgSize}..${this.#maxMsgSize}`,
-      );
-    }
-    const total = 4 + len;
-    if (this.#writePos > 0 && this.#writePos + total > this.#maxBytesPerFile) this.#rollWrite();
-
-    let wbuf = this.#wbuf;
-    if (wbuf === null) {
-      wbuf = this.#wbuf = new Uint8Array(WRITE_BUFFER);
-      this.#wview = new DataView(wbuf.buffer);
-    }
-    if (this.#wlen + total > wbuf.length) this.#flush();
-    if (total > wbuf.length) {
-      // A record larger than the buffer goes out in one write of its own.
-      const whole = new Uint8Array(total);
-      new DataView(whole.buffer).setInt32(0, len);
-      whole.set(record, 4);
-      const file = this.#openWriteFile();
-      try {
-        file.write(whole);
-      } catch (err) {
-        this.#dropWriteFile();
-        throw err;
-      }
-    } else {
-      const at = this.#wlen;
-      this.#wview!.setInt32(at, len);
-      wbuf.set(record, at + 4);
-      this.#wlen = at + total;
-    }
-    this.#writePos += total;
-    this.#depth++;
-    if (this.#count >= this.#syncEvery) this.#syncDue();
+  put(record: Uint8Array, keep = false): void {
+    this.#checkSize(record.length);
+    (keep ? this.#keep : this.#fresh).push(record);
+    this.#markDirty();
   }
 
-  /** The next record (a copy the caller owns), or null when the queue holds none. */
+  /** put() of a message payload record, framed straight into the buffer. */
+  putMessage(timestampNs: number, attempts: number, id: Uint8Array, body: Uint8Array, keep = false): void {
+    this.#checkSize(26 + body.length);
+    (keep ? this.#keep : this.#fresh).pushMessage(timestampNs, attempts, id, body);
+    this.#markDirty();
+  }
+
+  #markDirty(): void {
+    if (this.#dirty) return;
+    this.#dirty = true;
+    this.#host?.dirty(this);
+  }
+
+  /**
+   * Writes the buffered records: `keep` ones first, then `fresh` ones. When a
+   * write fails, what it wrote is cut back off the segment; `keep` records stay
+   * buffered (the next flush tries again), `fresh` records not yet written are
+   * dropped and counted in `dropped`. Never throws.
+   */
+  flush(): FlushResult {
+    this.#dirty = false;
+    if (this.#keep.length === 0 && this.#fresh.length === 0) return FLUSHED;
+    let written = 0;
+    let dropped = 0;
+    let error: Error | null = null;
+    if (this.#keep.length > 0) {
+      const r = this.#writeBuffer(this.#keep);
+      written += r.written;
+      error = r.error;
+    }
+    if (this.#fresh.length > 0) {
+      if (error === null) {
+        const r = this.#writeBuffer(this.#fresh);
+        written += r.written;
+        error = r.error;
+      }
+      dropped = this.#fresh.records;
+      this.#fresh.clear();
+    }
+    this.#failing = error !== null;
+    if (written > 0) this.#count(written);
+    return { written, dropped, error };
+  }
+
+  /**
+   * Writes one record at once (flushing the buffers first) and returns where it
+   * landed. Throws when a write fails. For shutdown, where the position of
+   * each deferred message is recorded beside the queue.
+   */
+  putNow(timestampNs: number, attempts: number, id: Uint8Array, body: Uint8Array): QueuePosition {
+    const before = this.flush();
+    if (before.error !== null) throw before.error;
+    this.#checkSize(26 + body.length);
+    const total = 4 + 26 + body.length;
+    const at: QueuePosition =
+      this.#writePos > 0 && this.#writePos + total > this.#maxBytesPerFile
+        ? { fileNum: this.#writeFileNum + 1, pos: 0 }
+        : { fileNum: this.#writeFileNum, pos: this.#writePos };
+    this.#keep.pushMessage(timestampNs, attempts, id, body);
+    const r = this.flush();
+    if (r.error !== null) {
+      this.#keep.clear();
+      throw r.error;
+    }
+    return at;
+  }
+
+  /** Writes the records of `buf` segment by segment; consumes what was written. */
+  #writeBuffer(buf: RecordBuffer): { written: number; error: Error | null } {
+    const bytes = buf.bytes();
+    const len = bytes.length;
+    let off = 0;
+    let records = 0;
+    let error: Error | null = null;
+    while (off < len) {
+      const first = buf.recordSize(off);
+      if (this.#writePos > 0 && this.#writePos + first > this.#maxBytesPerFile) this.#roll();
+      let end = off + first;
+      let n = 1;
+      while (end < len) {
+        const next = buf.recordSize(end);
+        if (this.#writePos + (end - off) + next > this.#maxBytesPerFile) break;
+        end += next;
+        n++;
+      }
+      try {
+        this.#append(bytes.subarray(off, end));
+      } catch (err) {
+        error = err instanceof Error ? err : new Error(String(err));
+        break;
+      }
+      this.#writePos += end - off;
+      this.#depth += n;
+      records += n;
+      off = end;
+    }
+    buf.consume(off, records);
+    return { written: records, error };
+  }
+
+  /** One write call to the write segment; on failure the segment is cut back to where it was, then the error is thrown. */
+  #append(bytes: Uint8Array): void {
+    const segment = this.#openSegment();
+    const expected = this.#writePos;
+    try {
+      segment.file.write(bytes);
+    } catch (err) {
+      try {
+        if (segment.file.size() !== expected) segment.file.truncate(expected);
+      } catch (cut) {
+        // The torn bytes cannot be taken back: writing goes on in the next segment
+        // and the reader stops this one where the good records end.
+        this.#log.error(`DISKQUEUE(${this.name}) failed to cut a failed write off ${this.segmentPath(segment.fileNum)} - ${errorText(cut)}`);
+        this.#relocate(expected);
+      }
+      throw err;
+    }
+    segment.dirty = true;
+  }
+
+  /** The write segment, opened (and checked against the write position) when needed. */
+  #openSegment(): Segment {
+    if (this.#segment !== null) return this.#segment;
+    const path = this.segmentPath(this.#writeFileNum);
+    const file = this.#fs.openAppend(path);
+    const size = file.size();
+    if (size !== this.#writePos) {
+      // Bytes past the write position are not records of ours (a write whose
+      // failure could not be cut back, or a change behind our back).
+      this.#log.warn(`DISKQUEUE(${this.name}) ${path} is ${size} bytes, expected ${this.#writePos}: cutting it back`);
+      try {
+        if (size < this.#writePos) throw new Error(`${path} is shorter than the records written to it`);
+        file.truncate(this.#writePos);
+      } catch (err) {
+        file.close();
+        this.#log.error(`DISKQUEUE(${this.name}) ${errorText(err)}: continuing in the next segment`);
+        this.#relocate(Math.min(size, this.#writePos));
+        return this.#openSegment();
+      }
+    }
+    this.#log.info(`DISKQUEUE(${this.name}): opened ${path} for writing`);
+    this.#segment = new Segment(this.#writeFileNum, file);
+    return this.#segment;
+  }
+
+  /** The write segment cannot be used past `goodEnd`: the reader stops there, writing goes on in the next one. */
+  #relocate(goodEnd: number): void {
+    const old = this.#writeFileNum;
+    this.#segmentEnds.set(old, goodEnd);
+    this.#retireSegment();
+    this.#writeFileNum = old + 1;
+    this.#writePos = 0;
+    this.#wantSync();
+  }
+
+  /** The next record would not fit: the writer moves to the next segment (fsync + metadata follow, as in the original). */
+  #roll(): void {
+    this.#segmentEnds.set(this.#writeFileNum, this.#writePos);
+    this.#retireSegment();
+    this.#writeFileNum++;
+    this.#writePos = 0;
+    this.#wantSync();
+  }
+
+  #retireSegment(): void {
+    const segment = this.#segment;
+    this.#segment = null;
+    if (segment === null) return;
+    segment.retired = true;
+    if (segment.dirty || segment.syncing > 0) this.#retired.push(segment);
+    else this.#closeSegment(segment);
+  }
+
+  #closeSegment(segment: Segment): void {
+    if (segment.closed) return;
+    segment.closed = true;
+    try {
+      segment.file.close();
+    } catch (err) {
+      this.#log.error(`DISKQUEUE(${this.name}) failed to close a segment - ${errorText(err)}`);
+    }
+  }
+
+  // ---- reading ----------------------------------------------------------------
+
+  /**
+   * The next written record (a copy the caller owns), or null when none is
+   * readable. The record stays in the release window until settle(lastSeq);
+   * `lastFileNum`/`lastPos` say where it was.
+   */
   readNext(): Uint8Array | null {
     if (this.#closed) return null;
     for (;;) {
-      if (!(this.#readFileNum < this.#writeFileNum || this.#readPos < this.#writePos)) return null;
-
-      // Bytes not yet written out are served from the write buffer.
-      if (this.#readFileNum === this.#writeFileNum) {
-        const flushed = this.#writePos - this.#wlen;
-        if (this.#readPos >= flushed) {
-          const at = this.#readPos - flushed;
-          const len = this.#wview!.getInt32(at);
-          const record = this.#copyOut(this.#wbuf!, at + 4, len);
-          this.#advance(4 + len);
-          return record;
-        }
+      if (this.#readFileNum > this.#writeFileNum || (this.#readFileNum === this.#writeFileNum && this.#readPos >= this.#writePos)) {
+        this.#checkTail();
+        return null;
       }
-
       let end: number;
-      try {
-        const file = this.#openReadFile();
-        if (this.#readFileNum < this.#writeFileNum) {
-          if (this.#limitFileNum !== this.#readFileNum) {
-            this.#limitFileNum = this.#readFileNum;
-            this.#limit = file.size();
-          }
-          end = this.#limit;
-          if (this.#readPos >= end) {
-            // The writer rolled after the reader caught up with it: this segment is done.
-            this.#finishReadFile();
-            this.#checkTail();
-            this.#afterOp(false);
+      if (this.#readFileNum < this.#writeFileNum) {
+        let known = this.#segmentEnds.get(this.#readFileNum);
+        if (known === undefined) {
+          try {
+            known = this.#reader.size(this.#readFileNum);
+          } catch (err) {
+            this.#badSegment(errorText(err));
             continue;
           }
-        } else {
-          end = this.#writePos - this.#wlen;
+          this.#segmentEnds.set(this.#readFileNum, known);
         }
-      } catch (err) {
-        this.#badReadFile(errorText(err));
+        end = known;
+        if (this.#readPos >= end) {
+          this.#nextReadSegment();
+          continue;
+        }
+      } else {
+        end = this.#writePos;
+      }
+      const record = this.#reader.read(this.#readFileNum, this.#readPos, end);
+      if (record instanceof BadRecord) {
+        this.#badSegment(record.reason);
         continue;
       }
-
-      const pos = this.#readPos;
-      let ok: boolean;
-      try {
-        ok = this.#ensure(pos, 4, end);
-      } catch (err) {
-        this.#badReadFile(errorText(err));
-        continue;
-      }
-      if (!ok) {
-        this.#badReadFile(`segment ends inside a record header (${end - pos} bytes left)`);
-        continue;
-      }
-      const len = this.#rview!.getInt32(pos - this.#rstart);
-      if (len < this.#minMsgSize || len > this.#maxMsgSize) {
-        this.#badReadFile(`invalid record size ${len}`);
-        continue;
-      }
-      try {
-        ok = this.#ensure(pos, 4 + len, end);
-      } catch (err) {
-        this.#badReadFile(errorText(err));
-        continue;
-      }
-      if (!ok) {
-        this.#badReadFile(`segment ends inside a record of ${len} bytes`);
-        continue;
-      }
-      const from = pos - this.#rstart + 4;
-      const record = this.#copyOut(this.#rbuf!, from, len);
-      this.#advance(4 + len);
+      this.lastFileNum = this.#readFileNum;
+      this.lastPos = this.#readPos;
+      this.lastSeq = this.#window.push(this.#readFileNum, this.#readPos, undefined);
+      this.#readPos += 4 + record.length;
+      this.#depth--;
+      this.#count(1);
       return record;
+    }
+  }
+
+  /**
+   * The record handed out as `seq` is done (finished, or stored elsewhere):
+   * the metadata's read position may pass it. Segments the head left behind
+   * are deleted.
+   */
+  settle(seq: number): void {
+    if (!this.#window.settle(seq)) return;
+    this.#deleteBehindHead();
+  }
+
+  /** Whether `seq` was handed out and is not settled yet. */
+  isUnsettled(seq: number): boolean {
+    return this.#window.has(seq);
+  }
+
+  /** Attach an item to an unsettled entry (the owner's message), for oldestUnsettled(). */
+  attach(seq: number, item: unknown): void {
+    this.#window.attach(seq, item);
+  }
+
+  /** The item of the oldest unsettled entry (see attach). */
+  oldestUnsettled(): { seq: number; item: unknown } | null {
+    if (this.#window.length === 0) return null;
+    return { seq: this.#window.headSeq, item: this.#window.headItem() };
+  }
+
+  /**
+   * Settles every entry: their messages were all stored again elsewhere (at
+   * shutdown, in flight messages go back to the end of the queue).
+   */
+  settleAll(): void {
+    this.#window.clear();
+    this.#deleteBehindHead();
+  }
+
+  /** The record stored at `at` (segment and byte offset), or null when there is no whole valid record there. */
+  readAt(at: QueuePosition): Uint8Array | null {
+    const reader = new SegmentReader(this.#fs, (n) => this.segmentPath(n), this.#minMsgSize, this.#maxMsgSize);
+    try {
+      let end: number;
+      if (at.fileNum === this.#writeFileNum) end = this.#writePos;
+      else if (at.fileNum < this.#writeFileNum) end = this.#segmentEnds.get(at.fileNum) ?? reader.size(at.fileNum);
+      else return null;
+      const r = reader.read(at.fileNum, at.pos, end);
+      return r instanceof BadRecord ? null : r.slice();
+    } catch {
+      return null;
+    } finally {
+      reader.close();
+    }
+  }
+
+  #nextReadSegment(): void {
+    this.#reader.close();
+    this.#segmentEnds.delete(this.#readFileNum);
+    this.#readFileNum++;
+    this.#readPos = 0;
+    this.#deleteBehindHead();
+    this.#wantSync();
+  }
+
+  /** Deletes the segments wholly behind the metadata's read position. */
+  #deleteBehindHead(): void {
+    const head = this.#window.length > 0 ? this.#window.headFileNum() : this.#readFileNum;
+    while (this.#deletedBelow < head) {
+      const path = this.segmentPath(this.#deletedBelow);
+      try {
+        this.#fs.unlink(path);
+      } catch (err) {
+        this.#log.error(`DISKQUEUE(${this.name}) failed to remove ${path} - ${errorText(err)}`);
+      }
+      this.#segmentEnds.delete(this.#deletedBelow);
+      this.#deletedBelow++;
+    }
+  }
+
+  /** K-DISK-CORRUPT: rename the read segment to `.bad` and go on with the next one. */
+  #badSegment(reason: string): void {
+    const fileNum = this.#readFileNum;
+    const path = this.segmentPath(fileNum);
+    this.#log.error(`DISKQUEUE(${this.name}) cannot read ${path} at ${this.#readPos} - ${reason}`);
+    this.#reader.close();
+    if (fileNum === this.#writeFileNum) {
+      // The broken segment is also the one being written: writing moves on too.
+      this.#retireSegment();
+      this.#writeFileNum++;
+      this.#writePos = 0;
+    }
+    const bad = `${path}.bad`;
+    this.#log.warn(`DISKQUEUE(${this.name}) skipping to the next segment, ${path} kept as ${bad}`);
+    try {
+      this.#fs.rename(path, bad);
+    } catch (err) {
+      this.#log.error(`DISKQUEUE(${this.name}) failed to rename ${path} to ${bad} - ${errorText(err)}`);
+    }
+    this.#segmentEnds.delete(fileNum);
+    this.#readFileNum++;
+    this.#readPos = 0;
+    if (this.#deletedBelow === fileNum && this.#window.length === 0) this.#deletedBelow++;
+    this.#deleteBehindHead();
+    this.#wantSync();
+  }
+
+  /**
+   * When the reader has reached the writer the depth must be 0; otherwise
+   * records were lost (a `.bad` segment) or the metadata was wrong: reset, as
+   * the original does.
+   */
+  #checkTail(): void {
+    if (this.#depth !== 0) {
+      this.#log.error(
+        this.#depth < 0
+          ? `DISKQUEUE(${this.name}) depth ${this.#depth} at the end of the queue (metadata corruption), resetting to 0`
+          : `DISKQUEUE(${this.name}) depth ${this.#depth} at the end of the queue (records were lost), resetting to 0`,
+      );
+      this.#depth = 0;
+      this.#wantSync();
+    }
+  }
+
+  // ---- sync ---------------------------------------------------------------------
+
+  #count(n: number): void {
+    this.#ops += n;
+    if (this.#ops >= this.#syncEvery) this.#wantSync();
+  }
+
+  #wantSync(): void {
+    if (this.#syncRequested || this.#closed) return;
+    this.#syncRequested = true;
+    this.#host?.syncWanted(this);
+  }
+
+  /** Something was written or read since the last sync began (the --sync-timeout timer syncs such queues). */
+  active(): boolean {
+    return this.#ops > 0 || this.#syncRequested || this.unsynced() || this.#metaText() !== this.#lastMeta;
+  }
+
+  /** Written bytes wait for an fsync. */
+  unsynced(): boolean {
+    if (this.#segment?.dirty) return true;
+    for (const s of this.#retired) if (s.dirty) return true;
+    return false;
+  }
+
+  /**
+   * Starts the fsync of every segment written since the last one (off the
+   * event loop when the file system offers it) and captures the metadata to
+   * write once it is done (syncEnd). The captured metadata names only records
+   * written before this call, so it never names bytes that are not fsynced.
+   */
+  syncBegin(captureMeta = true): Promise<void> {
+    this.#ops = 0;
+    this.#syncRequested = false;
+    const text = captureMeta ? this.#metaText() : this.#lastMeta;
+    this.#captured = text !== this.#lastMeta ? { text, epoch: this.#epoch } : null;
+    const pending: Promise<void>[] = [];
+    const segments = this.#segment !== null ? [...this.#retired, this.#segment] : [...this.#retired];
+    this.#retired = [];
+    for (const s of segments) {
+      if (s.dirty && !s.closed) pending.push(this.#syncSegment(s));
+      else if (s.retired && s.syncing === 0) this.#closeSegment(s);
+      else if (s.retired) this.#retired.push(s);
+    }
+    if (pending.length === 0) return Promise.resolve();
+    return pending.length === 1 ? pending[0]! : Promise.all(pending).then(() => {});
+  }
+
+  #syncSegment(s: Segment): Promise<void> {
+    s.dirty = false;
+    s.syncing++;
+    const done = (): void => {
+      s.syncing--;
+      if (s.retired && s.syncing === 0 && !s.dirty) this.#closeSegment(s);
+    };
+    const file = s.file;
+    if (file.syncAsync === undefined) {
+      try {
+        file.sync();
+        done();
+        return Promise.resolve();
+      } catch (err) {
+        s.dirty = true;
+        done();
+        if (s.retired) this.#retired.push(s);
+        return Promise.reject(err);
+      }
+    }
+    return file.syncAsync().then(done, (err: unknown) => {
+      s.dirty = true;
+      done();
+      if (s.retired && !s.closed) this.#retired.push(s);
+      throw err;
+    });
+  }
+
+  /** After syncBegin's fsyncs succeeded: writes the captured metadata (off the event loop). */
+  syncEnd(): void {
+    const captured = this.#captured;
+    this.#captured = null;
+    if (captured === null || captured.epoch !== this.#epoch || this.#closed) return;
+    if (this.#metaWriting) {
+      this.#metaNext = captured;
+      return;
+    }
+    this.#writeMetaAsync(captured);
+  }
+
+  #writeMetaAsync(m: { text: string; epoch: number }): void {
+    this.#metaWriting = true;
+    const done = (): void => {
+      this.#metaWriting = false;
+      const next = this.#metaNext;
+      this.#metaNext = null;
+      if (next !== null && next.epoch === this.#epoch && !this.#closed) this.#writeMetaAsync(next);
+    };
+    this.#fs.writeAtomicAsync(this.metaPath(), m.text, 0o600).then(
+      () => {
+        if (m.epoch === this.#epoch) this.#lastMeta = m.text;
+        done();
+      },
+      (err: unknown) => {
+        this.#log.error(`DISKQUEUE(${this.name}) failed to sync - ${errorText(err)}`);
+        done();
+        this.#wantSync();
+      },
+    );
+  }
+
+  /** Flush, fsync and write the metadata, all synchronously. Throws. */
+  syncNow(): void {
+    const r = this.flush();
+    if (r.error !== null) throw r.error;
+    this.#ops = 0;
+    this.#syncRequested = false;
+    const segments = this.#segment !== null ? [...this.#retired, this.#segment] : [...this.#retired];
+    this.#retired = [];
+    let error: unknown = null;
+    for (const s of segments) {
+      if (error === null && s.dirty && !s.closed) {
+        try {
+          s.file.sync();
+          s.dirty = false;
+        } catch (err) {
+          error = err;
+        }
+      }
+      if (s.retired && s.syncing === 0 && !s.dirty) this.#closeSegment(s);
+      else if (s.retired) this.#retired.push(s);
+    }
+    if (error !== null) throw error;
+    this.#persistMeta();
+  }
+
+  #metaText(): string {
+    const head = this.releasePosition();
+    return formatDiskQueueMeta(this.#depth + this.#window.length, head.fileNum, head.pos, this.#writeFileNum, this.#writePos);
+  }
+
+  #persistMeta(): void {
+    const text = this.#metaText();
+    this.#epoch++;
+    this.#fs.writeAtomic(this.metaPath(), text, 0o600);
+    this.#lastMeta = text;
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------
+
+  /**
+   * Writes out buffered records, fsyncs, writes the metadata and releases the
+   * files (D-BEH-SHUTDOWN). Everything is released even when that fails; the
+   * error is then thrown. A segment whose asynchronous fsync is still pending
+   * is closed as soon as it settles.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#log.info(`DISKQUEUE(${this.name}): closing`);
+    try {
+      this.syncNow();
+    } finally {
+      this.#closed = true;
+      this.#epoch++;
+      this.#keep.clear();
+      this.#fresh.clear();
+      this.#reader.close();
+      this.#retireSegment();
+      for (const s of this.#retired) if (s.syncing === 0) this.#closeSegment(s);
+      this.#retired = [];
     }
   }
 
   /** Drops every record and deletes the segment and metadata files (D-BEH-EMPTY). */
   empty(): void {
-    if (this.#closed) throw new Error(`DISKQUEUE(${this.#name}) is closed`);
-    this.#log.info(`DISKQUEUE(${this.#name}): emptying`);
-    this.#skipToNextFile();
-    this.#fs.unlink(this.metaPath());
-    this.#count = 0;
-    this.#needSync = false;
-    this.#syncAgain = false;
-  }
-
-  /**
-   * Writes out buffered records, fsyncs, writes the metadata and releases the
-   * files (D-BEH-SHUTDOWN). Everything is released even when that fails; the
-   * error is then thrown. A segment whose asynchronous fsync is still pending is
-   * closed as soon as that fsync settles.
-   */
-  close(): void {
-    if (this.#closed) return;
-    this.#log.info(`DISKQUEUE(${this.#name}): closing`);
-    this.#closed = true;
-    this.#clearTimer();
+    if (this.#closed) throw new Error(`DISKQUEUE(${this.name}) is closed`);
+    this.#log.info(`DISKQUEUE(${this.name}): emptying`);
+    this.#dropAll();
+    // The metadata names the fresh segment at once: without it, records
+    // written there before the next sync would not be found after a crash
+    // (recovery starts from the metadata's write position).
     try {
-      this.#sync();
-    } finally {
-      this.#wlen = 0;
-      this.#closeFiles();
+      this.#persistMeta();
+    } catch (err) {
+      this.#log.error(`DISKQUEUE(${this.name}) failed to write metadata after emptying - ${errorText(err)}`);
+      this.#fs.unlink(this.metaPath());
+      this.#lastMeta = "";
     }
   }
 
@@ -360,503 +819,163 @@ export class DiskQueue {
    * inspection, as the original leaves them.
    */
   delete(): void {
-    this.#log.info(`DISKQUEUE(${this.#name}): deleting`);
+    this.#log.info(`DISKQUEUE(${this.name}): deleting`);
+    this.#dropAll();
     this.#closed = true;
-    this.#clearTimer();
-    this.#skipToNextFile();
     this.#fs.unlink(this.metaPath());
   }
 
-  // ---- metadata -------------------------------------------------------------
+  /** Deletes every segment and restarts both ends in a fresh one. */
+  #dropAll(): void {
+    this.#epoch++;
+    this.#keep.clear();
+    this.#fresh.clear();
+    this.#reader.close();
+    this.#retireSegment();
+    for (const s of this.#retired) if (s.syncing === 0) this.#closeSegment(s);
+    this.#retired = [];
+    this.#window.clear();
+    const from = Math.min(this.#deletedBelow, this.#readFileNum);
+    for (let n = from; n <= this.#writeFileNum; n++) {
+      const path = this.segmentPath(n);
+      try {
+        this.#fs.unlink(path);
+      } catch (err) {
+        this.#log.error(`DISKQUEUE(${this.name}) failed to remove ${path} - ${errorText(err)}`);
+      }
+    }
+    this.#segmentEnds.clear();
+    this.#writeFileNum++;
+    this.#writePos = 0;
+    this.#readFileNum = this.#writeFileNum;
+    this.#readPos = 0;
+    this.#deletedBelow = this.#writeFileNum;
+    this.#depth = 0;
+    this.#ops = 0;
+  }
 
-  #loadMeta(): void {
+  // ---- opening: metadata and recovery ---------------------------------------------
+
+  /** Loads the metadata file; returns its text ("" when there is none or it is unusable). */
+  #loadMeta(): string {
     const path = this.metaPath();
     let text: string;
     try {
-      if (!this.#fs.exists(path)) return;
+      if (!this.#fs.exists(path)) return "";
       text = this.#fs.readText(path);
     } catch (err) {
-      this.#log.error(`DISKQUEUE(${this.#name}) cannot read metadata ${path} - ${errorText(err)}`);
-      return;
+      this.#log.error(`DISKQUEUE(${this.name}) cannot read metadata ${path} - ${errorText(err)}`);
+      return "";
     }
     const meta = parseDiskQueueMeta(text);
     if (meta === null) {
-      this.#log.error(`DISKQUEUE(${this.#name}) metadata ${path} is not in the expected format, starting empty`);
-      return;
+      this.#log.error(`DISKQUEUE(${this.name}) metadata ${path} is not in the expected format, starting empty`);
+      return "";
     }
     this.#depth = meta.depth;
     this.#readFileNum = meta.readFileNum;
     this.#readPos = meta.readPos;
     this.#writeFileNum = meta.writeFileNum;
     this.#writePos = meta.writePos;
-
-    // Metadata older than the data (no sync before the last exit): the write
-    // segment is longer than writePos says. Writing goes on in a fresh segment
-    // and the reader takes whatever complete records the old one holds, as
-    // go-diskqueue does.
-    const segment = this.segmentPath(this.#writeFileNum);
-    const size = this.#fs.sizeOf(segment);
-    if (size > this.#writePos) {
-      this.#log.warn(
-        `DISKQUEUE(${this.#name}) ${segment} holds ${size} bytes but metadata says ${this.#writePos}: writing continues in the next segment`,
-      );
-      this.#writeFileNum++;
-      this.#writePos = 0;
-    }
-    this.#checkTail();
-  }
-
-  #persistMeta(): void {
-    this.#epoch++;
-    this.#fs.writeAtomic(
-      this.metaPath(),
-      formatDiskQueueMeta(this.#depth, this.#readFileNum, this.#readPos, this.#writeFileNum, this.#writePos),
-      0o600,
-    );
-  }
-
-  // ---- sync -----------------------------------------------------------------
-
-  /**
-   * Write out buffered bytes, fsync the write segment, persist metadata, all
-   * synchronously. Throws. May run while an asynchronous fsync of the same file
-   * is pending (close, retry): two fsyncs of one descriptor are safe, and the
-   * metadata written here makes the pending one's metadata stale (#epoch).
-   */
-  #sync(): void {
-    this.#count = 0;
-    this.#flush();
-    const file = this.#writeFile;
-    if (file !== null) {
-      try {
-        file.sync();
-      } catch (err) {
-        this.#dropWriteFile();
-        throw err;
-      }
-    }
-    this.#persistMeta();
-    this.#needSync = false;
-    this.#syncRetry = false;
+    this.#deletedBelow = meta.readFileNum;
+    return text;
   }
 
   /**
-   * A periodic sync is due (--sync-every, --sync-timeout, a forced sync): write
-   * the buffer out now, fsync off the event loop, then write the metadata
-   * captured here (#synced). Synchronous when the previous asynchronous fsync
-   * failed, when the file has no asynchronous fsync, or when there is no write
-   * segment open (nothing to fsync: only the metadata is written).
+   * Reads on past the metadata's write position: records written after the
+   * metadata was last saved (an unclean exit) are counted and kept; a torn
+   * record at the end of a segment is cut off.
    */
-  #syncDue(): void {
-    if (this.#closed) return;
-    if (this.#inflight !== null) {
-      this.#syncAgain = true;
-      return;
-    }
-    if (this.#syncRetry) {
-      this.#syncLogged();
-      return;
-    }
-    this.#count = 0;
-    try {
-      this.#flush();
-    } catch (err) {
-      this.#log.error(`DISKQUEUE(${this.#name}) failed to sync - ${errorText(err)}`);
-      return;
-    }
-    const file = this.#writeFile;
-    if (file === null || file.syncAsync === undefined) {
-      this.#syncLogged();
-      return;
-    }
-    this.#snapEpoch = this.#epoch;
-    this.#snapDepth = this.#depth;
-    this.#snapReadFileNum = this.#readFileNum;
-    this.#snapReadPos = this.#readPos;
-    this.#snapWriteFileNum = this.#writeFileNum;
-    this.#snapWritePos = this.#writePos;
-    this.#needSync = false;
-    this.#inflight = file;
-    let pending: Promise<void>;
-    try {
-      pending = file.syncAsync();
-    } catch (err) {
-      this.#syncFailed(err);
-      return;
-    }
-    pending.then(this.#onSynced, this.#onSyncFailed);
-  }
-
-  /** The in-flight fsync completed: close its file if that was asked, write the captured metadata. */
-  #synced(): void {
-    this.#settle();
-    if (this.#snapEpoch === this.#epoch && !this.#closed) {
-      try {
-        this.#epoch++;
-        this.#fs.writeAtomic(
-          this.metaPath(),
-          formatDiskQueueMeta(
-            this.#snapDepth,
-            this.#snapReadFileNum,
-            this.#snapReadPos,
-            this.#snapWriteFileNum,
-            this.#snapWritePos,
-          ),
-          0o600,
-        );
-      } catch (err) {
-        this.#needSync = true;
-        this.#log.error(`DISKQUEUE(${this.#name}) failed to sync - ${errorText(err)}`);
-      }
-    }
-    if (this.#closed) return;
-    const again = this.#syncAgain;
-    this.#syncAgain = false;
-    if (again || this.#needSync || this.#count >= this.#syncEvery) this.#syncDue();
-  }
-
-  /** The in-flight fsync failed: no metadata; the next sync (on the timer at the latest) is synchronous. */
-  #syncFailed(err: unknown): void {
-    this.#settle();
-    this.#log.error(`DISKQUEUE(${this.#name}) failed to sync - ${errorText(err)} (retrying synchronously)`);
-    // The write segment stays open: the synchronous retry must fsync it again
-    // before any metadata names its bytes.
-    this.#syncRetry = true;
-    this.#needSync = true;
-    this.#syncAgain = false;
-    if (!this.#closed) this.#armTimer();
-  }
-
-  /** Ends the in-flight state; closes the file if its close was deferred. True if it was closed. */
-  #settle(): boolean {
-    const file = this.#inflight;
-    this.#inflight = null;
-    if (!this.#inflightClose) return false;
-    this.#inflightClose = false;
-    if (file !== null) this.#closeQuietly(file);
-    return true;
-  }
-
-  /** Closes a write segment now, or once its pending fsync settles. */
-  #releaseWriteFile(file: AppendFile): void {
-    if (file === this.#inflight) this.#inflightClose = true;
-    else this.#closeQuietly(file);
-  }
-
-  #syncLogged(): void {
-    try {
-      this.#sync();
-    } catch (err) {
-      this.#log.error(`DISKQUEUE(${this.#name}) failed to sync - ${errorText(err)}`);
-    }
-  }
-
-  #armTimer(): void {
-    if (this.#timer !== null) return;
-    const timer = setTimeout(this.#onTimer, this.#syncTimeoutMs);
-    // A pending sync must not keep the process alive on its own (Node and Bun).
-    (timer as { unref?: () => void }).unref?.();
-    this.#timer = timer;
-  }
-
-  #clearTimer(): void {
-    if (this.#timer !== null) {
-      clearTimeout(this.#timer);
-      this.#timer = null;
-    }
-  }
-
-  #timerFired(): void {
-    this.#timer = null;
-    if (this.#closed) return;
-    if (this.#count > 0 || this.#needSync) this.#syncDue();
-  }
-
-  /** Bookkeeping after a read step: count it, sync when due. */
-  #afterOp(counted: boolean): void {
-    if (counted) {
-      this.#count++;
-      this.#armTimer();
-    }
-    if (this.#needSync || this.#count >= this.#syncEvery) this.#syncDue();
-  }
-
-  // ---- writing --------------------------------------------------------------
-
-  /** Opens the write segment, moving to a fresh one if its size is not what we expect. */
-  #openWriteFile(): AppendFile {
-    if (this.#writeFile !== null) return this.#writeFile;
-    for (;;) {
-      const path = this.segmentPath(this.#writeFileNum);
-      const file = this.#fs.openAppend(path);
-      const expected = this.#writePos - this.#wlen;
-      const size = file.size();
-      if (size === expected) {
-        this.#log.info(`DISKQUEUE(${this.#name}): opened ${path} for writing`);
-        this.#writeFile = file;
-        return file;
-      }
-      file.close();
-      this.#relocateWrite(path, size, expected);
-    }
-  }
-
-  /**
-   * The write segment does not end where the queue's positions say (a failed,
-   * partial write, or a file changed behind our back). The buffered records move
-   * to the next segment; the reader finishes the old one at the last known-good
-   * position.
-   */
-  #relocateWrite(path: string, size: number, expected: number): void {
-    this.#log.warn(
-      `DISKQUEUE(${this.#name}) ${path} is ${size} bytes, expected ${expected}: continuing in the next segment`,
-    );
-    const old = this.#writeFileNum;
-    if (this.#readFileNum === old) {
-      if (this.#readPos >= expected) {
-        // Everything of the old segment that is known good has been read.
-        this.#closeReadFile();
-        this.#fs.unlink(path);
-        this.#readFileNum = old + 1;
-        this.#readPos -= expected;
-      } else {
-        this.#limitFileNum = old;
-        this.#limit = expected;
-      }
-    }
-    this.#writeFileNum = old + 1;
-    this.#writePos = this.#wlen;
-    this.#needSync = true;
-    this.#epoch++;
-  }
-
-  /** Writes the buffer to the write segment. Throws, keeping the buffer, on failure. */
-  #flush(): void {
-    const n = this.#wlen;
-    if (n === 0) return;
-    const file = this.#openWriteFile();
-    try {
-      file.write(this.#wbuf!.subarray(0, n));
-    } catch (err) {
-      this.#dropWriteFile();
-      throw err;
-    }
-    this.#wlen = 0;
-  }
-
-  /** The next record would not fit: close this segment and start the next one. */
-  #rollWrite(): void {
-    this.#flush(); // throws before any state changes
-    const old = this.#writeFileNum;
-    if (this.#readFileNum === old) {
-      this.#limitFileNum = old;
-      this.#limit = this.#writePos;
-    }
-    const file = this.#writeFile;
-    this.#writeFile = null;
-    this.#writeFileNum = old + 1;
-    this.#writePos = 0;
-    this.#epoch++;
-    // fsync + metadata at every roll, as the original does (synchronously, even
-    // with an asynchronous fsync of the same file in flight).
-    try {
-      if (file !== null) file.sync();
-      this.#persistMeta();
-      this.#needSync = false;
-    } catch (err) {
-      this.#needSync = true;
-      this.#log.error(`DISKQUEUE(${this.#name}) failed to sync - ${errorText(err)}`);
-    } finally {
-      if (file !== null) this.#releaseWriteFile(file);
-    }
-  }
-
-  #dropWriteFile(): void {
-    const file = this.#writeFile;
-    this.#writeFile = null;
-    if (file !== null) this.#releaseWriteFile(file);
-  }
-
-  // ---- reading --------------------------------------------------------------
-
-  #openReadFile(): ReadFile {
-    if (this.#readFile !== null) return this.#readFile;
-    const path = this.segmentPath(this.#readFileNum);
-    const file = this.#fs.openRead(path);
-    this.#log.info(`DISKQUEUE(${this.#name}): opened ${path} for reading`);
-    this.#readFile = file;
-    this.#rlen = 0;
-    return file;
-  }
-
-  /**
-   * Makes bytes [pos, pos + n) of the read segment available in rbuf, reading a
-   * block when they are not. False when the readable part ends (at `end`) first.
-   */
-  #ensure(pos: number, n: number, end: number): boolean {
-    if (pos >= this.#rstart && pos + n <= this.#rstart + this.#rlen) return true;
-    if (pos + n > end) return false;
-    let rbuf = this.#rbuf;
-    if (rbuf === null || rbuf.length < n) {
-      rbuf = this.#rbuf = new Uint8Array(Math.max(READ_BLOCK, n));
-      this.#rview = new DataView(rbuf.buffer);
-    }
-    const want = Math.max(n, Math.min(rbuf.length, end - pos));
-    const file = this.#readFile!;
-    this.#rstart = pos;
-    this.#rlen = 0;
-    let got = 0;
-    while (got < want) {
-      const r = file.read(rbuf.subarray(got, want), pos + got);
-      if (r <= 0) break;
-      got += r;
-    }
-    this.#rlen = got;
-    return got >= n;
-  }
-
-  /** An owned copy of src[from, from + len): a view of the arena or, if large, its own buffer. */
-  #copyOut(src: Uint8Array, from: number, len: number): Uint8Array {
-    if (len > ARENA_RECORD) return src.slice(from, from + len);
-    let arena = this.#arena;
-    let at = this.#arenaUsed;
-    if (arena === null || at + len > arena.length) {
-      arena = this.#arena = new Uint8Array(ARENA);
-      at = 0;
-    }
-    arena.set(src.subarray(from, from + len), at);
-    this.#arenaUsed = at + len;
-    return arena.subarray(at, at + len);
-  }
-
-  /** A record of `total` bytes was handed out. */
-  #advance(total: number): void {
-    this.#readPos += total;
-    this.#depth--;
-    if (this.#readFileNum < this.#writeFileNum) {
-      if (this.#limitFileNum !== this.#readFileNum && this.#readFile !== null) {
-        this.#limitFileNum = this.#readFileNum;
-        this.#limit = this.#readFile.size();
-      }
-      if (this.#limitFileNum === this.#readFileNum && this.#readPos >= this.#limit) this.#finishReadFile();
-    }
-    this.#checkTail();
-    this.#afterOp(true);
-  }
-
-  /** The read segment is fully consumed: delete it and move to the next one. */
-  #finishReadFile(): void {
-    this.#closeReadFile();
-    const path = this.segmentPath(this.#readFileNum);
-    try {
-      this.#fs.unlink(path);
-    } catch (err) {
-      this.#log.error(`DISKQUEUE(${this.#name}) failed to remove ${path} - ${errorText(err)}`);
-    }
-    this.#readFileNum++;
-    this.#readPos = 0;
-    this.#needSync = true;
-    this.#epoch++;
-  }
-
-  /** K-DISK-CORRUPT: rename the read segment to `.bad` and go on with the next one. */
-  #badReadFile(reason: string): void {
-    const path = this.segmentPath(this.#readFileNum);
-    this.#log.error(`DISKQUEUE(${this.#name}) cannot read ${path} at ${this.#readPos} - ${reason}`);
-    this.#closeReadFile();
-    if (this.#readFileNum === this.#writeFileNum) {
-      // The broken segment is also the one being written: writing moves on too.
-      // Buffered records are written out first so they end up in the `.bad` file
-      // as they would with the original, which has no buffer.
-      try {
-        this.#flush();
-      } catch {
-        // the records are lost with the segment either way
-      }
-      this.#wlen = 0;
-      this.#dropWriteFile();
-      this.#writeFileNum++;
-      this.#writePos = 0;
-    }
-    const bad = `${path}.bad`;
-    this.#log.warn(`DISKQUEUE(${this.#name}) skipping to the next segment, ${path} kept as ${bad}`);
-    try {
-      this.#fs.rename(path, bad);
-    } catch (err) {
-      this.#log.error(`DISKQUEUE(${this.#name}) failed to rename ${path} to ${bad} - ${errorText(err)}`);
-    }
-    this.#readFileNum++;
-    this.#readPos = 0;
-    this.#needSync = true;
-    this.#epoch++;
-    this.#checkTail();
-    this.#afterOp(false);
-  }
-
-  #closeReadFile(): void {
-    const file = this.#readFile;
-    this.#readFile = null;
-    this.#rlen = 0;
-    if (file !== null) this.#closeQuietly(file);
-  }
-
-  // ---- consistency ----------------------------------------------------------
-
-  /**
-   * When the reader has reached the writer the depth must be 0 and the positions
-   * equal; otherwise the metadata or data was damaged: reset, as the original does.
-   */
-  #checkTail(): void {
-    if (this.#readFileNum < this.#writeFileNum || this.#readPos < this.#writePos) return;
-    if (this.#depth !== 0) {
+  #recover(): void {
+    if (this.#readFileNum > this.#writeFileNum || (this.#readFileNum === this.#writeFileNum && this.#readPos > this.#writePos)) {
       this.#log.error(
-        this.#depth < 0
-          ? `DISKQUEUE(${this.#name}) depth ${this.#depth} at the end of the queue (metadata corruption), resetting to 0`
-          : `DISKQUEUE(${this.#name}) depth ${this.#depth} at the end of the queue (records were lost), resetting to 0`,
+        `DISKQUEUE(${this.name}) read position ${this.#readFileNum},${this.#readPos} is past write position ${this.#writeFileNum},${this.#writePos}: starting empty`,
       );
+      this.#readFileNum = this.#writeFileNum;
+      this.#readPos = this.#writePos;
+      this.#deletedBelow = this.#readFileNum;
       this.#depth = 0;
-      this.#needSync = true;
     }
-    if (this.#readFileNum !== this.#writeFileNum || this.#readPos !== this.#writePos) {
-      this.#log.error(
-        `DISKQUEUE(${this.#name}) read position ${this.#readFileNum},${this.#readPos} is past write position ${this.#writeFileNum},${this.#writePos}: skipping to a new segment`,
-      );
-      this.#skipToNextFile();
-      this.#needSync = true;
+    let recount = false;
+    let found = 0;
+    let fileNum = this.#writeFileNum;
+    let from = this.#writePos;
+    for (;;) {
+      const path = this.segmentPath(fileNum);
+      const size = this.#fs.sizeOf(path);
+      if (size < 0) {
+        if (fileNum === this.#writeFileNum && this.#writePos > 0) {
+          this.#log.error(`DISKQUEUE(${this.name}) ${path} is missing: its records are lost`);
+          recount = true;
+          this.#writePos = 0;
+          if (this.#readFileNum === fileNum) this.#readPos = 0;
+        }
+        break;
+      }
+      if (size < from) {
+        // Shorter than the metadata says (the data never reached the disk):
+        // find the last whole record from a known record boundary.
+        this.#log.error(`DISKQUEUE(${this.name}) ${path} holds ${size} bytes but the metadata says ${from}`);
+        recount = true;
+        from = this.#readFileNum === fileNum && this.#readPos <= size ? this.#readPos : 0;
+      }
+      if (size > from) {
+        const scan = this.#scan(path, from, size);
+        found += scan.records;
+        if (scan.records > 0) {
+          this.#log.warn(`DISKQUEUE(${this.name}) found ${scan.records} records in ${path} written after the metadata was saved`);
+        }
+        if (scan.stop !== null) {
+          this.#log.warn(`DISKQUEUE(${this.name}) ${path}: cutting off ${size - scan.end} bytes at ${scan.end} (${scan.stop})`);
+          try {
+            this.#fs.truncate(path, scan.end);
+          } catch (err) {
+            this.#log.error(`DISKQUEUE(${this.name}) failed to cut ${path} - ${errorText(err)}`);
+          }
+        }
+        from = scan.end;
+      }
+      this.#writeFileNum = fileNum;
+      this.#writePos = from;
+      if (this.#readFileNum === fileNum && this.#readPos > from) this.#readPos = from;
+      // Writes after the last metadata may have rolled into further segments.
+      if (this.#fs.sizeOf(this.segmentPath(fileNum + 1)) < 0) break;
+      this.#segmentEnds.set(fileNum, from);
+      fileNum++;
+      from = 0;
+    }
+    if (recount) {
+      this.#depth = this.#countFromRead();
+    } else {
+      this.#depth += found;
+    }
+    if (recount || found > 0) this.#lastMeta = "";
+  }
+
+  #scan(path: string, from: number, size: number): { records: number; end: number; stop: string | null } {
+    let file;
+    try {
+      file = this.#fs.openRead(path);
+    } catch (err) {
+      this.#log.error(`DISKQUEUE(${this.name}) cannot read ${path} - ${errorText(err)}`);
+      return { records: 0, end: from, stop: null };
+    }
+    try {
+      return scanSegment(file, from, size, this.#minMsgSize, this.#maxMsgSize);
+    } finally {
+      file.close();
     }
   }
 
-  /** Deletes segments readFileNum..writeFileNum and restarts both ends in the next one. */
-  #skipToNextFile(): void {
-    this.#closeFiles();
-    this.#wlen = 0;
+  /** Counts the records from the read position to the write position (after damage was found). */
+  #countFromRead(): number {
+    let count = 0;
     for (let n = this.#readFileNum; n <= this.#writeFileNum; n++) {
       const path = this.segmentPath(n);
-      try {
-        this.#fs.unlink(path);
-      } catch (err) {
-        this.#log.error(`DISKQUEUE(${this.#name}) failed to remove ${path} - ${errorText(err)}`);
-      }
+      const size = n === this.#writeFileNum ? this.#writePos : (this.#segmentEnds.get(n) ?? this.#fs.sizeOf(path));
+      if (size <= 0) continue;
+      count += this.#scan(path, n === this.#readFileNum ? this.#readPos : 0, size).records;
     }
-    this.#writeFileNum++;
-    this.#writePos = 0;
-    this.#readFileNum = this.#writeFileNum;
-    this.#readPos = 0;
-    this.#depth = 0;
-    this.#limitFileNum = -1;
-    this.#epoch++;
-  }
-
-  #closeFiles(): void {
-    this.#closeReadFile();
-    this.#dropWriteFile();
-  }
-
-  #closeQuietly(file: { close(): void }): void {
-    try {
-      file.close();
-    } catch (err) {
-      this.#log.error(`DISKQUEUE(${this.#name}) failed to close a segment - ${errorText(err)}`);
-    }
+    return count;
   }
 }

@@ -451,6 +451,31 @@ export function createHttpHandler(nsqd: Nsqd, handlerOptions: HttpHandlerOptions
     }
   }
 
+  /**
+   * Runs a publish and waits until the disk writes it made are done (commit.ts).
+   * A topic that is going away answers 503 EXITING, as the original; a disk
+   * that refuses the write answers 500 INTERNAL_ERROR, and the messages count
+   * as not published.
+   */
+  async function publishDurably(topic: { readonly exiting: boolean }, publish: () => void): Promise<void> {
+    const committer = nsqd.committer;
+    try {
+      publish();
+    } catch (e) {
+      committer.endPublish();
+      if (topic.exiting) throw new HttpError(503, "EXITING");
+      log.error(`failed to publish - ${(e as Error).message}`);
+      throw new HttpError(500, "INTERNAL_ERROR");
+    }
+    const gen = committer.endPublish();
+    if (gen === null) return;
+    await gen.wait();
+    if (gen.failed !== null) {
+      log.error(`failed to publish - ${gen.failed}`);
+      throw new HttpError(500, "INTERNAL_ERROR");
+    }
+  }
+
   function attempt(what: string, fn: () => void): void {
     try {
       fn();
@@ -506,11 +531,7 @@ export function createHttpHandler(nsqd: Nsqd, handlerOptions: HttpHandlerOptions
       deferMs = Number(d);
       if (deferMs < 0 || deferMs > o.max_req_timeout) throw new HttpError(400, "INVALID_DEFER");
     }
-    try {
-      topic.publish(read.bytes, deferMs);
-    } catch {
-      throw new HttpError(503, "EXITING");
-    }
+    await publishDurably(topic, () => topic.publish(read.bytes, deferMs));
     return "OK";
   };
 
@@ -539,11 +560,7 @@ export function createHttpHandler(nsqd: Nsqd, handlerOptions: HttpHandlerOptions
       if (split instanceof HttpError) throw split;
       bodies = split;
     }
-    try {
-      topic.publishMany(bodies);
-    } catch {
-      throw new HttpError(503, "EXITING");
-    }
+    await publishDurably(topic, () => topic.publishMany(bodies));
     return "OK";
   };
 

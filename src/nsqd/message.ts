@@ -22,6 +22,14 @@ export class Message implements HeapItem {
   due = 0;
   heapIndex = -1;
 
+  // Where the message is stored (message-store.ts).
+  /** Release-window sequence of the disk record it was read from, -1 when it did not come from disk (or was settled). */
+  diskSeq = -1;
+  /** It has an ADD entry in the channel's side log (a durable deferral or a spilled in-flight message). */
+  inSide = false;
+  /** A copy written at shutdown still waits, unread, at this place of the queue (its REF entry brought it back). */
+  diskAt: { fileNum: number; pos: number } | null = null;
+
   constructor(id: Uint8Array, key: string, body: Uint8Array, timestamp: number, attempts = 0) {
     this.id = id;
     this.key = key;

@@ -6,9 +6,9 @@ import type { Logger } from "../common/log.ts";
 import type { NsqdOptions } from "./options.ts";
 import { Topic, type TopicHost } from "./topic.ts";
 import type { Channel } from "./channel.ts";
-import type { Backend } from "./backend.ts";
 import { ClientV2 } from "./client-v2.ts";
-import { DiskQueue } from "./diskqueue.ts";
+import { Committer } from "./commit.ts";
+import { MessageStore } from "./message-store.ts";
 import { IdGenerator } from "./message.ts";
 import { LatencyStream } from "./quantile.ts";
 import { readMetadata, writeMetadata, type Metadata } from "./metadata.ts";
@@ -63,6 +63,8 @@ export class Nsqd implements TopicHost {
   #closing = false;
   #dataPath: string;
   #lookup: LookupPeers | null = null;
+  /** When disk writes happen and publishes may be answered (commit.ts). */
+  readonly committer: Committer;
 
   constructor(options: NsqdOptions, deps: NsqdDeps) {
     this.options = options;
@@ -70,6 +72,23 @@ export class Nsqd implements TopicHost {
     this.logger = deps.logger;
     this.#ids = new IdGenerator(options.id);
     this.#dataPath = options.data_path === "" ? deps.runtime.cwd() : options.data_path;
+    this.committer = new Committer({
+      fsyncBeforeAck: options.sync_every === 1 || options.sync_every === 0,
+      syncTimeoutMs: options.sync_timeout,
+      logger: deps.logger,
+      onHealth: (error) => {
+        this.#healthError = error;
+      },
+      // While unhealthy with nothing to retry, a metadata write tells whether the disk takes writes again.
+      probe: () => {
+        try {
+          this.persistMetadata();
+          return null;
+        } catch (e) {
+          return e as Error;
+        }
+      },
+    });
   }
 
   get dataPath(): string {
@@ -171,6 +190,7 @@ export class Nsqd implements TopicHost {
       throw e;
     }
     this.#scanTimer = setInterval(this.#scan, QUEUE_SCAN_INTERVAL);
+    this.committer.start();
     this.#startLookup();
     if (o.statsd_address !== "") {
       this.#statsd = new StatsdPusher(this);
@@ -184,6 +204,8 @@ export class Nsqd implements TopicHost {
     this.logger.info("NSQ: closing");
     await this.#tcp?.close();
     this.#tcp = null;
+    // Publishes whose disk writes are under way get their answers first.
+    await this.committer.drain();
     for (const client of [...this.clients]) client.shutdown();
     await this.#http?.close();
     this.#http = null;
@@ -196,13 +218,17 @@ export class Nsqd implements TopicHost {
     } catch (e) {
       this.logger.error(`failed to persist metadata - ${(e as Error).message}`);
     }
+    // Whatever the last turn buffered is written before the queues close.
+    this.committer.close();
+    let lost = 0;
     for (const topic of this.topics.values()) {
       try {
-        topic.close(false);
+        lost += topic.close(false);
       } catch (e) {
         this.logger.error(`failed to close topic ${topic.name} - ${(e as Error).message}`);
       }
     }
+    if (lost > 0) this.logger.error(`${lost} messages could not be written to disk at shutdown and are lost`);
     if (this.#scanTimer !== null) clearInterval(this.#scanTimer);
     this.#scanTimer = null;
     await this.#lookup?.close();
@@ -331,33 +357,26 @@ export class Nsqd implements TopicHost {
     return this.#ids.next();
   }
 
-  openBackend(name: string): Backend {
+  openStore(name: string, ephemeral: boolean): MessageStore {
     const o = this.options;
-    return new DiskQueue({
-      name,
-      dataPath: this.#dataPath,
-      maxBytesPerFile: o.max_bytes_per_file,
-      minMsgSize: MESSAGE_HEADER_SIZE,
-      maxMsgSize: o.max_msg_size + MESSAGE_HEADER_SIZE,
-      syncEvery: o.sync_every,
-      syncTimeoutMs: o.sync_timeout,
-      fs: this.runtime.fs,
-      logger: this.logger,
-    });
-  }
-
-  writeBackend(backend: Backend, record: Uint8Array): void {
-    try {
-      backend.put(record);
-    } catch (e) {
-      this.#healthError = (e as Error).message;
-      throw e;
-    }
-    this.#healthError = null;
-  }
-
-  readBackend(backend: Backend): Uint8Array | null {
-    return backend.readNext();
+    if (ephemeral) return new MessageStore(null, o.mem_queue_size, this.committer, this.logger);
+    return new MessageStore(
+      {
+        name,
+        dataPath: this.#dataPath,
+        memQueueSize: o.mem_queue_size,
+        maxBytesPerFile: o.max_bytes_per_file,
+        minMsgSize: MESSAGE_HEADER_SIZE,
+        maxMsgSize: o.max_msg_size + MESSAGE_HEADER_SIZE,
+        syncEvery: o.sync_every,
+        fs: this.runtime.fs,
+        logger: this.logger,
+        committer: this.committer,
+      },
+      o.mem_queue_size,
+      this.committer,
+      this.logger,
+    );
   }
 
   newLatencyStream(): LatencyStream | null {

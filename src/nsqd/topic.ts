@@ -1,12 +1,15 @@
 // A topic: accepts published messages and gives every channel its own copy
 // (D-BEH-FANOUT). While it has no channel, or is paused, messages wait in its
-// own memory queue and then on disk, and the first channels to exist receive them.
-import { Ring } from "./ring.ts";
+// own store (memory, then disk: message-store.ts), and the first channels to
+// exist receive them.
 import { Channel } from "./channel.ts";
 import { Message, idKey } from "./message.ts";
-import { decodeMessagePayload, encodeMessagePayload } from "../protocol/frames.ts";
 import { isEphemeral } from "../protocol/names.ts";
-import type { Backend, QueueHost } from "./backend.ts";
+import type { QueueHost } from "./backend.ts";
+import { DISK, type MessageStore, type StoreOwner } from "./message-store.ts";
+
+/** How long a topic waits before moving messages again to a channel whose disk refused a write. */
+const BLOCKED_RETRY_MS = 250;
 
 export interface TopicHost extends QueueHost {
   /** Called after a channel was created (not during metadata load): lookupd REGISTER + metadata. */
@@ -15,13 +18,12 @@ export interface TopicHost extends QueueHost {
   nextMessageId(): Uint8Array;
 }
 
-export class Topic {
+export class Topic implements StoreOwner {
   readonly name: string;
   readonly ephemeral: boolean;
   readonly channels = new Map<string, Channel>();
   readonly #host: TopicHost;
-  readonly #memory: Ring<Message>;
-  readonly #backend: Backend | null;
+  readonly #store: MessageStore;
   #pumpScheduled = false;
   /** Held back from delivering while its channels are being pre-created (D-BEH-PRECREATE). */
   #held = false;
@@ -34,20 +36,22 @@ export class Topic {
     this.name = name;
     this.#host = host;
     this.ephemeral = isEphemeral(name);
-    this.#memory = new Ring(host.options.mem_queue_size);
-    this.#backend = this.ephemeral ? null : host.openBackend(name);
+    this.#store = host.openStore(name, this.ephemeral);
+    this.#store.setOwner(this);
+    // Due times of delayed publishes waiting on disk come back when read.
+    this.#store.load(null);
   }
 
   depth(): number {
-    return this.#memory.length + (this.#backend ? this.#backend.depth() : 0);
+    return this.#store.depth();
   }
 
   backendDepth(): number {
-    return this.#backend ? this.#backend.depth() : 0;
+    return this.#store.backendDepth();
   }
 
   memoryDepth(): number {
-    return this.#memory.length;
+    return this.#store.memoryDepth();
   }
 
   /** Make a message from a published body (already copied out of the socket's chunk). */
@@ -82,17 +86,20 @@ export class Topic {
     this.messageCount += bodies.length;
   }
 
+  /** A message of the publish being handled ("fresh": see message-store.ts). */
   #put(message: Message): void {
     // Hand straight to the channels when nothing is waiting ahead of the message.
-    if (this.#flowing() && this.#memory.length === 0 && (this.#backend === null || this.#backend.depth() === 0)) {
-      this.#distribute(message);
+    if (this.#flowing() && this.#store.isEmpty()) {
+      this.#distribute(message, true);
       return;
     }
-    if (this.#flowing()) this.#schedulePump();
-    if (this.#memory.push(message)) return;
-    if (this.#backend === null) return; // ephemeral overflow is dropped
-    // Q (D-BEH-FANOUT): a deferred message that overflows to disk loses its delay.
-    this.#host.writeBackend(this.#backend, encodeMessagePayload(message.timestamp, message.attempts, message.id, message.body));
+    if (this.#flowing()) this.#schedulePump(0);
+    // An ephemeral topic drops what does not fit (D-BEH-EPHEMERAL).
+    if (this.#store.push(message, true) === DISK && message.deferMs > 0) {
+      // The original loses the delay of a deferred message that overflows to
+      // disk (D-BEH-FANOUT); its due time is kept beside the queue instead.
+      this.#store.noteDue(message, Math.floor(message.timestamp / 1e6) + message.deferMs, true);
+    }
   }
 
   #flowing(): boolean {
@@ -109,44 +116,54 @@ export class Topic {
     this.pump();
   }
 
-  #distribute(message: Message): void {
+  #distribute(message: Message, fresh: boolean): void {
     // A channel may deliver (and count an attempt on) its copy at once, so the
     // copies are taken before the original goes out: it goes to the last channel.
     let left = this.channels.size;
-    for (const channel of this.channels.values()) channel.put(--left === 0 ? message : message.copy());
+    for (const channel of this.channels.values()) channel.put(--left === 0 ? message : message.copy(), fresh);
   }
 
   /**
-   * Move waiting messages to the channels (after a channel appears or an
-   * unpause). A large backlog moves in slices so the server stays responsive.
+   * Move waiting messages to the channels (after a channel appears, an
+   * unpause, or a write to the topic's disk queue). A large backlog moves in
+   * slices so the server stays responsive. Messages already acknowledged are
+   * never dropped: while a channel's disk refuses writes, they wait here.
    */
   pump(): void {
     let budget = 5000;
     while (this.#flowing()) {
       if (budget-- === 0) {
-        this.#schedulePump();
+        this.#schedulePump(0);
         return;
       }
-      let message = this.#memory.shift();
-      if (message === undefined && this.#backend !== null && this.#backend.depth() > 0) {
-        const record = this.#host.readBackend(this.#backend);
-        if (record !== null) {
-          const d = decodeMessagePayload(record);
-          message = new Message(d.id, idKey(d.id), d.body, d.timestampNs, d.attempts);
+      for (const channel of this.channels.values()) {
+        if (channel.blocked()) {
+          this.#schedulePump(BLOCKED_RETRY_MS);
+          return;
         }
       }
-      if (message === undefined) return;
-      this.#distribute(message);
+      const message = this.#store.take();
+      if (message === null) return;
+      const seq = message.diskSeq;
+      message.diskSeq = -1;
+      this.#distribute(message, false);
+      // Every channel has its copy (buffered, written before any metadata
+      // names this record as read): the record is done.
+      if (seq >= 0) this.#store.disk!.settle(seq);
     }
   }
 
-  #schedulePump(): void {
+  storeWritten(): void {
+    if (this.#flowing()) this.pump();
+  }
+
+  #schedulePump(delayMs: number): void {
     if (this.#pumpScheduled) return;
     this.#pumpScheduled = true;
     setTimeout(() => {
       this.#pumpScheduled = false;
       this.pump();
-    }, 0);
+    }, delayMs);
   }
 
   getChannel(name: string): Channel {
@@ -188,27 +205,20 @@ export class Topic {
 
   /** D-BEH-EMPTY for a topic: its own queue only; channels keep theirs. */
   empty(): void {
-    this.#memory.clear();
-    this.#backend?.empty();
+    this.#store.empty();
   }
 
-  /** D-BEH-SHUTDOWN / D-BEH-DELETE. */
-  close(remove: boolean): void {
+  /** D-BEH-SHUTDOWN / D-BEH-DELETE. Returns how many messages could not be written (full disk). */
+  close(remove: boolean): number {
     this.exiting = true;
     if (remove) {
       for (const name of [...this.channels.keys()]) this.deleteChannel(name);
-      this.#memory.clear();
-      this.#backend?.delete();
-      return;
+      this.#store.delete();
+      return 0;
     }
-    for (const channel of this.channels.values()) channel.close(false);
-    const backend = this.#backend;
-    if (backend !== null) {
-      for (const m of this.#memory.drain()) {
-        this.#host.writeBackend(backend, encodeMessagePayload(m.timestamp, m.attempts, m.id, m.body));
-      }
-      backend.close();
-    }
+    let lost = 0;
+    for (const channel of this.channels.values()) lost += channel.close(false);
+    return lost + this.#store.close([], []);
   }
 }
 

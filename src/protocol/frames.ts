@@ -91,7 +91,8 @@ export function messageFrameSize(bodyLength: number): number {
   return FRAME_HEADER_SIZE + MESSAGE_HEADER_SIZE + bodyLength;
 }
 
-function writePayload(
+/** Writes a message payload (D-TCP-MSG: timestamp, attempts, id, body) at `offset`. */
+export function writePayload(
   target: Uint8Array,
   offset: number,
   timestampNs: number,

@@ -36,6 +36,13 @@ export interface DenoFsFile {
   syncSync(): void;
   statSync(): { size: number };
   tryLockSync(exclusive?: boolean): boolean;
+  truncateSync(len?: number): void;
+  close(): void;
+}
+
+export interface DenoFsFileAsync {
+  write(p: Uint8Array): Promise<number>;
+  sync(): Promise<void>;
   close(): void;
 }
 
@@ -58,6 +65,11 @@ export interface DenoApi {
     handler: (req: Request, info: { remoteAddr: DenoAddr }) => Response | Promise<Response>,
   ): DenoHttpServer;
   openSync(path: string, options: { read?: boolean; write?: boolean; append?: boolean; create?: boolean; truncate?: boolean; mode?: number }): DenoFsFile;
+  open(path: string, options: { read?: boolean; write?: boolean; append?: boolean; create?: boolean; truncate?: boolean; mode?: number }): Promise<DenoFsFileAsync>;
+  chmod(path: string, mode: number): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  remove(path: string): Promise<void>;
+  truncateSync(path: string, len?: number): void;
   statSync(path: string): { size: number; isDirectory: boolean };
   readTextFileSync(path: string): string;
   readFileSync(path: string): Uint8Array;

@@ -368,6 +368,10 @@ class DenoAppendFile implements AppendFile {
     // FsFile.sync() runs the fsync on one of Deno's blocking-op threads.
     return (this.#f as DenoFsFile & { sync(): Promise<void> }).sync();
   }
+  truncate(size: number): void {
+    this.#f.truncateSync(size);
+    this.#size = size;
+  }
   close(): void {
     this.#f.close();
   }
@@ -454,6 +458,32 @@ function createDenoFileSystem(): FileSystem {
         throw err;
       }
     },
+    writeAtomicAsync: async (p, data, mode) => {
+      const tmp = `${p}.${randomHex()}.tmp`;
+      const f = await Deno.open(tmp, { write: true, create: true, truncate: true, mode: mode ?? 0o644 });
+      try {
+        if (mode !== undefined) await Deno.chmod(tmp, mode);
+        const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+        let off = 0;
+        while (off < bytes.byteLength) off += await f.write(bytes.subarray(off));
+        await f.sync();
+        f.close();
+        await Deno.rename(tmp, p);
+      } catch (err) {
+        try {
+          f.close();
+        } catch {
+          // already closed
+        }
+        try {
+          await Deno.remove(tmp);
+        } catch {
+          // never created or already renamed
+        }
+        throw err;
+      }
+    },
+    truncate: (p, size) => Deno.truncateSync(p, size),
     rename: (from, to) => Deno.renameSync(from, to),
     unlink: (p) => {
       try {

@@ -143,6 +143,10 @@ class NodeAppendFile implements AppendFile {
       fs.fsync(this.#fd, (err) => (err ? reject(err) : resolve()));
     });
   }
+  truncate(size: number): void {
+    fs.ftruncateSync(this.#fd, size);
+    this.#size = size;
+  }
   close(): void {
     fs.closeSync(this.#fd);
   }
@@ -190,6 +194,27 @@ export function writeAtomicNode(p: string, data: string | Uint8Array, mode?: num
   }
 }
 
+export async function writeAtomicNodeAsync(p: string, data: string | Uint8Array, mode?: number): Promise<void> {
+  const tmp = `${p}.${randomHex()}.tmp`;
+  const handle = await fs.promises.open(tmp, "w", mode ?? 0o644);
+  try {
+    if (mode !== undefined) await handle.chmod(mode);
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await fs.promises.rm(tmp, { force: true });
+    throw err;
+  }
+  await handle.close();
+  try {
+    await fs.promises.rename(tmp, p);
+  } catch (err) {
+    await fs.promises.rm(tmp, { force: true });
+    throw err;
+  }
+}
+
 /** node:fs errors carry Node's `code` ("ENOENT", "EEXIST", ...) already. */
 export function createNodeFileSystem(flock?: DirectoryFlock): FileSystem {
   return {
@@ -203,6 +228,8 @@ export function createNodeFileSystem(flock?: DirectoryFlock): FileSystem {
       return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
     },
     writeAtomic: writeAtomicNode,
+    writeAtomicAsync: writeAtomicNodeAsync,
+    truncate: (p, size) => fs.truncateSync(p, size),
     rename: (from, to) => fs.renameSync(from, to),
     unlink: (p) => fs.rmSync(p, { force: true }),
     list: (dir) => fs.readdirSync(dir),

@@ -211,8 +211,14 @@ export interface AppendFile {
    * back to sync() when it is missing.
    */
   syncAsync?(): Promise<void>;
+  /**
+   * Cut the file back to `size` bytes (ftruncate). The disk queue uses it to
+   * take back the part of a write that failed half way (ENOSPC), so a segment
+   * never keeps a torn record in the middle.
+   */
+  truncate(size: number): void;
   close(): void;
-  /** Current size in bytes. */
+  /** Current size in bytes (what this handle wrote included). */
   size(): number;
 }
 
@@ -240,6 +246,10 @@ export interface FileSystem {
   readBytes(path: string): Uint8Array;
   /** Write to `<path>.<random>.tmp`, fsync, rename over `path` (mode 0600 when given). */
   writeAtomic(path: string, data: string | Uint8Array, mode?: number): void;
+  /** writeAtomic with the write, fsync and rename off the event loop. */
+  writeAtomicAsync(path: string, data: string | Uint8Array, mode?: number): Promise<void>;
+  /** Cut a file to `size` bytes (truncate(2)). */
+  truncate(path: string, size: number): void;
   rename(from: string, to: string): void;
   /** Remove a file; missing is not an error. */
   unlink(path: string): void;

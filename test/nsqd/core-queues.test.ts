@@ -6,56 +6,73 @@
 import { describe, expect, it } from "vitest";
 import { Topic, type TopicHost } from "../../src/nsqd/topic.ts";
 import type { Channel, Consumer } from "../../src/nsqd/channel.ts";
-import type { Backend } from "../../src/nsqd/backend.ts";
+import { Committer } from "../../src/nsqd/commit.ts";
+import { DiskQueue } from "../../src/nsqd/diskqueue.ts";
+import { MessageStore } from "../../src/nsqd/message-store.ts";
+import { createNodeFileSystem } from "../../src/runtime/node-fs.ts";
+import { silentLogger } from "../../src/common/log.ts";
+import { mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Message } from "../../src/nsqd/message.ts";
 import { IdGenerator } from "../../src/nsqd/message.ts";
 import type { NsqdOptions } from "../../src/nsqd/options.ts";
 import { defaultNsqdOptions } from "./helpers.ts";
 
-class MemoryBackend implements Backend {
-  records: Uint8Array[] = [];
-  deleted = false;
-  closed = false;
-  put(record: Uint8Array): void {
-    this.records.push(record.slice());
-  }
-  readNext(): Uint8Array | null {
-    return this.records.shift() ?? null;
-  }
-  depth(): number {
-    return this.records.length;
-  }
-  empty(): void {
-    this.records = [];
-  }
-  close(): void {
-    this.closed = true;
-  }
-  delete(): void {
-    this.deleted = true;
-    this.records = [];
-  }
-}
-
+/**
+ * A TopicHost with real message stores (memory + disk queue) in a temporary
+ * directory. Disk writes happen at the end of the turn in nsqd; tests that
+ * need records readable at once call commit().
+ */
 class Host implements TopicHost {
   readonly options: NsqdOptions;
-  readonly backends = new Map<string, MemoryBackend>();
+  readonly committer = new Committer({ fsyncBeforeAck: false, syncTimeoutMs: 0, logger: silentLogger, onHealth() {} });
+  readonly dir = mkdtempSync(join(tmpdir(), "nsq-queues-"));
+  readonly stores = new Map<string, MessageStore>();
   readonly ids = new IdGenerator(9);
   readonly created: string[] = [];
   readonly ephemeralDeleted: string[] = [];
   constructor(overrides: Partial<NsqdOptions> = {}) {
     this.options = defaultNsqdOptions(overrides);
   }
-  openBackend(name: string): Backend {
-    const b = new MemoryBackend();
-    this.backends.set(name, b);
-    return b;
+  openStore(name: string, ephemeral: boolean): MessageStore {
+    const o = this.options;
+    const store = ephemeral
+      ? new MessageStore(null, o.mem_queue_size, this.committer, silentLogger)
+      : new MessageStore(
+          {
+            name,
+            dataPath: this.dir,
+            memQueueSize: o.mem_queue_size,
+            maxBytesPerFile: o.max_bytes_per_file,
+            minMsgSize: 26,
+            maxMsgSize: o.max_msg_size + 26,
+            syncEvery: o.sync_every,
+            fs: nodeFileSystem,
+            logger: silentLogger,
+            committer: this.committer,
+          },
+          o.mem_queue_size,
+          this.committer,
+          silentLogger,
+        );
+    this.stores.set(name, store);
+    return store;
   }
-  writeBackend(backend: Backend, record: Uint8Array): void {
-    backend.put(record);
+  /** Writes what the stores buffered (nsqd does it at the end of the turn). */
+  commit(): void {
+    this.committer.commit();
   }
-  readBackend(backend: Backend): Uint8Array | null {
-    return backend.readNext();
+  /** Bodies stored on disk for queue `name` (after close), read by a fresh DiskQueue. */
+  diskBodies(name: string): string[] {
+    const q = new DiskQueue({ name, dataPath: this.dir, maxBytesPerFile: 1 << 20, minMsgSize: 26, maxMsgSize: 1 << 20, syncEvery: 1000, fs: nodeFileSystem, logger: silentLogger });
+    const out: string[] = [];
+    for (let r = q.readNext(); r !== null; r = q.readNext()) out.push(text(r.subarray(26)));
+    q.close();
+    return out;
+  }
+  files(): string[] {
+    return readdirSync(this.dir);
   }
   newLatencyStream() {
     return null;
@@ -122,6 +139,7 @@ class FakeConsumer implements Consumer {
   }
 }
 
+const nodeFileSystem = createNodeFileSystem();
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const bytes = (s: string) => enc.encode(s);
@@ -304,6 +322,7 @@ describe("Channel delivery (D-BEH-CHANNEL-DIST, D-TCP-RDY-SEMANTICS)", () => {
     expect(ch.memoryDepth()).toBe(3);
     expect(ch.backendDepth()).toBe(7);
     expect(ch.depth()).toBe(10);
+    host.commit(); // the disk queue's records become readable once written
     c.rdy = 100;
     ch.dispatch();
     expect(c.received.map((r) => r.body).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`).sort());
@@ -317,7 +336,7 @@ describe("Channel delivery (D-BEH-CHANNEL-DIST, D-TCP-RDY-SEMANTICS)", () => {
     const ch = subscribe(topic, "e#ephemeral", c);
     for (let i = 0; i < 10; i++) topic.publish(bytes(`m${i}`));
     expect(ch.depth()).toBe(3);
-    expect(host.backends.has("t:e#ephemeral")).toBe(false);
+    expect(host.files().filter((f) => f.includes("ephemeral"))).toEqual([]);
   });
 
   it("an ephemeral channel asks to be deleted when its last consumer leaves", async () => {
@@ -481,21 +500,20 @@ describe("Channel empty and close (D-BEH-EMPTY, D-BEH-SHUTDOWN)", () => {
     topic.publish(bytes("deferred"), 60_000);
     topic.close(false);
     expect(c.gone).toBe(true);
-    const backend = host.backends.get("t:c")!;
-    expect(backend.closed).toBe(true);
-    const bodies = backend.records.map((r) => text(r.subarray(26))).sort();
-    expect(bodies).toEqual(["deferred", "in flight", "queued"]);
+    expect(host.stores.get("t:c")!.closed).toBe(true);
+    expect(host.diskBodies("t:c").sort()).toEqual(["deferred", "in flight", "queued"]);
     expect(ch.exiting).toBe(true);
   });
 
   it("delete (close with remove) drops everything and deletes the backends", () => {
-    const host = new Host();
+    const host = new Host({ mem_queue_size: 0 });
     const topic = new Topic("t", host);
     topic.getChannel("c");
     topic.publish(bytes("x"));
+    host.commit();
+    expect(host.files().length).toBeGreaterThan(0);
     topic.close(true);
-    expect(host.backends.get("t:c")!.deleted).toBe(true);
-    expect(host.backends.get("t")!.deleted).toBe(true);
+    expect(host.files()).toEqual([]);
     expect(topic.channels.size).toBe(0);
   });
 });

@@ -8,7 +8,6 @@ import { describe, expect, test } from "vitest";
 import { createHttpHandler, parseBinaryMpub } from "../../src/nsqd/http.ts";
 import { parseQuery } from "../../src/common/query.ts";
 import { NSQD_OPTIONS, type NsqdOptions } from "../../src/nsqd/options.ts";
-import type { Backend } from "../../src/nsqd/backend.ts";
 import type { FetchHandler } from "../../src/runtime/types.ts";
 import { defaultNsqdOptions, recordingLogger, startTestNsqd, type TestNsqd } from "./helpers.ts";
 
@@ -113,17 +112,10 @@ function metadataOf(d: TestNsqd): { topics: { name: string; paused: boolean; cha
 }
 
 /** Make the next disk write fail (or succeed), which sets nsqd's health (D-BEH-HEALTH). */
+/** A disk write through the daemon's committer that fails with `error` (or succeeds). */
 function diskWrite(d: TestNsqd, error: string | null): void {
-  const backend = {
-    put() {
-      if (error !== null) throw new Error(error);
-    },
-  } as unknown as Backend;
-  try {
-    d.nsqd.writeBackend(backend, new Uint8Array(1));
-  } catch {
-    // the failure is what we wanted
-  }
+  d.nsqd.committer.dirty({ commit: () => (error === null ? null : new Error(error)), stuck: () => false });
+  d.nsqd.committer.commit();
 }
 
 describe("query strings (X-HTTP-PARAMS)", () => {

@@ -1,0 +1,87 @@
+// A growable byte buffer of length-prefixed records ([int32 big-endian len][len
+// bytes], the disk queue's record framing) waiting to be written out in one call.
+import { MESSAGE_HEADER_SIZE, writePayload } from "../protocol/frames.ts";
+
+/** Initial capacity; the buffer doubles as needed and shrinks back after a large burst. */
+const INITIAL = 64 * 1024;
+
+export class RecordBuffer {
+  #bytes: Uint8Array = new Uint8Array(0);
+  #view: DataView = new DataView(this.#bytes.buffer);
+  #length = 0;
+  #records = 0;
+
+  /** Framed bytes held. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Records held. */
+  get records(): number {
+    return this.#records;
+  }
+
+  /** The framed bytes (a view, valid until the next change). */
+  bytes(): Uint8Array {
+    return this.#bytes.subarray(0, this.#length);
+  }
+
+  /** Appends [len][record]. */
+  push(record: Uint8Array): void {
+    const total = 4 + record.length;
+    this.#reserve(total);
+    const at = this.#length;
+    this.#view.setInt32(at, record.length);
+    this.#bytes.set(record, at + 4);
+    this.#length = at + total;
+    this.#records++;
+  }
+
+  /** Appends a message payload record (D-TCP-MSG layout) without building the payload first. */
+  pushMessage(timestampNs: number, attempts: number, id: Uint8Array, body: Uint8Array): void {
+    const len = MESSAGE_HEADER_SIZE + body.length;
+    this.#reserve(4 + len);
+    const at = this.#length;
+    this.#view.setInt32(at, len);
+    writePayload(this.#bytes, at + 4, timestampNs, attempts, id, body);
+    this.#length = at + 4 + len;
+    this.#records++;
+  }
+
+  /** Framed length of the record at byte offset `at`. */
+  recordSize(at: number): number {
+    return 4 + this.#view.getInt32(at);
+  }
+
+  /** Drops the first `bytes` bytes, which hold `records` records. */
+  consume(bytes: number, records: number): void {
+    if (bytes >= this.#length) {
+      this.clear();
+      return;
+    }
+    this.#bytes.copyWithin(0, bytes, this.#length);
+    this.#length -= bytes;
+    this.#records -= records;
+  }
+
+  clear(): void {
+    this.#length = 0;
+    this.#records = 0;
+    // Give back what a burst made us take.
+    if (this.#bytes.length > 4 * INITIAL) {
+      this.#bytes = new Uint8Array(0);
+      this.#view = new DataView(this.#bytes.buffer);
+    }
+  }
+
+  #reserve(n: number): void {
+    const need = this.#length + n;
+    if (need <= this.#bytes.length) return;
+    let size = Math.max(INITIAL, this.#bytes.length * 2);
+    while (size < need) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.#bytes.subarray(0, this.#length));
+    this.#bytes = next;
+    this.#view = new DataView(next.buffer);
+  }
+}
