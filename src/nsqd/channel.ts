@@ -109,6 +109,11 @@ export class Channel implements StoreOwner {
     return this.#store.failing();
   }
 
+  /** Messages that must be kept wait in memory for a failed write. */
+  stuck(): boolean {
+    return this.#store.stuck();
+  }
+
   /**
    * A message from the topic (D-BEH-FANOUT); `fresh` when it comes straight
    * from a publish (see message-store.ts). Throws when a fresh message cannot
@@ -261,10 +266,9 @@ export class Channel implements StoreOwner {
     return null;
   }
 
-  /** Back to the end of the queue: a new copy first, then the old record is done. */
+  /** Back to the end of the queue (a new copy; the old record is done once it is written). */
   #requeue(message: Message): void {
-    this.#store.push(message, false);
-    this.#store.release(message);
+    this.#store.requeue(message);
   }
 
   /** TOUCH (D-BEH-TOUCH). */

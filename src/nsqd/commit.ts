@@ -20,9 +20,11 @@
 // - Fsync rounds also serve --sync-every=N, --sync-timeout and segment rolls:
 //   the queues that want a sync, and every file with unsynced writes, are
 //   fsynced together, then each queue's metadata is written (off the event
-//   loop). Metadata is captured only when nothing that must be kept is
-//   waiting for a failed write, so it never names as read a record whose new
-//   copy is not yet in a file.
+//   loop) and the segments it no longer names are deleted. A queue whose
+//   records have copies waiting for a failed write (a topic's channel, or the
+//   queue itself) keeps its old metadata and segments meanwhile (see
+//   MessageStore.mayRelease), so nothing names as read a record whose only
+//   other copy is in memory.
 // - After a failed write the records that must be kept (messages already
 //   acknowledged) stay buffered and are retried on a timer; when the disk
 //   takes them again, health returns to OK and delivery resumes.
@@ -38,8 +40,8 @@ export interface Committable {
 
 /** A file (queue or side log) that is fsynced in rounds. */
 export interface Syncable {
-  /** Starts the fsync of what was written; `captureMeta`: also capture the metadata to write after. */
-  syncBegin(captureMeta: boolean): Promise<void>;
+  /** Starts the fsync of what was written (and captures the metadata to write after it). */
+  syncBegin(): Promise<void>;
   /** The round's fsyncs all succeeded: write what syncBegin captured. */
   syncEnd(): void;
   unsynced(): boolean;
@@ -252,8 +254,7 @@ export class Committer {
     }
     this.#roundRunning = true;
     this.#roundAgain = false;
-    const captureMeta = this.#stuck.size === 0;
-    const results = targets.map((s) => s.syncBegin(captureMeta).then(() => null, (e: unknown) => errorText(e)));
+    const results = targets.map((s) => s.syncBegin().then(() => null, (e: unknown) => errorText(e)));
     void Promise.all(results).then((errors) => {
       this.#roundRunning = false;
       let error: string | null = null;

@@ -68,6 +68,11 @@ export interface DiskQueueHost {
   dirty(queue: DiskQueue): void;
   /** An fsync + metadata write is due (--sync-every reached, a segment roll, a segment finished). */
   syncWanted(queue: DiskQueue): void;
+  /**
+   * Whether the metadata may now name settled records as read (and their
+   * segments go): false while copies of them wait for a failed write.
+   */
+  mayRelease(queue: DiskQueue): boolean;
 }
 
 /** A place in the queue: byte `pos` of segment `fileNum`. */
@@ -172,11 +177,13 @@ export class DiskQueue {
   #syncRequested = false;
   /** Bumped by changes that make metadata captured earlier unfit to write (empty, delete, close). */
   #epoch = 0;
-  /** Metadata captured by syncBegin, written by syncEnd. */
-  #captured: { text: string; epoch: number } | null = null;
+  /** Metadata captured by syncBegin, written by syncEnd; `head`: the segment of its read position. */
+  #captured: { text: string; epoch: number; head: number } | null = null;
+  /** The read position's segment when syncBegin captured (-1: nothing may be deleted). */
+  #capturedHead = -1;
   #lastMeta = "";
   #metaWriting = false;
-  #metaNext: { text: string; epoch: number } | null = null;
+  #metaNext: { text: string; epoch: number; head: number } | null = null;
   #closed = false;
 
   constructor(options: DiskQueueOptions) {
@@ -511,8 +518,7 @@ export class DiskQueue {
    * are deleted.
    */
   settle(seq: number): void {
-    if (!this.#window.settle(seq)) return;
-    this.#deleteBehindHead();
+    this.#window.settle(seq);
   }
 
   /** Whether `seq` was handed out and is not settled yet. */
@@ -537,7 +543,6 @@ export class DiskQueue {
    */
   settleAll(): void {
     this.#window.clear();
-    this.#deleteBehindHead();
   }
 
   /** The record stored at `at` (segment and byte offset), or null when there is no whole valid record there. */
@@ -562,13 +567,16 @@ export class DiskQueue {
     this.#segmentEnds.delete(this.#readFileNum);
     this.#readFileNum++;
     this.#readPos = 0;
-    this.#deleteBehindHead();
     this.#wantSync();
   }
 
-  /** Deletes the segments wholly behind the metadata's read position. */
-  #deleteBehindHead(): void {
-    const head = this.#window.length > 0 ? this.#window.headFileNum() : this.#readFileNum;
+  /**
+   * Deletes the segments wholly behind the read position named by the
+   * metadata just written (`head`). Not earlier: a segment is the only copy
+   * of its records until every copy made of them elsewhere (a channel's) is
+   * written and fsynced, which is what a sync round establishes.
+   */
+  #deleteBelow(head: number): void {
     while (this.#deletedBelow < head) {
       const path = this.segmentPath(this.#deletedBelow);
       try {
@@ -603,8 +611,6 @@ export class DiskQueue {
     this.#segmentEnds.delete(fileNum);
     this.#readFileNum++;
     this.#readPos = 0;
-    if (this.#deletedBelow === fileNum && this.#window.length === 0) this.#deletedBelow++;
-    this.#deleteBehindHead();
     this.#wantSync();
   }
 
@@ -656,11 +662,14 @@ export class DiskQueue {
    * write once it is done (syncEnd). The captured metadata names only records
    * written before this call, so it never names bytes that are not fsynced.
    */
-  syncBegin(captureMeta = true): Promise<void> {
+  syncBegin(): Promise<void> {
+    const captureMeta = this.#host?.mayRelease(this) ?? true;
     this.#ops = 0;
     this.#syncRequested = false;
     const text = captureMeta ? this.#metaText() : this.#lastMeta;
-    this.#captured = text !== this.#lastMeta ? { text, epoch: this.#epoch } : null;
+    const head = this.releasePosition().fileNum;
+    this.#capturedHead = captureMeta ? head : -1;
+    this.#captured = text !== this.#lastMeta ? { text, epoch: this.#epoch, head } : null;
     const pending: Promise<void>[] = [];
     const segments = this.#segment !== null ? [...this.#retired, this.#segment] : [...this.#retired];
     this.#retired = [];
@@ -701,10 +710,16 @@ export class DiskQueue {
     });
   }
 
-  /** After syncBegin's fsyncs succeeded: writes the captured metadata (off the event loop). */
+  /**
+   * After syncBegin's fsyncs succeeded: writes the captured metadata (off the
+   * event loop) and deletes the segments behind its read position.
+   */
   syncEnd(): void {
     const captured = this.#captured;
+    const head = this.#capturedHead;
     this.#captured = null;
+    this.#capturedHead = -1;
+    if (head >= 0 && !this.#closed) this.#deleteBelow(head);
     if (captured === null || captured.epoch !== this.#epoch || this.#closed) return;
     if (this.#metaWriting) {
       this.#metaNext = captured;
@@ -713,7 +728,7 @@ export class DiskQueue {
     this.#writeMetaAsync(captured);
   }
 
-  #writeMetaAsync(m: { text: string; epoch: number }): void {
+  #writeMetaAsync(m: { text: string; epoch: number; head: number }): void {
     this.#metaWriting = true;
     const done = (): void => {
       this.#metaWriting = false;
@@ -757,6 +772,7 @@ export class DiskQueue {
     }
     if (error !== null) throw error;
     this.#persistMeta();
+    this.#deleteBelow(this.releasePosition().fileNum);
   }
 
   #metaText(): string {
@@ -896,6 +912,7 @@ export class DiskQueue {
       this.#deletedBelow = this.#readFileNum;
       this.#depth = 0;
     }
+    this.#removeLeftovers();
     let recount = false;
     let found = 0;
     let fileNum = this.#writeFileNum;
@@ -950,6 +967,34 @@ export class DiskQueue {
       this.#depth += found;
     }
     if (recount || found > 0) this.#lastMeta = "";
+  }
+
+  /**
+   * Segments behind the read position that are still there: the process
+   * stopped between writing the metadata and deleting them. Their records were
+   * all read; they are removed now.
+   */
+  #removeLeftovers(): void {
+    let names: string[];
+    try {
+      names = this.#fs.list(this.#dataPath);
+    } catch {
+      return;
+    }
+    const prefix = `${this.name}.diskqueue.`;
+    for (const n of names) {
+      if (!n.startsWith(prefix) || n.length !== prefix.length + 10 || !n.endsWith(".dat")) continue;
+      const digits = n.slice(prefix.length, prefix.length + 6);
+      if (!/^\d{6}$/.test(digits)) continue;
+      const fileNum = Number(digits);
+      if (fileNum >= this.#readFileNum) continue;
+      try {
+        this.#fs.unlink(`${this.#dataPath}/${n}`);
+        this.#log.info(`DISKQUEUE(${this.name}): removed ${n}, read before the last exit`);
+      } catch (err) {
+        this.#log.error(`DISKQUEUE(${this.name}) failed to remove ${n} - ${errorText(err)}`);
+      }
+    }
   }
 
   #scan(path: string, from: number, size: number): { records: number; end: number; stop: string | null } {

@@ -51,6 +51,8 @@ export interface StoreSettings {
 /** Told when written records became readable, or when a failed write went through. */
 export interface StoreOwner {
   storeWritten(): void;
+  /** Copies of this store's records elsewhere (a topic's channels) wait for a failed write. */
+  copiesStuck?(): boolean;
 }
 
 /** An in-flight message read from disk is moved to the side log once it held the read position this long. */
@@ -85,6 +87,8 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
   #fromDiskNext = false;
   /** Side log DELs waiting for the disk write of the message's new copy. */
   #pendingDels: Uint8Array[] = [];
+  /** Window entries whose message has a new copy in the buffers: settled once it is written. */
+  #settleAfterWrite: number[] = [];
   /** Due times (REF entries) of records in the queue, by message id: applied when the reader meets them. */
   readonly #dueById = new Map<string, number>();
   /** Copies written at shutdown of messages that are deferred again in memory: skipped when the reader meets them. */
@@ -136,6 +140,16 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
     this.#committer.syncWanted(queue);
   }
 
+  /**
+   * A record settled here is done: finished, or copied to a write that
+   * succeeded (see settleAfterWrite). A topic's records are copied to its
+   * channels, so they may be released only while no channel waits for a
+   * failed write.
+   */
+  mayRelease(): boolean {
+    return !(this.#owner?.copiesStuck?.() ?? false);
+  }
+
   // ---- Committable ----------------------------------------------------------------
 
   commit(): Error | null {
@@ -156,6 +170,11 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
       }
       const r = side.flush();
       error ??= r.error;
+    }
+    if (error === null && this.#settleAfterWrite.length > 0) {
+      const seqs = this.#settleAfterWrite;
+      this.#settleAfterWrite = [];
+      for (const seq of seqs) disk!.settle(seq);
     }
     const recovered = error === null && this.#lastError !== null;
     if (error !== null) {
@@ -285,8 +304,27 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
   }
 
   /**
-   * `m` is done here (FIN, or its new copy is queued): its disk record may be
-   * read past, its side log entry goes.
+   * `m` goes back to the end of the queue (REQ, a timeout): a new copy first;
+   * the record it was read from is settled once that copy is written.
+   */
+  requeue(m: Message): void {
+    const seq = m.diskSeq;
+    m.diskSeq = -1;
+    const placed = this.push(m, false);
+    if (seq >= 0) {
+      if (placed === DISK) this.#settleAfterWrite.push(seq);
+      else this.disk?.settle(seq); // in memory now, as in the original
+    }
+    if (m.inSide) {
+      m.inSide = false;
+      this.#pendingDels.push(m.id);
+      this.dirty();
+    }
+  }
+
+  /**
+   * `m` is done here (FIN): its disk record may be read past, its side log
+   * entry goes.
    */
   release(m: Message): void {
     if (m.diskSeq >= 0) {
@@ -311,8 +349,12 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
       this.side.add(m, due, !fresh);
       m.inSide = true;
       if (fresh) this.#committer.fresh();
+      // The ADD replaces the record it came from, once written.
+      if (m.diskSeq >= 0) this.#settleAfterWrite.push(m.diskSeq);
+      m.diskSeq = -1;
+      return;
     }
-    // The ADD (or, in memory mode, the memory) replaces the record it came from.
+    // In memory from now on, as in the original.
     if (m.diskSeq >= 0) {
       this.disk?.settle(m.diskSeq);
       m.diskSeq = -1;
@@ -348,7 +390,8 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
    */
   spill(now: number, inFlight: (m: Message) => boolean): void {
     const disk = this.disk;
-    if (disk === null) return;
+    // Not while writes fail: a spilled message's record is settled only once its ADD is written.
+    if (disk === null || this.#lastError !== null) return;
     while (disk.unsettled() > SPILL_WINDOW) {
       const oldest = disk.oldestUnsettled();
       if (oldest === null) return;
@@ -357,6 +400,11 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
       if (m !== undefined && this.durable && this.side !== null && inFlight(m) && !m.inSide) {
         this.side.add(m, 0, true);
         m.inSide = true;
+        this.#settleAfterWrite.push(oldest.seq);
+        // Not settled yet: the next entry is looked at once the ADD is written.
+        m.diskSeq = -1;
+        disk.attach(oldest.seq, undefined);
+        return;
       }
       disk.settle(oldest.seq);
       if (m !== undefined) m.diskSeq = -1;
@@ -482,6 +530,7 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
   empty(): void {
     this.memory.clear();
     this.#pendingDels = [];
+    this.#settleAfterWrite = [];
     this.#dueById.clear();
     this.#skip.clear();
     this.disk?.empty();

@@ -231,7 +231,7 @@ export class SideLog {
   }
 
   /** fsync of what was written (off the event loop when possible). */
-  syncBegin(_captureMeta = true): Promise<void> {
+  syncBegin(): Promise<void> {
     const file = this.#file;
     if (!this.#unsynced || file === null) return Promise.resolve();
     this.#unsynced = false;

@@ -157,6 +157,11 @@ export class Topic implements StoreOwner {
     if (this.#flowing()) this.pump();
   }
 
+  copiesStuck(): boolean {
+    for (const channel of this.channels.values()) if (channel.stuck()) return true;
+    return false;
+  }
+
   #schedulePump(delayMs: number): void {
     if (this.#pumpScheduled) return;
     this.#pumpScheduled = true;

@@ -357,8 +357,12 @@ class DenoAppendFile implements AppendFile {
   }
   write(bytes: Uint8Array): number {
     let off = 0;
-    while (off < bytes.byteLength) off += this.#f.writeSync(bytes.subarray(off));
-    this.#size += off;
+    while (off < bytes.byteLength) {
+      const n = this.#f.writeSync(bytes.subarray(off));
+      off += n;
+      // Counted as it goes, so a failure half way leaves size() right (see node-fs.ts).
+      this.#size += n;
+    }
     return off;
   }
   sync(): void {

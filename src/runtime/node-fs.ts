@@ -130,8 +130,13 @@ class NodeAppendFile implements AppendFile {
   }
   write(bytes: Uint8Array): number {
     let off = 0;
-    while (off < bytes.byteLength) off += fs.writeSync(this.#fd, bytes, off, bytes.byteLength - off);
-    this.#size += off;
+    while (off < bytes.byteLength) {
+      const n = fs.writeSync(this.#fd, bytes, off, bytes.byteLength - off);
+      off += n;
+      // Counted as it goes: when a later call fails (ENOSPC), size() still
+      // tells how much reached the file, so the caller can cut it back.
+      this.#size += n;
+    }
     return off;
   }
   sync(): void {
