@@ -97,6 +97,8 @@ export interface CommitterOptions {
   onHealth(error: string | null): void;
   /** While unhealthy with nothing to retry: try a small write (returns the error or null). */
   probe?(): Error | null;
+  /** How long to wait before retrying failed writes (default 250 ms). */
+  retryMs?: number;
 }
 
 const RETRY_MS = 250;
@@ -304,7 +306,7 @@ export class Committer {
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
       this.#retry();
-    }, RETRY_MS);
+    }, this.#o.retryMs ?? RETRY_MS);
     (this.#retryTimer as { unref?: () => void }).unref?.();
   }
 

@@ -93,6 +93,13 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
   readonly #dueById = new Map<string, number>();
   /** Copies written at shutdown of messages that are deferred again in memory: skipped when the reader meets them. */
   readonly #skip = new Map<string, Message>();
+  /**
+   * Ids of messages brought back from ADD entries at start-up and still
+   * deferred: a record of theirs that the reader meets is the copy they were
+   * taken from before a crash (its settling had not reached the metadata yet),
+   * and is skipped.
+   */
+  readonly #restored = new Set<string>();
   #failedAt = 0;
   #lastError: Error | null = null;
   #closed = false;
@@ -274,6 +281,10 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
           continue;
         }
       }
+      if (this.#restored.size > 0 && this.#restored.has(m.key)) {
+        disk.settle(m.diskSeq);
+        continue;
+      }
       if (this.#dueById.size > 0) {
         const due = this.#dueById.get(m.key);
         if (due !== undefined) {
@@ -364,6 +375,7 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
   /** A deferred message came due: it goes back to the queue; its side log entry goes once that copy is written. */
   undefer(m: Message): void {
     m.diskAt = null;
+    if (this.#restored.size > 0) this.#restored.delete(m.key);
     this.push(m, false);
     if (m.inSide) {
       m.inSide = false;
@@ -436,6 +448,7 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
         if (this.durable) {
           m.inSide = true;
           keep.push(e);
+          this.#restored.add(key);
         }
         restore(m, e.due);
         continue;
@@ -533,6 +546,7 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
     this.#settleAfterWrite = [];
     this.#dueById.clear();
     this.#skip.clear();
+    this.#restored.clear();
     this.disk?.empty();
     if (this.side !== null) {
       try {
