@@ -162,6 +162,8 @@ export class DiskQueue {
   #failing = false;
 
   #segment: Segment | null = null;
+  /** A segment was created since the last sync: the directory needs an fsync too. */
+  #newFile = false;
   /** Segments the writer left that still need an fsync (then they are closed). */
   #retired: Segment[] = [];
 
@@ -406,6 +408,7 @@ export class DiskQueue {
     const path = this.segmentPath(this.#writeFileNum);
     const file = this.#fs.openAppend(path);
     const size = file.size();
+    if (size === 0) this.#newFile = true;
     if (size !== this.#writePos) {
       // Bytes past the write position are not records of ours (a write whose
       // failure could not be cut back, or a change behind our back).
@@ -651,7 +654,7 @@ export class DiskQueue {
 
   /** Written bytes wait for an fsync. */
   unsynced(): boolean {
-    if (this.#segment?.dirty) return true;
+    if (this.#newFile || this.#segment?.dirty) return true;
     for (const s of this.#retired) if (s.dirty) return true;
     return false;
   }
@@ -677,6 +680,16 @@ export class DiskQueue {
       if (s.dirty && !s.closed) pending.push(this.#syncSegment(s));
       else if (s.retired && s.syncing === 0) this.#closeSegment(s);
       else if (s.retired) this.#retired.push(s);
+    }
+    if (this.#newFile) {
+      // A new segment's name must reach the disk as well as its bytes.
+      this.#newFile = false;
+      pending.push(
+        this.#fs.syncDirectory(this.#dataPath).catch((err: unknown) => {
+          this.#newFile = true;
+          throw err;
+        }),
+      );
     }
     if (pending.length === 0) return Promise.resolve();
     return pending.length === 1 ? pending[0]! : Promise.all(pending).then(() => {});

@@ -3,7 +3,7 @@
 import { MESSAGE_HEADER_SIZE, writePayload } from "../protocol/frames.ts";
 
 /** Initial capacity; the buffer doubles as needed and shrinks back after a large burst. */
-const INITIAL = 64 * 1024;
+const INITIAL = 16 * 1024;
 
 export class RecordBuffer {
   #bytes: Uint8Array = new Uint8Array(0);
@@ -68,7 +68,7 @@ export class RecordBuffer {
     this.#length = 0;
     this.#records = 0;
     // Give back what a burst made us take.
-    if (this.#bytes.length > 4 * INITIAL) {
+    if (this.#bytes.length > 16 * INITIAL) {
       this.#bytes = new Uint8Array(0);
       this.#view = new DataView(this.#bytes.buffer);
     }

@@ -62,6 +62,8 @@ export class SideLog {
   #dirty = false;
   #failing = false;
   #unsynced = false;
+  /** The file was created since the last sync: its directory needs an fsync too. */
+  #newFile = false;
   #syncing = 0;
   #closed = false;
 
@@ -216,6 +218,7 @@ export class SideLog {
     if (size === 0) {
       file.write(MAGIC);
       size = MAGIC.length;
+      this.#newFile = true;
     } else if (size !== this.#size && this.#size > 0 && size > this.#size) {
       file.truncate(this.#size);
       size = this.#size;
@@ -227,12 +230,22 @@ export class SideLog {
 
   /** Entries were written since the last fsync. */
   unsynced(): boolean {
-    return this.#unsynced;
+    return this.#unsynced || this.#newFile;
   }
 
   /** fsync of what was written (off the event loop when possible). */
   syncBegin(): Promise<void> {
     const file = this.#file;
+    if (this.#newFile) {
+      this.#newFile = false;
+      const dir = this.path.slice(0, Math.max(1, this.path.lastIndexOf("/")));
+      const data = this.#syncFile(file);
+      return Promise.all([data, this.#fs.syncDirectory(dir)]).then(() => {});
+    }
+    return this.#syncFile(file);
+  }
+
+  #syncFile(file: AppendFile | null): Promise<void> {
     if (!this.#unsynced || file === null) return Promise.resolve();
     this.#unsynced = false;
     this.#syncing++;

@@ -488,6 +488,14 @@ function createDenoFileSystem(): FileSystem {
       }
     },
     truncate: (p, size) => Deno.truncateSync(p, size),
+    syncDirectory: async (p) => {
+      const f = await Deno.open(p, { read: true });
+      try {
+        await f.sync();
+      } finally {
+        f.close();
+      }
+    },
     rename: (from, to) => Deno.renameSync(from, to),
     unlink: (p) => {
       try {

@@ -235,6 +235,14 @@ export function createNodeFileSystem(flock?: DirectoryFlock): FileSystem {
     writeAtomic: writeAtomicNode,
     writeAtomicAsync: writeAtomicNodeAsync,
     truncate: (p, size) => fs.truncateSync(p, size),
+    syncDirectory: async (p) => {
+      const handle = await fs.promises.open(p, "r");
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    },
     rename: (from, to) => fs.renameSync(from, to),
     unlink: (p) => fs.rmSync(p, { force: true }),
     list: (dir) => fs.readdirSync(dir),

@@ -250,6 +250,11 @@ export interface FileSystem {
   writeAtomicAsync(path: string, data: string | Uint8Array, mode?: number): Promise<void>;
   /** Cut a file to `size` bytes (truncate(2)). */
   truncate(path: string, size: number): void;
+  /**
+   * fsync a directory (off the event loop), so that files created in it
+   * survive a power loss, not only their contents.
+   */
+  syncDirectory(path: string): Promise<void>;
   rename(from: string, to: string): void;
   /** Remove a file; missing is not an error. */
   unlink(path: string): void;

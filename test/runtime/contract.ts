@@ -648,7 +648,7 @@ export const cases: ContractCase[] = [
     },
   },
   {
-    name: "file system: append, positioned read, size, fsync, atomic write, rename, unlink, list, mkdir, link, removeTree",
+    name: "file system: append, positioned read, size, fsync, truncate, atomic write (sync and async), directory fsync, rename, unlink, list, mkdir, link, removeTree",
     async run(rt) {
       const fs = rt.fs;
       const dir = tempDir(rt, "fs");
@@ -696,6 +696,21 @@ export const cases: ContractCase[] = [
         equal(fs.readText(meta), '{"topics":[]}', "atomic overwrite");
         const { statSync } = await import("node:fs");
         equal(statSync(meta).mode & 0o777, 0o600, "mode 0600");
+        await fs.writeAtomicAsync(meta, '{"async":true}', 0o600);
+        equal(fs.readText(meta), '{"async":true}', "asynchronous atomic write");
+        equal(statSync(meta).mode & 0o777, 0o600, "asynchronous atomic write: mode 0600");
+        await fs.syncDirectory(dir);
+        const cut = path.join(dir, "cut.dat");
+        const c = fs.openAppend(cut);
+        c.write(pattern(1000, 3));
+        c.truncate(600);
+        equal(c.size(), 600, "size after truncate");
+        c.write(enc.encode("tail"));
+        c.close();
+        equal(fs.sizeOf(cut), 604, "appends go after the cut");
+        fs.truncate(cut, 10);
+        equal(fs.sizeOf(cut), 10, "truncate by path");
+        fs.unlink(cut);
         equal(
           fs.list(dir).filter((x) => x.endsWith(".tmp")).length,
           0,
