@@ -1,14 +1,18 @@
 // The nsqadmin UI in real headless Chromium against a real cluster: every page
 // loads without script errors, a channel is paused by clicking (checked in
-// nsqd's /stats), a topic is created from the lookup page, and a depth change
-// appears without a reload. Screenshots go to test-artifacts/; the topics page
-// one is copied to docs/nsqadmin.png for the README when that file is missing
-// or UPDATE_DOCS_SCREENSHOT=1 (so ordinary runs leave the tree clean).
+// nsqd's /stats), a topic is created from the lookup page, a depth change
+// appears without a reload, and 64-character names fit at phone, tablet and
+// desktop widths.
+// Screenshots go to test-artifacts/; the topics page one is copied to
+// docs/nsqadmin.png for the README when that file is missing or
+// UPDATE_DOCS_SCREENSHOT=1 (so ordinary runs leave the tree clean).
 import * as fs from "node:fs";
 import * as net from "node:net";
+import * as os from "node:os";
 import * as path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestNsqd } from "../nsqd/helpers.ts";
 import { nsqdPost, nsqdStats, startCluster, type TestAdmin, type TestCluster } from "./cluster.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -29,8 +33,8 @@ async function shot(name: string): Promise<string> {
   return file;
 }
 
-async function open(p: string, ready: string): Promise<void> {
-  await page.goto(admin.url + p);
+async function open(p: string, ready: string, base = admin.url): Promise<void> {
+  await page.goto(base + p);
   await page.waitForSelector(ready, { timeout: 10_000 });
   // Wait for the first poll to settle (the region loses its loading class).
   await page.waitForFunction(() => !document.querySelector(".region.loading"), null, { timeout: 10_000 });
@@ -41,6 +45,26 @@ function lengthPrefixed(body: string): Buffer {
   const size = Buffer.alloc(4);
   size.writeUInt32BE(b.length);
   return Buffer.concat([size, b]);
+}
+
+/**
+ * What sticks out: the page wider than the viewport, or any rendered element
+ * whose content is wider than its box or that reaches outside the viewport.
+ */
+function overflowing(): string[] {
+  const bad: string[] = [];
+  const vw = document.documentElement.clientWidth;
+  const name = (el: Element) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""}${typeof el.className === "string" && el.className ? `.${el.className.trim().split(/\s+/).join(".")}` : ""} "${(el.textContent ?? "").trim().slice(0, 40)}"`;
+  if (document.documentElement.scrollWidth > vw) bad.push(`page ${document.documentElement.scrollWidth}px > ${vw}px`);
+  for (const el of document.querySelectorAll("header *, main *")) {
+    if (!(el instanceof HTMLElement) || !el.checkVisibility()) continue;
+    const display = getComputedStyle(el).display;
+    if (display === "inline" || display === "contents") continue;
+    if (el.scrollWidth > el.clientWidth + 1) bad.push(`${name(el)}: content ${el.scrollWidth}px in ${el.clientWidth}px`);
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && (r.left < -1 || r.right > vw + 1)) bad.push(`${name(el)}: ${Math.round(r.left)}..${Math.round(r.right)} outside 0..${vw}`);
+  }
+  return bad;
 }
 
 async function pub(node: string, topic: string, n: number): Promise<void> {
@@ -132,6 +156,10 @@ describe.skipIf(!fs.existsSync(CHROMIUM))("nsqadmin UI in Chromium", () => {
   it("A-UI-TOPIC shows nodes, channels and history charts", async () => {
     await open("/topics/orders", "#topic-nodes");
     expect(await page.locator("#topic-nodes tbody tr").count()).toBe(2);
+    // The original's host cell: hostname:port, then the broadcast address when it differs.
+    const hosts = await page.$$eval("#topic-nodes tbody tr td:first-child", (tds) => tds.map((td) => td.textContent!.trim()));
+    const port = (n: string) => n.split(":").pop();
+    expect(hosts.sort()).toEqual(cluster.nodes.map((n) => `${os.hostname()}:${port(n)} (${n})`).sort());
     expect(await page.$$eval("#topic-channels tbody tr", (rows) => rows.map((r) => (r as HTMLElement).dataset["channel"]))).toEqual(["billing", "shipping"]);
     expect(await page.locator("svg.chart.depth path.chart-line").count()).toBe(1);
     await shot("topic");
@@ -161,6 +189,15 @@ describe.skipIf(!fs.existsSync(CHROMIUM))("nsqadmin UI in Chromium", () => {
   it("A-UI-NODES and A-UI-NODE list the nsqd and their topics", async () => {
     await open("/nodes", "#nodes-table");
     expect(await page.locator("#nodes-table tbody tr").count()).toBe(2);
+    expect(await page.textContent("h1")).toBe("Nodes (2)");
+    // Each row counts its topics ahead of their badges.
+    const counts = await page.$$eval("#nodes-table tbody tr", (rows) =>
+      rows.map((r) => [Number(r.querySelector(".topics-cell .badge.count")!.textContent), r.querySelectorAll(".topics-cell a.badge.topic").length]),
+    );
+    for (const [shown, badges] of counts) {
+      expect(shown).toBeGreaterThanOrEqual(2);
+      expect(shown).toBe(badges);
+    }
     await shot("nodes");
     await open(`/nodes/${cluster.nodes[0]}`, ".stats");
     expect(await page.locator(".node-topic").count()).toBe(2);
@@ -180,6 +217,13 @@ describe.skipIf(!fs.existsSync(CHROMIUM))("nsqadmin UI in Chromium", () => {
 
   it("A-UI-LOOKUP creates a topic and channel that then show as inactive", async () => {
     await open("/lookup", "#create-form");
+    // A bad name gets the rules, not the browser's "Please match the requested format."
+    await page.fill("#create-topic", "no spaces!");
+    await page.click("#create-submit");
+    const message = await page.$eval("#create-topic", (el) => (el as HTMLInputElement).validationMessage);
+    expect(message).toContain("letters, digits");
+    expect(message).toContain("#ephemeral");
+    expect(await page.isVisible("#name-rules")).toBe(true);
     await page.fill("#create-topic", "from_browser");
     await page.fill("#create-channel", "first");
     await page.click("#create-submit");
@@ -188,6 +232,8 @@ describe.skipIf(!fs.existsSync(CHROMIUM))("nsqadmin UI in Chromium", () => {
     expect(topics.topics).toContain("from_browser");
     const channels = await fetch(`http://${cluster.lookupdHttp}/channels?topic=from_browser`, { headers: { Accept: "application/vnd.nsq; version=1.0" } }).then((r) => r.json());
     expect(channels.channels).toEqual(["first"]);
+    // Channels of inactive topics link to their page.
+    expect(await page.getAttribute('#inactive li[data-topic="from_browser"] li[data-channel="first"] a', "href")).toBe("/topics/from_browser/first");
     await shot("lookup");
     expect(pageErrors).toEqual([]);
   });
@@ -212,5 +258,142 @@ describe.skipIf(!fs.existsSync(CHROMIUM))("nsqadmin UI in Chromium", () => {
     await page.goto(`${readOnly.url}/lookup`);
     await page.waitForSelector("#inactive, .notice", { timeout: 10_000 });
     expect(await page.locator("#create-form").count()).toBe(0);
+  });
+
+  it("X-NAME-VALID: 64-character topic and channel names fit their boxes at 1280, 768 and 390 px", async () => {
+    const [a, b] = cluster.nodes as [string, string];
+    const topic = "inventory_reservations_" + "t".repeat(64 - 23);
+    const channel = "warehouse_allocation_worker_" + "c".repeat(64 - 28);
+    expect([topic.length, channel.length]).toEqual([64, 64]);
+    for (const n of [a, b]) {
+      await nsqdPost(n, `/topic/create?topic=${topic}`);
+      await nsqdPost(n, `/channel/create?topic=${topic}&channel=${channel}`);
+    }
+    await nsqdPost(a, `/channel/create?topic=orders&channel=${channel}`);
+    await pub(a, topic, 1234);
+    await cluster.settle();
+    const pages = ["/", "/topics/orders", `/topics/${topic}`, `/topics/${topic}/${channel}`, "/nodes", `/nodes/${a}`, "/lookup", "/counter"];
+    try {
+      for (const width of [1280, 768, 390]) {
+        await page.setViewportSize({ width, height: 820 });
+        for (const p of pages) {
+          await open(p, "#app > *");
+          expect(await page.evaluate(overflowing), `${p} at ${width} px`).toEqual([]);
+        }
+        await open(`/topics/${topic}/${channel}`, "#channel-nodes");
+        await shot(`long-names-${width}`);
+      }
+      // At phone width the menu folds behind a button that opens it in the viewport.
+      expect(await page.isVisible("nav.main")).toBe(false);
+      await page.click("#menu-toggle");
+      for (const label of ["Topics", "Nodes", "Counter", "Lookup"]) {
+        const box = (await page.locator("nav.main a", { hasText: label }).boundingBox())!;
+        expect(box.x).toBeGreaterThanOrEqual(0);
+        expect(box.x + box.width).toBeLessThanOrEqual(390);
+      }
+      expect(await page.evaluate(overflowing)).toEqual([]);
+      await shot("menu-390");
+      await page.click('nav.main a[data-nav="counter"]');
+      await page.waitForSelector("#counter");
+      expect(await page.isVisible("nav.main")).toBe(false);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 820 });
+    }
+    expect(await page.isVisible("#menu-toggle")).toBe(false);
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it("A-UI-CHANNEL: the headline depth is the table's total, also right after Empty", async () => {
+    const [a] = cluster.nodes as [string, string];
+    await nsqdPost(a, "/topic/create?topic=backlog");
+    await nsqdPost(a, "/channel/create?topic=backlog&channel=work");
+    await pub(a, "backlog", 9);
+    await cluster.settle();
+    // One history sample at start-up and none for an hour: the headline cannot come from it.
+    await using slow = await cluster.admin({}, { historyIntervalMs: 3_600_000 });
+    await slow.admin.history.sample();
+    await pub(a, "backlog", 5);
+    await open("/topics/backlog/work", "#channel-nodes", slow.url);
+    const headline = () => page.textContent('.chart-value[data-key="depth"]');
+    expect(await page.textContent("#channel-nodes tfoot td.depth")).toBe("14");
+    expect(await headline()).toBe("14");
+    await page.click('button[data-action="empty"]');
+    await page.waitForSelector("dialog[open] #confirm-ok");
+    expect(await page.textContent("dialog[open] p")).toBe("Empty channel work of topic backlog? Its queued messages are deleted.");
+    await page.click("#confirm-ok");
+    await page.waitForFunction(() => document.querySelector("#channel-nodes tfoot td.depth")?.textContent === "0", null, { timeout: 10_000 });
+    expect(await headline()).toBe("0");
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("A-UI-CHANNEL, A-UI-TOPIC: deleting confirms on the page it lands on", async () => {
+    const [a] = cluster.nodes as [string, string];
+    await nsqdPost(a, "/topic/create?topic=doomed");
+    await nsqdPost(a, "/channel/create?topic=doomed&channel=gone");
+    await cluster.settle();
+    await open("/topics/doomed/gone", "#channel-nodes");
+    await page.click('button[data-action="delete"]');
+    await page.waitForSelector("dialog[open] #confirm-ok");
+    expect(await page.textContent("dialog[open] p")).toBe("Delete channel gone of topic doomed?");
+    await page.click("#confirm-ok");
+    await page.waitForURL(`${admin.url}/topics/doomed`);
+    await page.waitForSelector("#banner.ok", { timeout: 5000 });
+    expect(await page.textContent("#banner")).toBe("Delete Channel: done.");
+    await page.waitForSelector("#topic-nodes");
+    await page.click('button[data-action="delete"]');
+    await page.waitForSelector("dialog[open] #confirm-ok");
+    await page.click("#confirm-ok");
+    await page.waitForURL(`${admin.url}/`);
+    await page.waitForSelector("#banner.ok", { timeout: 5000 });
+    expect(await page.textContent("#banner")).toBe("Delete Topic: done.");
+    // Still there once the new page has loaded.
+    await page.waitForSelector("#topics-table");
+    expect(await page.textContent("#banner")).toBe("Delete Topic: done.");
+    expect((await nsqdStats(a, "&topic=doomed")).topics ?? []).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("A-UI-CHANNEL: a channel that does not exist gets a notice while the live dot stays green", async () => {
+    const seen = pageErrors.length;
+    await page.goto(`${admin.url}/topics/orders/no_such_channel`);
+    await page.waitForSelector("#missing", { timeout: 10_000 });
+    expect(await page.textContent("#missing")).toContain("no_such_channel");
+    expect(await page.getAttribute("#live", "class")).not.toContain("error");
+    expect(await page.textContent("#banner")).toBe("");
+    // The browser logs the 404 itself; nothing else went wrong.
+    expect(pageErrors.splice(seen).filter((e) => !e.includes("404"))).toEqual([]);
+  });
+
+  it("A-UI-CHANNEL: with the topology experiment the nodes table has a Delivery column", async () => {
+    await using nsqd = await startTestNsqd({
+      http_address: "127.0.0.1:0",
+      broadcast_address: "127.0.0.1",
+      enable_experiment: ["topology-aware-consumption"],
+      topology_region: "eu",
+      topology_zone: "eu-1",
+    });
+    const node = `127.0.0.1:${nsqd.httpPort}`;
+    await nsqdPost(node, "/topic/create?topic=geo");
+    await nsqdPost(node, "/channel/create?topic=geo&channel=near");
+    const sock = await new Promise<net.Socket>((resolve, reject) => {
+      const s = net.connect(nsqd.tcpPort, "127.0.0.1", () => {
+        const identify = lengthPrefixed(JSON.stringify({ client_id: "near-worker", hostname: "worker-eu", topology_region: "eu", topology_zone: "eu-1" }));
+        s.write(Buffer.concat([Buffer.from("  V2IDENTIFY\n"), identify, Buffer.from("SUB geo near\nRDY 10\n")]), () => resolve(s));
+      });
+      s.once("error", reject);
+    });
+    try {
+      await pub(node, "geo", 4);
+      await expect.poll(async () => (await nsqdStats(node, "&topic=geo&channel=near")).topics[0].channels[0].zone_local_msg_count, { timeout: 10_000 }).toBe(4);
+      await using direct = await cluster.admin({ nsqd_http_addresses: [node] });
+      await open("/topics/geo/near", "#channel-nodes", direct.url);
+      expect(await page.$$eval("#channel-nodes thead th", (ths) => ths.map((th) => th.textContent))).toContain("Delivery");
+      expect(await page.getAttribute(`#channel-nodes tr[data-node="${node}"] td.delivery-cell`, "title")).toBe("zone-local 100.0% \u00b7 region-local 0.0% \u00b7 global 0.0%");
+      expect(await page.textContent(`#channel-nodes tr[data-node="${node}"] .delivery-text`)).toBe("100 / 0 / 0 %");
+      await shot("delivery");
+    } finally {
+      sock.destroy();
+    }
+    expect(pageErrors).toEqual([]);
   });
 });

@@ -1,10 +1,12 @@
 // Unit tests of nsqadmin's pure parts: option checks, CIDR matching, stats
-// aggregation, the history ring, and the embedded UI scripts' syntax.
+// aggregation, the history ring, the embedded UI scripts' syntax, and the
+// UI's pure functions loaded as modules.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cidrContains, parseCidr } from "../../src/admin/cidr.ts";
 import { SampleRing } from "../../src/admin/history.ts";
 import { basicAuthUser } from "../../src/admin/notify.ts";
@@ -181,5 +183,23 @@ describe("small helpers", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("nsqadmin UI modules", () => {
+  // The embedded scripts as real ES modules.
+  let dir: string;
+  let vendor: any;
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "nsqadmin-modules-"));
+    fs.writeFileSync(path.join(dir, "package.json"), '{"type":"module"}');
+    fs.writeFileSync(path.join(dir, "vendor.js"), ASSETS["vendor.js"]!);
+    vendor = await import(pathToFileURL(path.join(dir, "vendor.js")).href);
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("fmtRate keeps a fixed number of decimals per magnitude", () => {
+    expect([7.6, 7.777, 8, 0, 9.999, 12.34, 99.96, 1234.5].map((n) => vendor.fmtRate(n))).toEqual(["7.60", "7.78", "8.00", "0.00", "10.0", "12.3", "100", "1,235"]);
+    expect(vendor.fmtRate(Number.NaN)).toBe("-");
   });
 });

@@ -71,7 +71,8 @@ ${defs}
 <body>
 <header class="top">
   <a class="brand" href="${attr(base || "/")}" data-link><img src="${stat("logo.svg")}" width="26" height="26" alt="">NSQ <small>admin</small></a>
-  <nav class="main">
+  <button type="button" class="menu-toggle" id="menu-toggle" aria-expanded="false" aria-controls="main-nav" aria-label="Menu"><span></span><span></span><span></span></button>
+  <nav class="main" id="main-nav">
     <a href="${attr(base || "/")}" data-link data-nav="topics">Topics</a>
     <a href="${attr(`${base}/nodes`)}" data-link data-nav="nodes">Nodes</a>
     <a href="${attr(`${base}/counter`)}" data-link data-nav="counter">Counter</a>

@@ -43,11 +43,15 @@ export function fmtInt(n) {
   return Math.round(n).toLocaleString("en-US");
 }
 
+// A rate with a fixed number of decimals per magnitude (never trimmed, so a
+// column of rates stays aligned: 7.60, 7.78, 8.00).
 export function fmtRate(n) {
   if (typeof n !== "number" || !isFinite(n)) return "-";
-  if (n >= 100) return Math.round(n).toLocaleString("en-US");
-  if (n >= 10) return n.toFixed(1);
-  return n.toFixed(2).replace(/\.00$/, "");
+  // Bands by the rounded value, so 99.96 is "100", not "100.0".
+  var a = Math.abs(n);
+  if (a >= 99.95) return Math.round(n).toLocaleString("en-US");
+  if (a >= 9.995) return n.toFixed(1);
+  return n.toFixed(2);
 }
 
 // Nanoseconds to a short human duration.
@@ -146,12 +150,14 @@ function areaPath(pts, hgt) {
 }
 
 // A labelled chart of one series over time: samples [{ts, <key>}].
+// opts.value, when given, is the headline figure (the live value), so the
+// headline and the page's tables come from one source.
 export function chart(title, samples, key, opts) {
   opts = opts || {};
   var w = 560, hgt = 150, left = 46, bottom = 20, top = 10;
   var fmt = opts.fmt || fmtInt;
   var values = samples.map(function (x) { return x[key]; });
-  var lastValue = values.length ? values[values.length - 1] : null;
+  var lastValue = opts.value !== undefined ? opts.value : values.length ? values[values.length - 1] : null;
   var head = h("div", { class: "chart-head" },
     h("span", { class: "chart-title" }, title),
     h("span", { class: "chart-value", dataset: { key: key } }, lastValue === null ? "-" : fmt(lastValue) + (opts.unit || "")));
@@ -162,7 +168,7 @@ export function chart(title, samples, key, opts) {
   for (var g = 0; g <= 2; g++) {
     var y = top + plotH * (1 - g / 2);
     svg.appendChild(s("line", { x1: left, x2: w - 6, y1: y, y2: y, class: "grid" }));
-    svg.appendChild(s("text", { x: left - 6, y: y + 4, class: "axis", "text-anchor": "end" }, fmt(nice * g / 2)));
+    svg.appendChild(s("text", { x: left - 6, y: y + 4, class: "axis", "text-anchor": "end" }, fmtAxis(nice * g / 2)));
   }
   if (values.length >= 2) {
     var t0 = samples[0].ts, t1 = samples[samples.length - 1].ts, span = (t1 - t0) || 1;
@@ -177,6 +183,11 @@ export function chart(title, samples, key, opts) {
     svg.appendChild(s("text", { x: left + plotW / 2, y: top + plotH / 2, class: "axis", "text-anchor": "middle" }, "collecting samples\u2026"));
   }
   return h("figure", { class: "chart-box" }, head, svg);
+}
+
+// Axis labels: integers with separators, halves with one decimal.
+function fmtAxis(v) {
+  return v === Math.round(v) ? Math.round(v).toLocaleString("en-US") : v.toFixed(1);
 }
 
 // A round axis maximum; at least 2 so integer halves label cleanly.
