@@ -1,8 +1,8 @@
 // The nsqadmin UI in real headless Chromium against a real cluster: every page
 // loads without script errors, a channel is paused by clicking (checked in
 // nsqd's /stats), a topic is created from the lookup page, a depth change
-// appears without a reload, and 64-character names fit at phone, tablet and
-// desktop widths.
+// appears without a reload, 64-character names fit at phone, tablet and
+// desktop widths, and graphite graphs are drawn from a fake graphite.
 // Screenshots go to test-artifacts/; the topics page one is copied to
 // docs/nsqadmin.png for the README when that file is missing or
 // UPDATE_DOCS_SCREENSHOT=1 (so ordinary runs leave the tree clean).
@@ -14,6 +14,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestNsqd } from "../nsqd/helpers.ts";
 import { nsqdPost, nsqdStats, startCluster, type TestAdmin, type TestCluster } from "./cluster.ts";
+import { startFakeGraphite, type FakeGraphite } from "./graphite.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = path.resolve("test-artifacts");
@@ -65,6 +66,11 @@ function overflowing(): string[] {
     if (r.width > 0 && (r.left < -1 || r.right > vw + 1)) bad.push(`${name(el)}: ${Math.round(r.left)}..${Math.round(r.right)} outside 0..${vw}`);
   }
   return bad;
+}
+
+/** Every graphite placeholder on the page has been drawn (with data or an error). */
+async function graphsDrawn(): Promise<void> {
+  await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>("[data-graphite]")].every((el) => el.dataset["drawn"]), null, { timeout: 10_000 });
 }
 
 async function pub(node: string, topic: string, n: number): Promise<void> {
@@ -260,6 +266,206 @@ describe.skipIf(!fs.existsSync(CHROMIUM))("nsqadmin UI in Chromium", () => {
     expect(await page.locator("#create-form").count()).toBe(0);
   });
 
+  describe("A-UI-GRAPHS: graphite graphs from the render API", () => {
+    let graphite: FakeGraphite;
+    let proxied: TestAdmin;
+    /** The targets the fake graphite has data for; anything else gets no series, as in graphite. */
+    const known = new Set<string>();
+    let topics: string[] = [];
+    // The original's keys with its default formats and a 10 s statsd interval.
+    const host = (node: string) => node.replace(/[.:]/g, "_");
+    const gauge = (k: string) => `stats.gauges.nsq.${k}`;
+    const counter = (k: string) => `stats.counters.nsq.${k}.count`;
+    const spark = (t: string) => `summarize(${t},"10sec","avg")`;
+    const perSecond = (t: string) => `summarize(scale(${t},0.1),"10sec","avg")`;
+    const CHANNEL_GAUGES = ["depth", "in_flight_count", "deferred_count", "clients"];
+    const CHANNEL_COUNTERS = ["requeue_count", "timeout_count", "message_count"];
+    const topicTargets = (node: string, t: string) => [
+      spark(`sumSeries(${gauge(`${node}.topic.${t}.depth`)})`),
+      spark(`sumSeries(${counter(`${node}.topic.${t}.message_count`)})`),
+    ];
+    const channelTargets = (node: string, t: string, c: string) => [
+      ...CHANNEL_GAUGES.map((k) => spark(`sumSeries(${gauge(`${node}.topic.${t}.channel.${c}.${k}`)})`)),
+      ...CHANNEL_COUNTERS.map((k) => spark(`sumSeries(${counter(`${node}.topic.${t}.channel.${c}.${k}`)})`)),
+    ];
+    const series = (): Array<[number, number]> => {
+      const now = Math.floor(Date.now() / 1000);
+      return Array.from({ length: 12 }, (_, i) => [5 + ((i * 7) % 11), now - (12 - i) * 10]);
+    };
+
+    /** Sparklines and charts with no line: their target got no data. */
+    async function emptyGraphs(): Promise<string[]> {
+      return page.$$eval("[data-graphite]", (els) =>
+        els
+          .filter((el) => {
+            const spec = JSON.parse((el as HTMLElement).dataset["graphite"]!) as { kind: string; targets: string[] };
+            if (spec.kind === "rate") return false;
+            return el.querySelectorAll("path.spark-line, path.chart-line").length !== spec.targets.length;
+          })
+          .map((el) => (el as HTMLElement).dataset["graphite"]!),
+      );
+    }
+
+    beforeAll(async () => {
+      const [a, b] = cluster.nodes as [string, string];
+      for (const n of [a, b, "*"]) for (const t of topicTargets(n === "*" ? n : host(n), "orders")) known.add(t);
+      for (const n of [a, b, "*"]) for (const t of channelTargets(n === "*" ? n : host(n), "orders", "billing")) known.add(t);
+      for (const c of ["billing", "shipping"]) for (const t of channelTargets("*", "orders", c)) known.add(t);
+      topics = (await admin.get("/api/topics")).body.topics;
+      for (const t of topics) for (const x of topicTargets("*", t)) known.add(x);
+      for (const t of topicTargets(host(a), "clicks")) known.add(t);
+      for (const t of channelTargets(host(a), "clicks", "analytics")) known.add(t);
+      for (const c of ["billing", "shipping"]) for (const t of channelTargets(host(a), "orders", c)) known.add(t);
+      known.add(perSecond(`sumSeries(${counter("*.topic.orders.message_count")})`));
+      known.add(perSecond(`sumSeries(${counter("*.topic.orders.channel.billing.message_count")})`));
+      for (const k of ["heap_idle_bytes", "heap_in_use_bytes", "heap_released_bytes", "next_gc_bytes", "gc_pause_usec_100", "gc_pause_usec_99", "gc_pause_usec_95", "heap_objects"]) {
+        known.add(spark(gauge(`${host(a)}.mem.${k}`)));
+      }
+      known.add(perSecond(`movingAverage(${counter(`${host(a)}.mem.gc_runs`)},45)`));
+      known.add(perSecond(`sumSeries(${counter("*.topic.*.channel.*.message_count")})`));
+      graphite = await startFakeGraphite((target, query) => {
+        const now = Math.floor(Date.now() / 1000);
+        // Rate cells: the first point of [-2i, -i] over the interval i.
+        if (query.get("from") === "-20sec" && query.get("until") === "-10sec") {
+          if (target === `sumSeries(${counter("*.topic.orders.message_count")})`) return [[30, now - 20]];
+          if (target === `sumSeries(${counter(`${host(a)}.topic.orders.message_count`)})`) return [[12, now - 20]];
+          if (target === `sumSeries(${counter(`${host(a)}.topic.orders.channel.billing.message_count`)})`) return [[7, now - 20]];
+          return undefined;
+        }
+        return known.has(target) ? series() : undefined;
+      });
+      proxied = await cluster.admin({ graphite_url: graphite.url, proxy_graphite: true, statsd_interval: 10_000 });
+    });
+
+    afterAll(async () => {
+      await graphite?.close();
+    });
+
+    it("draws the topics list's sparklines and rate cells through the /render proxy", async () => {
+      await open("/", "#topics-table", proxied.url);
+      await graphsDrawn();
+      expect(await page.$$eval("#topics-table thead th", (ths) => ths.map((th) => th.textContent))).toEqual(
+        expect.arrayContaining(["Graphite depth", "Graphite messages", "Graphite rate /s"]),
+      );
+      expect(await page.textContent('#topics-table tr[data-topic="orders"] .grate')).toBe("3.00");
+      expect(await page.textContent('#topics-table tr[data-topic="clicks"] .grate')).toBe("N/A");
+      expect(await page.locator("#topics-table a.gspark path.spark-line").count()).toBe(2 * topics.length);
+      expect(await emptyGraphs()).toEqual([]);
+      // Through nsqadmin's /render, and each sparkline links to the original's large PNG graph.
+      expect(graphite.requests.every((u) => u.pathname === "/render" && u.searchParams.get("format") === "json" && !u.searchParams.has("jsonp"))).toBe(true);
+      const png = new URL((await page.getAttribute('#topics-table tr[data-topic="orders"] a.gspark', "href"))!, proxied.url);
+      expect(png.pathname).toBe("/render");
+      expect(png.searchParams.get("width")).toBe("800");
+      expect(png.searchParams.getAll("target")).toEqual([spark(`sumSeries(${gauge("*.topic.orders.depth")})`)]);
+      expect(pageErrors).toEqual([]);
+    });
+
+    it("draws the topic page's charts, per-node rows and per-channel rows", async () => {
+      const [a] = cluster.nodes as [string, string];
+      await open("/topics/orders", "#topic-nodes", proxied.url);
+      await graphsDrawn();
+      expect(await page.locator(".graphite-charts .gchart path.chart-line").count()).toBe(2);
+      expect(await page.textContent(`#topic-nodes tr[data-node="${a}"] .grate`)).toBe("1.20");
+      expect(await page.textContent("#topic-nodes tfoot .grate")).toBe("3.00");
+      // Depth and messages for each node and the total; seven series per channel.
+      expect(await page.locator("#topic-nodes tr.graph-row a.gspark").count()).toBe(3 * 2);
+      expect(await page.locator("#topic-channels tr.graph-row a.gspark").count()).toBe(2 * 7);
+      expect(await emptyGraphs()).toEqual([]);
+      await shot("graphite-topic");
+      expect(pageErrors).toEqual([]);
+    });
+
+    it("draws the channel page's charts and rows with the channel's own rate", async () => {
+      const [a] = cluster.nodes as [string, string];
+      await open("/topics/orders/billing", "#channel-nodes", proxied.url);
+      await graphsDrawn();
+      expect(await page.locator(".graphite-charts .gchart path.chart-line").count()).toBe(2);
+      expect(await page.textContent(`#channel-nodes tr[data-node="${a}"] .grate`)).toBe("0.70");
+      expect(await page.locator("#channel-nodes tr.graph-row a.gspark").count()).toBe(3 * 7);
+      expect(await emptyGraphs()).toEqual([]);
+      expect(pageErrors).toEqual([]);
+    });
+
+    it("draws the node page's memory graphs and the counter's graph", async () => {
+      const [a] = cluster.nodes as [string, string];
+      await open(`/nodes/${a}`, ".node-topic", proxied.url);
+      await graphsDrawn();
+      // GC pressure (4 lines), GC pauses (3), GC runs, heap objects.
+      expect(await page.locator(".node-charts .gchart").count()).toBe(4);
+      expect(await page.locator(".node-charts path.chart-line").count()).toBe(4 + 3 + 1 + 1);
+      expect(await emptyGraphs()).toEqual([]);
+      await shot("graphite-node");
+      await open("/counter", "#counter", proxied.url);
+      await graphsDrawn();
+      expect(await page.locator(".graphite-charts path.chart-line").count()).toBe(1);
+      expect(await emptyGraphs()).toEqual([]);
+      // Nothing was asked for that graphite did not have (wrong keys would be).
+      const rates = new Set(topics.map((t) => `sumSeries(${counter(`*.topic.${t}.message_count`)})`));
+      for (const n of [...cluster.nodes.map(host), "*"]) {
+        rates.add(`sumSeries(${counter(`${n}.topic.orders.message_count`)})`);
+        rates.add(`sumSeries(${counter(`${n}.topic.orders.channel.billing.message_count`)})`);
+      }
+      const unknown = graphite.targets().filter((t) => !known.has(t) && !rates.has(t));
+      expect(unknown).toEqual([]);
+      expect(pageErrors).toEqual([]);
+    });
+
+    it("A-UI-NAV: the timeframe menu turns graphs off, is remembered, and ?t= overrides it", async () => {
+      await open("/", "#topics-table", proxied.url);
+      expect(await page.inputValue("#graph-interval")).toBe("2h");
+      await page.selectOption("#graph-interval", "off");
+      await page.waitForFunction(() => document.querySelectorAll("[data-graphite]").length === 0 && !!document.querySelector("#topics-table"), null, { timeout: 10_000 });
+      await open("/", "#topics-table", proxied.url);
+      expect(await page.inputValue("#graph-interval")).toBe("off");
+      expect(await page.locator("[data-graphite]").count()).toBe(0);
+      const before = graphite.requests.length;
+      await open("/?t=1h", "#topics-table", proxied.url);
+      await graphsDrawn();
+      expect(await page.inputValue("#graph-interval")).toBe("1h");
+      const sparkRequests = graphite.requests.slice(before).filter((u) => u.searchParams.get("until") === "-1min");
+      expect(sparkRequests.length).toBeGreaterThan(0);
+      expect(sparkRequests.every((u) => u.searchParams.get("from") === "-1h")).toBe(true);
+      await page.selectOption("#graph-interval", "2h");
+      // Without --graphite-url there is no menu and nothing is drawn from graphite.
+      await open("/", "#topics-table");
+      expect(await page.locator("#graph-interval").count()).toBe(0);
+      expect(await page.locator("[data-graphite]").count()).toBe(0);
+    });
+
+    it("loads straight from --graphite-url as JSONP without --proxy-graphite, and proxies under --base-path", async () => {
+      await using direct = await cluster.admin({ graphite_url: graphite.url, statsd_interval: 10_000 });
+      const before = graphite.requests.length;
+      await open("/", "#topics-table", direct.url);
+      await graphsDrawn();
+      expect(await page.textContent('#topics-table tr[data-topic="orders"] .grate')).toBe("3.00");
+      expect(await emptyGraphs()).toEqual([]);
+      expect(graphite.requests.slice(before).every((u) => u.searchParams.has("jsonp"))).toBe(true);
+      expect(await page.getAttribute('#topics-table tr[data-topic="orders"] a.gspark', "href")).toMatch(new RegExp(`^${graphite.url}/render\\?`));
+      await using based = await cluster.admin({ graphite_url: graphite.url, proxy_graphite: true, statsd_interval: 10_000, base_path: "/nsq" });
+      await open("/", "#topics-table", based.url);
+      await graphsDrawn();
+      expect(await page.textContent('#topics-table tr[data-topic="orders"] .grate')).toBe("3.00");
+      expect(await emptyGraphs()).toEqual([]);
+      expect(pageErrors).toEqual([]);
+    });
+
+    it("a graphite that does not answer leaves the page working, and the graphs say so", async () => {
+      const gone = await startFakeGraphite(() => undefined);
+      await gone.close();
+      await using down = await cluster.admin({ graphite_url: gone.url, proxy_graphite: true, statsd_interval: 10_000 });
+      const seen = pageErrors.length;
+      await open("/topics/orders", "#topic-nodes", down.url);
+      await graphsDrawn();
+      expect(await page.textContent("#topic-nodes tfoot .grate")).toBe("error");
+      expect(await page.locator('[data-drawn="error"]').count()).toBe(await page.locator("[data-graphite]").count());
+      expect(await page.textContent(".graphite-charts .gchart")).toContain("graphite answered 502");
+      expect(await page.getAttribute("#live", "class")).not.toContain("error");
+      expect(await page.locator("#topic-channels tbody tr[data-channel]").count()).toBe(2);
+      // The browser logs the failed loads itself; nothing else went wrong.
+      expect(pageErrors.splice(seen).filter((e) => !e.includes("502"))).toEqual([]);
+    });
+  });
+
   it("X-NAME-VALID: 64-character topic and channel names fit their boxes at 1280, 768 and 390 px", async () => {
     const [a, b] = cluster.nodes as [string, string];
     const topic = "inventory_reservations_" + "t".repeat(64 - 23);
@@ -273,12 +479,22 @@ describe.skipIf(!fs.existsSync(CHROMIUM))("nsqadmin UI in Chromium", () => {
     await pub(a, topic, 1234);
     await cluster.settle();
     const pages = ["/", "/topics/orders", `/topics/${topic}`, `/topics/${topic}/${channel}`, "/nodes", `/nodes/${a}`, "/lookup", "/counter"];
+    // With graphite graphs too (a graphite that is down: the graphs draw as empty).
+    await using graphs = await cluster.admin({ graphite_url: "http://127.0.0.1:9", proxy_graphite: true });
+    const graphPages = ["/", `/topics/${topic}`, `/topics/${topic}/${channel}`, `/nodes/${a}`];
+    const seen = pageErrors.length;
     try {
       for (const width of [1280, 768, 390]) {
         await page.setViewportSize({ width, height: 820 });
         for (const p of pages) {
           await open(p, "#app > *");
           expect(await page.evaluate(overflowing), `${p} at ${width} px`).toEqual([]);
+        }
+        for (const p of graphPages) {
+          await open(p, "#app > *", graphs.url);
+          await graphsDrawn();
+          expect(await page.locator("[data-graphite]").count()).toBeGreaterThan(0);
+          expect(await page.evaluate(overflowing), `${p} with graphs at ${width} px`).toEqual([]);
         }
         await open(`/topics/${topic}/${channel}`, "#channel-nodes");
         await shot(`long-names-${width}`);
@@ -300,7 +516,8 @@ describe.skipIf(!fs.existsSync(CHROMIUM))("nsqadmin UI in Chromium", () => {
       await page.setViewportSize({ width: 1280, height: 820 });
     }
     expect(await page.isVisible("#menu-toggle")).toBe(false);
-    expect(pageErrors).toEqual([]);
+    // The browser logs the graphite proxy's 502s itself; nothing else went wrong.
+    expect(pageErrors.splice(seen).filter((e) => !e.includes("502"))).toEqual([]);
   }, 60_000);
 
   it("A-UI-CHANNEL: the headline depth is the table's total, also right after Empty", async () => {

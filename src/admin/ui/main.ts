@@ -4,6 +4,7 @@
 // (no template literals inside).
 export const MAIN_JS = String.raw`// nsqadmin single-page UI.
 import { h, api, enc, fmtInt, fmtRate, fmtNs, fmtAge, pct, sparkline, chart } from "./vendor.js";
+import * as G from "./graphite.js";
 
 var BASE = (window.BASE_PATH || "/").replace(/\/$/, "");
 var IS_ADMIN = !!window.IS_ADMIN;
@@ -41,7 +42,7 @@ function go(p) {
   show();
 }
 
-// The header: a menu button on narrow screens.
+// The header: a menu button on narrow screens, the graph timeframe (A-UI-NAV).
 var header = document.querySelector("header.top");
 var menuButton = document.getElementById("menu-toggle");
 function setMenu(open) {
@@ -49,6 +50,8 @@ function setMenu(open) {
   if (menuButton) menuButton.setAttribute("aria-expanded", open ? "true" : "false");
 }
 if (menuButton) menuButton.addEventListener("click", function () { setMenu(!header.classList.contains("open")); });
+var timeframe = G.timeframeSelect(function () { if (current && current.refresh) { app.replaceChildren(); show(); } });
+if (timeframe) document.querySelector(".top-right").prepend(timeframe);
 
 document.addEventListener("click", function (ev) {
   var a = ev.target.closest && ev.target.closest("a[data-link]");
@@ -91,6 +94,7 @@ function live(region, load, draw, interval, missing) {
       region.replaceChildren.apply(region, [draw(data)].flat(Infinity).filter(Boolean));
       region.classList.remove("loading");
       labelCells(region);
+      G.fill(region);
       fine();
     }, function (e) {
       if (stopped) return;
@@ -182,6 +186,25 @@ function historyCharts(samples, depth) {
     chart("Messages / second", samples, "rate", { cls: "rate", fmt: fmtRate }));
 }
 
+// Graphite's larger graphs of a topic or channel (A-UI-GRAPHS), all nodes.
+function graphiteCharts(kind, topic, channel, e2e) {
+  if (!G.active()) return null;
+  var q = e2e && e2e.percentiles && e2e.percentiles.length ? e2e.percentiles : null;
+  return h("div", { class: "charts graphite-charts" },
+    G.chart("Depth \u00b7 graphite " + G.timeframe(), [{ kind: kind, node: "*", a: topic, b: channel, key: "depth", label: "depth" }]),
+    G.chart("Messages / second \u00b7 graphite " + G.timeframe(), [{ kind: kind, node: "*", a: topic, b: channel, key: "message_count", label: "messages/s" }], "rate"),
+    q ? G.chart("E2E processing latency \u00b7 graphite " + G.timeframe(), [{ kind: "e2e", node: "*", a: { topic: topic, channel: channel || "", percentiles: q }, key: "e2e_processing_latency", labels: q.map(function (p) { return pct(p.quantile); }) }], "ms") : null);
+}
+
+// A row of graphite sparklines under a table row: cells line up with the
+// columns (null for an empty cell; a [node, colspan] pair spans).
+function graphRow(cells) {
+  return h("tr", { class: "graph-row" }, cells.map(function (c) {
+    if (Array.isArray(c)) return h("td", { colspan: c[1] }, c[0]);
+    return h("td", null, c);
+  }));
+}
+
 // The node as the original shows it: hostname:port, and the broadcast
 // address when it differs from the hostname (the link is the node id).
 function hostCell(n, extra) {
@@ -250,8 +273,9 @@ function topicsView() {
         stat("Messages", fmtInt(totalMessages)),
         stat("Queued", fmtInt(backlog)),
         stat("Messages / s", fmtRate(totalRate))),
-      h("div", { class: "card" }, h("table", { class: "grid-table", id: "topics-table" },
-        th(["Topic", ["Topic depth", { class: "num" }], ["Channel depth", { class: "num" }], ["", { class: "spark-cell" }], ["Rate /s", { class: "num" }], ["", { class: "spark-cell" }], ["Messages", { class: "num" }]]),
+      h("div", { class: "card" }, h("table", { class: "grid-table" + (G.active() ? " graphs" : ""), id: "topics-table" },
+        th(["Topic", ["Topic depth", { class: "num" }], ["Channel depth", { class: "num" }], ["", { class: "spark-cell" }], ["Rate /s", { class: "num" }], ["", { class: "spark-cell" }], ["Messages", { class: "num" }]]
+          .concat(G.active() ? [["Graphite depth", { class: "gcol" }], ["Graphite messages", { class: "gcol" }], ["Graphite rate /s", { class: "num" }]] : [])),
         h("tbody", null, data.topics.map(function (t) {
           var hs = data.history[t] || [];
           var last = hs.length ? hs[hs.length - 1] : null;
@@ -262,7 +286,11 @@ function topicsView() {
             h("td", { class: "spark-cell" }, sparkline(hs.map(function (x) { return x.depth + (x.channel_depth || 0); }), { cls: "depth" })),
             h("td", { class: "num" }, last ? fmtRate(last.rate) : "-"),
             h("td", { class: "spark-cell" }, sparkline(hs.map(function (x) { return x.rate; }), { cls: "rate" })),
-            h("td", { class: "num" }, last ? fmtInt(last.message_count) : "-"));
+            h("td", { class: "num" }, last ? fmtInt(last.message_count) : "-"),
+            G.active() ? [
+              h("td", { class: "gcol" }, G.spark("topic", "*", t, "", "depth")),
+              h("td", { class: "gcol" }, G.spark("topic", "*", t, "", "message_count")),
+              h("td", { class: "num" }, G.rate("topic", "*", t, ""))] : null);
         })))),
       h("p", { class: "muted small" }, "Depth and rate come from this nsqadmin's own sampling every " + fmtNs((window.HISTORY_INTERVAL_MS || 5000) * 1e6).replace(/\.0+(?=[a-z])/, "") + "; sparklines show the last 60 samples.")
     ];
@@ -289,27 +317,40 @@ function topicView(topic) {
     var out = [pageHead([link("/", "Topics"), " / "], topic, pausedBadge(t.paused), actions)];
     var samples = t.history ? t.history.samples : [];
     out.push(historyCharts(samples, t.depth));
+    out.push(graphiteCharts("topic", topic, "", t.e2e_processing_latency));
     if (!t.nodes || t.nodes.length === 0) {
       out.push(notice("No producers for this topic: no nsqd currently has it."));
       return out;
     }
     var qs = e2eCols(t.e2e_processing_latency);
     var tombstone = IS_ADMIN && LOOKUPD.length > 0;
+    var graphs = G.active();
+    var e2eSpark = function (node, agg) {
+      return qs.length ? [G.spark("e2e", node, { topic: topic, channel: "", percentiles: (agg && agg.percentiles) || [] }, "", "e2e_processing_latency"), qs.length] : null;
+    };
+    var nodeGraphs = function (node, agg) {
+      return graphRow([null, G.spark("topic", node, topic, "", "depth"), null, G.spark("topic", node, topic, "", "message_count"), null, null]
+        .concat(qs.length ? [e2eSpark(node, agg)] : []).concat(tombstone ? [null] : []));
+    };
     out.push(section("Nodes"));
     out.push(h("div", { class: "card" }, h("table", { class: "grid-table", id: "topic-nodes" },
-      th(["NSQd Host", ["Depth", { class: "num" }], ["Memory + Disk", { class: "num" }], ["Messages", { class: "num" }], ["Channels", { class: "num" }]].concat(qs.map(function (q) { return [q, { class: "num" }]; })).concat(tombstone ? [""] : [])),
+      th(["NSQd Host", ["Depth", { class: "num" }], ["Memory + Disk", { class: "num" }], ["Messages", { class: "num" }]].concat(graphs ? [["Rate /s", { class: "num" }]] : []).concat([["Channels", { class: "num" }]]).concat(qs.map(function (q) { return [q, { class: "num" }]; })).concat(tombstone ? [""] : [])),
       h("tbody", null, t.nodes.map(function (n) {
-        return h("tr", { dataset: { node: n.node } },
+        return [h("tr", { dataset: { node: n.node } },
             hostCell(n, pausedBadge(n.paused)),
             num(n.depth, "depth"), h("td", { class: "num muted" }, fmtInt(n.memory_depth) + " + " + fmtInt(n.backend_depth)),
-            num(n.message_count), num(n.channels ? n.channels.length : 0),
+            num(n.message_count), graphs ? h("td", { class: "num" }, G.rate("topic", n.node, topic, "")) : null,
+            num(n.channels ? n.channels.length : 0),
             e2eCells(n.e2e_processing_latency, qs),
             tombstone ? h("td", { class: "num" }, h("button", { class: "btn tiny ghost", title: "Tombstone this topic on " + n.node, onclick: function () {
               act("DELETE", "/api/nodes/" + enc(n.node), { topic: topic }, "Tombstone topic " + topic + " on " + n.node + "? lookupd stops listing it there and the topic is deleted on that node.", "Tombstone", true, view.refresh);
-            } }, "\u2715")) : null);
+            } }, "\u2715")) : null),
+          graphs ? nodeGraphs(n.node, n.e2e_processing_latency) : null];
       })),
       h("tfoot", null, h("tr", null, h("td", null, "Total"), num(t.depth, "depth"), h("td", { class: "num muted" }, fmtInt(t.memory_depth) + " + " + fmtInt(t.backend_depth)), num(t.message_count),
-        num(t.channels ? t.channels.length : 0), e2eCells(t.e2e_processing_latency, qs), tombstone ? h("td") : null)))));
+        graphs ? h("td", { class: "num" }, G.rate("topic", "*", topic, "")) : null,
+        num(t.channels ? t.channels.length : 0), e2eCells(t.e2e_processing_latency, qs), tombstone ? h("td") : null),
+        graphs ? nodeGraphs("*", t.e2e_processing_latency) : null))));
     out.push(section("Channels"));
     if (!t.channels || t.channels.length === 0) {
       out.push(notice("This topic has no channels: messages are queued in the topic until a consumer subscribes."));
@@ -322,12 +363,15 @@ function topicView(topic) {
       th(["Channel", ["Depth", { class: "num" }], ["", { class: "spark-cell" }], ["Memory + Disk", { class: "num" }], ["In-Flight", { class: "num" }], ["Deferred", { class: "num" }], ["Requeued", { class: "num" }], ["Timed Out", { class: "num" }], ["Messages", { class: "num" }], ["Connections", { class: "num" }]].concat(cqs.map(function (q) { return [q, { class: "num" }]; }))),
       h("tbody", null, t.channels.slice().sort(function (a, b) { return a.channel_name < b.channel_name ? -1 : 1; }).map(function (c) {
         var hs = chHist[c.channel_name] || [];
-        return h("tr", { dataset: { channel: c.channel_name } },
+        var sp = function (key) { return G.spark("channel", "*", topic, c.channel_name, key); };
+        return [h("tr", { dataset: { channel: c.channel_name } },
           h("td", { class: "name" }, link("/topics/" + enc(topic) + "/" + enc(c.channel_name), c.channel_name, "strong"), " ", pausedBadge(c.paused)),
           num(c.depth, "depth"), h("td", { class: "spark-cell" }, sparkline(hs.map(function (x) { return x.depth; }), { cls: "depth", width: 90 })),
           h("td", { class: "num muted" }, fmtInt(c.memory_depth) + " + " + fmtInt(c.backend_depth)),
           num(c.in_flight_count), num(c.deferred_count), num(c.requeue_count), num(c.timeout_count), num(c.message_count), num(c.client_count),
-          e2eCells(c.e2e_processing_latency, cqs));
+          e2eCells(c.e2e_processing_latency, cqs)),
+          graphs ? graphRow([null, sp("depth"), null, null, sp("in_flight_count"), sp("deferred_count"), sp("requeue_count"), sp("timeout_count"), sp("message_count"), sp("clients")]
+            .concat(cqs.length ? [[G.spark("e2e", "*", { topic: topic, channel: c.channel_name, percentiles: (c.e2e_processing_latency && c.e2e_processing_latency.percentiles) || [] }, "", "e2e_processing_latency"), cqs.length]] : [])) : null];
       })))));
     return out;
   });
@@ -393,23 +437,37 @@ function channelView(topic, channel) {
     ] : null;
     var out = [pageHead([link("/", "Topics"), " / ", link("/topics/" + enc(topic), topic), " / "], channel, pausedBadge(c.paused), actions)];
     out.push(historyCharts(c.history ? c.history.samples : [], c.depth));
+    out.push(graphiteCharts("channel", topic, channel, c.e2e_processing_latency));
     var qs = e2eCols(c.e2e_processing_latency);
+    var graphs = G.active();
     var delivery = c.delivery_msg_count > 0;
+    // The original's channel page rate cell shows the topic's rate; this is the channel's own.
+    var nodeGraphs = function (node, agg) {
+      var sp = function (key) { return G.spark("channel", node, topic, channel, key); };
+      return graphRow([null, sp("depth"), null, sp("in_flight_count"), sp("deferred_count"), sp("requeue_count"), sp("timeout_count"), sp("message_count"), null, sp("clients")]
+        .concat(delivery ? [null] : [])
+        .concat(qs.length ? [[G.spark("e2e", node, { topic: topic, channel: channel, percentiles: (agg && agg.percentiles) || [] }, "", "e2e_processing_latency"), qs.length]] : []));
+    };
     out.push(section("Nodes"));
     out.push(h("div", { class: "card" }, h("table", { class: "grid-table", id: "channel-nodes" },
-      th(["NSQd Host", ["Depth", { class: "num" }], ["Memory + Disk", { class: "num" }], ["In-Flight", { class: "num" }], ["Deferred", { class: "num" }], ["Requeued", { class: "num" }], ["Timed Out", { class: "num" }], ["Messages", { class: "num" }], ["Connections", { class: "num" }]]
+      th(["NSQd Host", ["Depth", { class: "num" }], ["Memory + Disk", { class: "num" }], ["In-Flight", { class: "num" }], ["Deferred", { class: "num" }], ["Requeued", { class: "num" }], ["Timed Out", { class: "num" }], ["Messages", { class: "num" }]]
+        .concat(graphs ? [["Rate /s", { class: "num" }]] : []).concat([["Connections", { class: "num" }]])
         .concat(delivery ? [["Delivery", { class: "delivery-cell", title: "zone-local / region-local / global share of deliveries" }]] : [])
         .concat(qs.map(function (q) { return [q, { class: "num" }]; }))),
       h("tbody", null, (c.nodes || []).map(function (n) {
-        return h("tr", { dataset: { node: n.node } }, hostCell(n, pausedBadge(n.paused)),
+        return [h("tr", { dataset: { node: n.node } }, hostCell(n, pausedBadge(n.paused)),
           num(n.depth, "depth"), h("td", { class: "num muted" }, fmtInt(n.memory_depth) + " + " + fmtInt(n.backend_depth)),
           num(n.in_flight_count), num(n.deferred_count), num(n.requeue_count), num(n.timeout_count), num(n.message_count),
+          graphs ? h("td", { class: "num" }, G.rate("channel", n.node, topic, channel)) : null,
           num(n.client_count), delivery ? deliveryCell(n) : null,
-          e2eCells(n.e2e_processing_latency, qs));
+          e2eCells(n.e2e_processing_latency, qs)),
+          graphs ? nodeGraphs(n.node, n.e2e_processing_latency) : null];
       })),
       h("tfoot", null, h("tr", null, h("td", null, "Total"), num(c.depth, "depth"), h("td", { class: "num muted" }, fmtInt(c.memory_depth) + " + " + fmtInt(c.backend_depth)),
         num(c.in_flight_count), num(c.deferred_count), num(c.requeue_count), num(c.timeout_count), num(c.message_count),
-        num(c.client_count), delivery ? deliveryCell(c) : null, e2eCells(c.e2e_processing_latency, qs))))));
+        graphs ? h("td", { class: "num" }, G.rate("channel", "*", topic, channel)) : null,
+        num(c.client_count), delivery ? deliveryCell(c) : null, e2eCells(c.e2e_processing_latency, qs)),
+        graphs ? nodeGraphs("*", c.e2e_processing_latency) : null))));
     out.push(section("Clients", h("span", { class: "muted" }, fmtInt((c.clients || []).length) + " connected")));
     if (!c.clients || c.clients.length === 0) {
       out.push(notice("No clients are connected to this channel."));
@@ -464,6 +522,18 @@ function nodesView() {
   });
 }
 
+// The node's memory graphs (A-UI-NODE): the original's wildcards spelled out
+// as the names nsqd sends, so each line gets its own label.
+function nodeCharts(node) {
+  if (!G.active()) return null;
+  var mem = function (keys) { return keys.map(function (k) { return { kind: "node", node: node, key: k, label: k }; }); };
+  return h("div", { class: "charts graphite-charts node-charts" },
+    G.chart("GC pressure \u00b7 graphite", mem(["heap_idle_bytes", "heap_in_use_bytes", "heap_released_bytes", "next_gc_bytes"]), "bytes"),
+    G.chart("GC pause percentiles \u00b7 graphite", mem(["gc_pause_usec_100", "gc_pause_usec_99", "gc_pause_usec_95"])),
+    G.chart("GC runs / second \u00b7 graphite", mem(["gc_runs"]), "rate"),
+    G.chart("Heap objects in use \u00b7 graphite", mem(["heap_objects"])));
+}
+
 function nodeView(node) {
   var region = h("div", { class: "region" });
   app.append(region);
@@ -472,21 +542,26 @@ function nodeView(node) {
     var out = [pageHead([link("/nodes", "Nodes"), " / "], node, host ? h("span", { class: "muted host-label" }, host) : null, null)];
     out.push(h("div", { class: "stats" },
       stat("Topics", fmtInt((d.topics || []).length)), stat("Messages", fmtInt(d.total_messages)), stat("Clients", fmtInt(d.total_clients))));
+    out.push(nodeCharts(node));
     if (!d.topics || d.topics.length === 0) { out.push(notice("This node has no topics.")); return out; }
     var tombstone = IS_ADMIN && LOOKUPD.length > 0;
+    var graphs = G.active();
     d.topics.forEach(function (t) {
       out.push(h("div", { class: "card node-topic" },
         h("div", { class: "card-head" },
           h("span", { class: "name" }, link("/topics/" + enc(t.topic_name), t.topic_name, "strong"), " ", pausedBadge(t.paused)),
           h("span", { class: "muted small" }, "depth " + fmtInt(t.depth) + " \u00b7 " + fmtInt(t.memory_depth) + " + " + fmtInt(t.backend_depth) + " \u00b7 " + fmtInt(t.message_count) + " messages \u00b7 " + (t.channels || []).length + " channels"),
+          graphs ? h("span", { class: "head-sparks" }, G.spark("topic", node, t.topic_name, "", "depth"), G.spark("topic", node, t.topic_name, "", "message_count")) : null,
           tombstone ? h("button", { class: "btn tiny ghost right", title: "Tombstone topic on this node", onclick: function () {
             act("DELETE", "/api/nodes/" + enc(node), { topic: t.topic_name }, "Tombstone topic " + t.topic_name + " on " + node + "?", "Tombstone", true, view.refresh);
           } }, "\u2715") : null),
         (t.channels || []).length ? h("table", { class: "grid-table fixed" },
           th(["Channel", ["Depth", { class: "num" }], ["Memory + Disk", { class: "num" }], ["In-Flight", { class: "num" }], ["Deferred", { class: "num" }], ["Requeued", { class: "num" }], ["Timed Out", { class: "num" }], ["Messages", { class: "num" }], ["Clients", { class: "num" }]]),
           h("tbody", null, t.channels.map(function (c) {
+            var sp = function (key) { return G.spark("channel", node, t.topic_name, c.channel_name, key); };
             return [h("tr", null, h("td", { class: "name" }, link("/topics/" + enc(t.topic_name) + "/" + enc(c.channel_name), c.channel_name), " ", pausedBadge(c.paused)),
-              num(c.depth), h("td", { class: "num muted" }, fmtInt(c.memory_depth) + " + " + fmtInt(c.backend_depth)), num(c.in_flight_count), num(c.deferred_count), num(c.requeue_count), num(c.timeout_count), num(c.message_count), num(c.client_count))]
+              num(c.depth), h("td", { class: "num muted" }, fmtInt(c.memory_depth) + " + " + fmtInt(c.backend_depth)), num(c.in_flight_count), num(c.deferred_count), num(c.requeue_count), num(c.timeout_count), num(c.message_count), num(c.client_count)),
+              graphs ? graphRow([null, sp("depth"), null, sp("in_flight_count"), sp("deferred_count"), sp("requeue_count"), sp("timeout_count"), sp("message_count"), sp("clients")]) : null]
               .concat((c.clients || []).map(function (cl) {
                 return h("tr", { class: "client-row" }, h("td", { colspan: 3, class: "name", dataset: { label: "Client" } }, "\u21b3 " + cl.hostname + " ", h("span", { class: "muted small" }, cl.user_agent || ""), " ", clientLabels(cl)),
                   num(cl.in_flight_count), h("td", { class: "num muted wrap", colspan: 3, dataset: { label: "Ready \u00b7 finished \u00b7 requeued" } }, "ready " + fmtInt(cl.ready_count) + " \u00b7 finished " + fmtInt(cl.finish_count) + " \u00b7 requeued " + fmtInt(cl.requeue_count)), num(cl.message_count), h("td", { class: "num", dataset: { label: "Connected" } }, fmtAge(cl.connected)));
@@ -528,7 +603,8 @@ function counterView() {
     if (lastTotal !== null && now > lastAt) rate.textContent = fmtRate((total - lastTotal) * 1000 / (now - lastAt)) + " messages / second";
     lastTotal = total; lastAt = now;
     animate(total);
-    return h("p", { class: "muted small" }, "Sum of message_count over every channel of every nsqd.");
+    return [h("p", { class: "muted small" }, "Sum of message_count over every channel of every nsqd."),
+      G.active() ? h("div", { class: "charts graphite-charts one" }, G.chart("Messages / second \u00b7 graphite " + G.timeframe(), [{ kind: "counter", node: "*", key: "message_count", label: "messages/s" }], "rate")) : null];
   }, function () { interval = Math.min(interval + 1000, 10000); return interval; });
   var stop = view.stop;
   view.stop = function () { cancelAnimationFrame(anim); stop(); };

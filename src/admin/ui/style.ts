@@ -10,6 +10,8 @@ export const BASE_CSS = String.raw`:root {
   --accent-soft: rgba(47, 111, 222, 0.12);
   --rate: #14a37f;
   --rate-soft: rgba(20, 163, 127, 0.12);
+  --graphite: #7a4fd6;
+  --graphite-soft: rgba(122, 79, 214, 0.12);
   --warn: #c7791a;
   --danger: #c73a3a;
   --ok: #1f8a4c;
@@ -50,6 +52,7 @@ nav.main a.active { background: rgba(255, 255, 255, 0.12); color: #fff; }
 #live.busy::before { background: #7fd9a8; }
 #live.error::before { background: var(--danger); box-shadow: 0 0 0 3px rgba(199, 58, 58, 0.25); }
 .version { border: 1px solid #394257; border-radius: 10px; padding: 1px 8px; }
+#graph-interval { font: inherit; font-size: 12px; background: #232a38; color: #dfe4ee; border: 1px solid #394257; border-radius: 6px; padding: 3px 6px; }
 .menu-toggle { display: none; flex-direction: column; justify-content: space-between; width: 38px; height: 32px; padding: 8px 9px; background: transparent; border: 1px solid #394257; border-radius: 6px; cursor: pointer; }
 .menu-toggle span { display: block; height: 2px; background: #dfe4ee; border-radius: 1px; }
 
@@ -73,6 +76,7 @@ main { max-width: 1280px; margin: 0 auto; padding: 22px 28px 60px; }
 .card + .card { margin-top: 12px; }
 .card-head { padding: 10px 14px; border-bottom: 1px solid var(--line); display: flex; align-items: center; flex-wrap: wrap; gap: 6px 10px; }
 .card-head .name { overflow-wrap: anywhere; min-width: 0; }
+.head-sparks { display: inline-flex; gap: 8px; }
 .right { margin-left: auto; }
 .pad { padding: 12px 16px; }
 .notice { background: var(--card); border: 1px dashed #cfd5df; color: var(--muted); border-radius: var(--radius); padding: 18px; text-align: center; }
@@ -91,6 +95,7 @@ table.grid-table { width: 100%; border-collapse: collapse; font-variant-numeric:
 td.depth { font-weight: 600; }
 td.spark-cell { width: 136px; padding-top: 4px; padding-bottom: 4px; }
 #topics-table td.num, #topics-table th.num { width: 120px; }
+#topics-table.graphs td.num, #topics-table.graphs th.num { width: auto; }
 table.grid-table.fixed { table-layout: fixed; }
 table.grid-table.fixed th:first-child { width: 30%; }
 /* Names (up to 64 characters, X-NAME-VALID) wrap anywhere rather than widen the table. */
@@ -98,6 +103,9 @@ table.grid-table.fixed th:first-child { width: 30%; }
 .grid-table td.wrap { white-space: normal; overflow-wrap: anywhere; }
 .grid-table .topics-cell { white-space: normal; min-width: 12em; }
 .grid-table td.delivery-cell, .grid-table th.delivery-cell { width: 140px; }
+.grid-table tr.graph-row td { padding-top: 0; padding-bottom: 8px; }
+.grid-table tr:has(+ tr.graph-row) td { border-bottom: none; }
+.grid-table td.gcol, .grid-table th.gcol { width: 136px; }
 .host-label { font-size: 15px; font-weight: 500; }
 .region > p.muted { margin: 10px 2px 0; }
 .strong { font-weight: 600; }
@@ -127,9 +135,13 @@ h1 .badge { font-size: 12px; }
 .btn.tiny { padding: 1px 6px; font-size: 12px; }
 
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(360px, 100%), 1fr)); gap: 14px; }
+.charts + .charts { margin-top: 14px; }
+.charts.one { grid-template-columns: 1fr; margin-top: 14px; }
 .chart-box { margin: 0; background: var(--card); border: 1px solid var(--line); border-radius: var(--radius); padding: 12px 14px 8px; }
 .chart-head { display: flex; justify-content: space-between; align-items: baseline; margin-bottom: 4px; }
 .chart-title { font-size: 12px; font-weight: 600; color: var(--muted); text-transform: uppercase; letter-spacing: 0.5px; }
+a.chart-title:hover { color: var(--accent); }
+.chart-head { gap: 10px; }
 .chart-value { font-size: 20px; font-weight: 650; font-variant-numeric: tabular-nums; }
 svg.chart { width: 100%; height: 150px; display: block; overflow: visible; }
 svg.chart .grid { stroke: #eceef3; stroke-width: 1; vector-effect: non-scaling-stroke; }
@@ -138,6 +150,24 @@ svg.chart .chart-line { fill: none; stroke: var(--accent); stroke-width: 2; vect
 svg.chart .chart-area { fill: var(--accent-soft); }
 svg.chart.rate .chart-line { stroke: var(--rate); }
 svg.chart.rate .chart-area { fill: var(--rate-soft); }
+svg.chart.graphite .chart-line { stroke: var(--graphite); }
+svg.chart.graphite .chart-area { fill: var(--graphite-soft); }
+svg.chart path.chart-line.s0, svg.spark path.spark-line.s0, .legend .s0::before { stroke: #2f6fde; background: #2f6fde; }
+svg.chart path.chart-line.s1, svg.spark path.spark-line.s1, .legend .s1::before { stroke: #14a37f; background: #14a37f; }
+svg.chart path.chart-line.s2, svg.spark path.spark-line.s2, .legend .s2::before { stroke: #c7791a; background: #c7791a; }
+svg.chart path.chart-line.s3, svg.spark path.spark-line.s3, .legend .s3::before { stroke: #7a4fd6; background: #7a4fd6; }
+svg.chart path.chart-line.s4, svg.spark path.spark-line.s4, .legend .s4::before { stroke: #c73a3a; background: #c73a3a; }
+svg.chart path.chart-line.s5, svg.spark path.spark-line.s5, .legend .s5::before { stroke: #6b7385; background: #6b7385; }
+.legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 11px; color: var(--muted); margin-top: 4px; }
+.legend span::before { content: ""; display: inline-block; width: 12px; height: 3px; margin-right: 5px; vertical-align: middle; border-radius: 2px; }
+a.gspark { display: block; max-width: 120px; }
+.graph-row a.gspark, td.num a.gspark { margin-left: auto; }
+.node-charts { margin-bottom: 18px; }
+a.gspark svg { display: block; width: 100%; height: 20px; }
+svg.spark.graphite .spark-line { stroke: var(--graphite); }
+svg.spark.graphite .spark-area { fill: var(--graphite-soft); }
+a.gspark.error svg .spark-empty { stroke: var(--danger); }
+.grate { font-weight: 600; color: var(--graphite); }
 svg.spark { display: block; }
 svg.spark .spark-line { fill: none; stroke: var(--accent); stroke-width: 1.5; stroke-linejoin: round; }
 svg.spark .spark-area { fill: var(--accent-soft); }
@@ -225,8 +255,9 @@ footer { text-align: center; color: #9aa2b1; font-size: 12px; padding: 10px 0 30
   .grid-table td:first-child { text-align: left; font-size: 15px; }
   .grid-table td:first-child::before, .grid-table td[data-label=""]::before { content: none; }
   .grid-table td:empty { display: none; }
+  .grid-table tr.graph-row td a.gspark { margin-left: auto; }
   .grid-table td.name, .grid-table .topics-cell, .grid-table td.delivery-cell { min-width: 0; width: auto; }
-  #topics-table td.num, #topics-table th.num { width: auto; }
+  #topics-table td.num, #topics-table th.num, .grid-table td.gcol { width: auto; }
   .delivery.mini { margin-left: auto; }
   .stat { min-width: 0; flex: 1 1 120px; }
 }
