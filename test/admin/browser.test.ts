@@ -10,13 +10,13 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestNsqd } from "../nsqd/helpers.ts";
+import { hasChromium, launchChromium, navigate } from "./chromium.ts";
 import { nsqdPost, nsqdStats, startCluster, type TestAdmin, type TestCluster } from "./cluster.ts";
 import { startFakeGraphite, type FakeGraphite } from "./graphite.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = path.resolve("test-artifacts");
 const DOCS_SHOT = path.resolve("docs/nsqadmin.png");
 
@@ -35,7 +35,7 @@ async function shot(name: string): Promise<string> {
 }
 
 async function open(p: string, ready: string, base = admin.url): Promise<void> {
-  await page.goto(base + p);
+  await navigate(page, base + p);
   await page.waitForSelector(ready, { timeout: 10_000 });
   // Wait for the first poll to settle (the region loses its loading class).
   await page.waitForFunction(() => !document.querySelector(".region.loading"), null, { timeout: 10_000 });
@@ -78,7 +78,7 @@ async function pub(node: string, topic: string, n: number): Promise<void> {
   await fetch(`http://${node}/mpub?topic=${topic}`, { method: "POST", body });
 }
 
-describe.skipIf(!fs.existsSync(CHROMIUM))("nsqadmin UI in Chromium", () => {
+describe.skipIf(!hasChromium())("nsqadmin UI in Chromium", () => {
   beforeAll(async () => {
     cluster = await startCluster(2);
     const [a, b] = cluster.nodes as [string, string];
@@ -113,10 +113,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))("nsqadmin UI in Chromium", () => {
       if (i % 3 === 0) await pub(b, "signups", 2);
       await new Promise((r) => setTimeout(r, 120));
     }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 820 } });
     page.on("pageerror", (e) => pageErrors.push(e.message));
     page.on("console", (m) => {
@@ -258,10 +255,10 @@ describe.skipIf(!fs.existsSync(CHROMIUM))("nsqadmin UI in Chromium", () => {
 
   it("A-BEH-ACL: a non-admin sees no action buttons", async () => {
     await using readOnly = await cluster.admin({ admin_users: ["root"] });
-    await page.goto(`${readOnly.url}/topics/orders/billing`);
+    await navigate(page, `${readOnly.url}/topics/orders/billing`);
     await page.waitForSelector("#channel-nodes", { timeout: 10_000 });
     expect(await page.locator("button[data-action]").count()).toBe(0);
-    await page.goto(`${readOnly.url}/lookup`);
+    await navigate(page, `${readOnly.url}/lookup`);
     await page.waitForSelector("#inactive, .notice", { timeout: 10_000 });
     expect(await page.locator("#create-form").count()).toBe(0);
   });
@@ -572,7 +569,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))("nsqadmin UI in Chromium", () => {
 
   it("A-UI-CHANNEL: a channel that does not exist gets a notice while the live dot stays green", async () => {
     const seen = pageErrors.length;
-    await page.goto(`${admin.url}/topics/orders/no_such_channel`);
+    await navigate(page, `${admin.url}/topics/orders/no_such_channel`);
     await page.waitForSelector("#missing", { timeout: 10_000 });
     expect(await page.textContent("#missing")).toContain("no_such_channel");
     expect(await page.getAttribute("#live", "class")).not.toContain("error");

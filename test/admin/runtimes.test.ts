@@ -3,16 +3,15 @@
 // compiled binary) against an nsqd and a fake graphite. Each serves the
 // graphite module and proxies /render; in headless Chromium (when installed)
 // the topics list draws its graphite sparklines and rate cell.
-import * as fs from "node:fs";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ensureBuilt } from "../helpers/build.ts";
 import { RUNTIMES, startCli } from "../helpers/cli.ts";
+import { hasChromium, launchChromium, navigate } from "./chromium.ts";
 import { startTestNsqd, type TestNsqd } from "../nsqd/helpers.ts";
 import { nsqdPost } from "./cluster.ts";
 import { startFakeGraphite, type FakeGraphite } from "./graphite.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const RATE = "sumSeries(stats.counters.nsq.*.topic.orders.message_count.count)";
 const SPARKS = [
   'summarize(sumSeries(stats.gauges.nsq.*.topic.orders.depth),"10sec","avg")',
@@ -33,7 +32,7 @@ beforeAll(async () => {
     if (SPARKS.includes(target)) return Array.from({ length: 6 }, (_, i) => [i * 3, now - (6 - i) * 10]);
     return undefined;
   });
-  if (fs.existsSync(CHROMIUM)) browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu"] });
+  if (hasChromium()) browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
@@ -69,7 +68,7 @@ describe.each(RUNTIMES)("%s", (rt) => {
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
     try {
-      await page.goto(`${base}/`);
+      await navigate(page, `${base}/`);
       await page.waitForSelector('#topics-table tr[data-topic="orders"] .grate', { timeout: 10_000 });
       await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>("[data-graphite]")].every((el) => el.dataset["drawn"]), null, { timeout: 10_000 });
       expect(await page.textContent('#topics-table tr[data-topic="orders"] .grate')).toBe("3.00");
