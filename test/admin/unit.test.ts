@@ -1,10 +1,12 @@
 // Unit tests of nsqadmin's pure parts: option checks, CIDR matching, stats
-// aggregation, the history ring, and the embedded UI scripts' syntax.
+// aggregation, the history ring, the embedded UI scripts' syntax, and the
+// UI's pure functions (rate formatting, graphite targets) loaded as modules.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cidrContains, parseCidr } from "../../src/admin/cidr.ts";
 import { SampleRing } from "../../src/admin/history.ts";
 import { basicAuthUser } from "../../src/admin/notify.ts";
@@ -172,7 +174,7 @@ describe("small helpers", () => {
   it("the embedded UI scripts are valid JavaScript modules", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nsqadmin-ui-"));
     try {
-      for (const name of ["main.js", "vendor.js"]) {
+      for (const name of ["main.js", "vendor.js", "graphite.js"]) {
         const file = path.join(dir, name.replace(/\.js$/, ".mjs"));
         fs.writeFileSync(file, ASSETS[name]!);
         const r = spawnSync(process.execPath, ["--check", file], { encoding: "utf8" });
@@ -181,5 +183,70 @@ describe("small helpers", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("nsqadmin UI modules", () => {
+  // The embedded scripts as real ES modules (graphite.js imports ./vendor.js).
+  let dir: string;
+  let vendor: any;
+  let graphite: any;
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "nsqadmin-modules-"));
+    fs.writeFileSync(path.join(dir, "package.json"), '{"type":"module"}');
+    for (const name of ["vendor.js", "graphite.js"]) fs.writeFileSync(path.join(dir, name), ASSETS[name]!);
+    vendor = await import(pathToFileURL(path.join(dir, "vendor.js")).href);
+    graphite = await import(pathToFileURL(path.join(dir, "graphite.js")).href);
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("fmtRate keeps a fixed number of decimals per magnitude", () => {
+    expect([7.6, 7.777, 8, 0, 9.999, 12.34, 99.96, 1234.5].map((n) => vendor.fmtRate(n))).toEqual(["7.60", "7.78", "8.00", "0.00", "10.0", "12.3", "100", "1,235"]);
+    expect(vendor.fmtRate(Number.NaN)).toBe("-");
+  });
+
+  // The original's statsd defaults (A-FLAG-STATSD-*), with a 60 s interval.
+  const c = { prefix: "nsq.%s", counterFormat: "stats.counters.%s.count", gaugeFormat: "stats.gauges.%s", interval: 60 };
+
+  it("A-UI-GRAPHS: topic, channel, counter and node targets follow the original's key rules", () => {
+    expect(graphite.targets("topic", "*", "orders", "", "depth", c)).toEqual(["sumSeries(stats.gauges.nsq.*.topic.orders.depth)"]);
+    expect(graphite.targets("topic", "10.0.0.5:4151", "orders", "", "message_count", c)).toEqual(["sumSeries(stats.counters.nsq.10_0_0_5_4151.topic.orders.message_count.count)"]);
+    expect(graphite.targets("channel", "*", "orders", "billing", "requeue_count", c)).toEqual(["sumSeries(stats.counters.nsq.*.topic.orders.channel.billing.requeue_count.count)"]);
+    expect(graphite.targets("channel", "*", "orders", "billing", "clients", c)).toEqual(["sumSeries(stats.gauges.nsq.*.topic.orders.channel.billing.clients)"]);
+    expect(graphite.targets("counter", "*", "", "", "message_count", c)).toEqual(["sumSeries(stats.counters.nsq.*.topic.*.channel.*.message_count.count)"]);
+    expect(graphite.targets("node", "h:4151", "", "", "heap_objects", c)).toEqual(["stats.gauges.nsq.h_4151.mem.heap_objects"]);
+    // Functions wrap the formatted key (the original puts them inside the format).
+    expect(graphite.targets("node", "h:4151", "", "", "gc_runs", c)).toEqual(["movingAverage(stats.counters.nsq.h_4151.mem.gc_runs.count,45)"]);
+    // Names as the statsd daemon stores them.
+    expect(graphite.targets("topic", "*", "a b/c#ephemeral", "", "depth", c)).toEqual(["sumSeries(stats.gauges.nsq.*.topic.a_b-cephemeral.depth)"]);
+    // Empty formats leave the key alone; the prefix gets one trailing ".", as nsqd's.
+    const bare = { prefix: "nsq.%s.", counterFormat: "", gaugeFormat: "", interval: 10 };
+    expect(graphite.targets("topic", "*", "t", "", "message_count", bare)).toEqual(["sumSeries(nsq.*.topic.t.message_count)"]);
+    expect(graphite.targets("topic", "*", "t", "", "depth", { ...bare, prefix: "" })).toEqual(["sumSeries(topic.t.depth)"]);
+  });
+
+  it("A-UI-GRAPHS: e2e targets per percentile, averaged over every node", () => {
+    const e2e = { topic: "orders", channel: "billing", percentiles: [{ quantile: 0.99 }, { quantile: 0.5 }, { quantile: 0.999 }] };
+    expect(graphite.targets("e2e", "*", e2e, "", "e2e_processing_latency", c)).toEqual([
+      "scale(averageSeries(stats.gauges.nsq.*.topic.orders.channel.billing.e2e_processing_latency_99),0.000001)",
+      "scale(averageSeries(stats.gauges.nsq.*.topic.orders.channel.billing.e2e_processing_latency_50),0.000001)",
+      "scale(averageSeries(stats.gauges.nsq.*.topic.orders.channel.billing.e2e_processing_latency_100),0.000001)",
+    ]);
+    expect(graphite.targets("e2e", "h:1", { topic: "orders", channel: "", percentiles: [{ quantile: 0.95 }] }, "", "e2e_processing_latency", c)).toEqual([
+      "scale(stats.gauges.nsq.h_1.topic.orders.e2e_processing_latency_95,0.000001)",
+    ]);
+    // nsqd names percentiles with Go's %.0f: halves round to even.
+    expect([0.125, 0.135, 0.5].map((q) => graphite.percentName(q))).toEqual(["12", "14", "50"]);
+  });
+
+  it("A-UI-GRAPHS: sparkline and large-graph targets, and the rate cell", () => {
+    const t = "sumSeries(stats.counters.nsq.*.topic.t.message_count.count)";
+    expect(graphite.sparkTarget(t, c)).toBe(`summarize(${t},"60sec","avg")`);
+    expect(graphite.largeTarget(t, "message_count", { ...c, interval: 10 })).toBe(`summarize(scale(${t},0.1),"10sec","avg")`);
+    expect(graphite.largeTarget("x", "depth", c)).toBe('summarize(x,"60sec","avg")');
+    expect(graphite.rateText([[90, 1], [30, 2]], c)).toBe("1.50");
+    expect(graphite.rateText([[-1, 1]], c)).toBe("N/A");
+    expect(graphite.rateText([[null, 1]], c)).toBe("N/A");
+    expect(graphite.rateText([], c)).toBe("N/A");
   });
 });

@@ -3,6 +3,7 @@
 // the node bundle need no files next to them.
 import { VERSION } from "../../common/version.ts";
 import type { AdminOptions } from "../options.ts";
+import { GRAPHITE_JS } from "./graphite.ts";
 import { MAIN_JS } from "./main.ts";
 import { BASE_CSS } from "./style.ts";
 import { VENDOR_JS } from "./vendor.ts";
@@ -13,6 +14,7 @@ const LOGO_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><r
 export const ASSETS: Readonly<Record<string, string>> = {
   "main.js": MAIN_JS,
   "vendor.js": VENDOR_JS,
+  "graphite.js": GRAPHITE_JS,
   "base.css": BASE_CSS,
   "favicon.svg": LOGO_SVG,
   "logo.svg": LOGO_SVG,
@@ -64,6 +66,7 @@ export function renderIndex(ctx: IndexContext): string {
 <link rel="icon" href="${stat("favicon.svg")}" type="image/svg+xml">
 <link rel="stylesheet" href="${stat("base.css")}">
 <link rel="modulepreload" href="${stat("vendor.js")}">
+<link rel="modulepreload" href="${stat("graphite.js")}">
 <script>
 ${defs}
 </script>
@@ -71,7 +74,8 @@ ${defs}
 <body>
 <header class="top">
   <a class="brand" href="${attr(base || "/")}" data-link><img src="${stat("logo.svg")}" width="26" height="26" alt="">NSQ <small>admin</small></a>
-  <nav class="main">
+  <button type="button" class="menu-toggle" id="menu-toggle" aria-expanded="false" aria-controls="main-nav" aria-label="Menu"><span></span><span></span><span></span></button>
+  <nav class="main" id="main-nav">
     <a href="${attr(base || "/")}" data-link data-nav="topics">Topics</a>
     <a href="${attr(`${base}/nodes`)}" data-link data-nav="nodes">Nodes</a>
     <a href="${attr(`${base}/counter`)}" data-link data-nav="counter">Counter</a>

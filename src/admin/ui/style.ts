@@ -10,6 +10,8 @@ export const BASE_CSS = String.raw`:root {
   --accent-soft: rgba(47, 111, 222, 0.12);
   --rate: #14a37f;
   --rate-soft: rgba(20, 163, 127, 0.12);
+  --graphite: #7a4fd6;
+  --graphite-soft: rgba(122, 79, 214, 0.12);
   --warn: #c7791a;
   --danger: #c73a3a;
   --ok: #1f8a4c;
@@ -50,6 +52,9 @@ nav.main a.active { background: rgba(255, 255, 255, 0.12); color: #fff; }
 #live.busy::before { background: #7fd9a8; }
 #live.error::before { background: var(--danger); box-shadow: 0 0 0 3px rgba(199, 58, 58, 0.25); }
 .version { border: 1px solid #394257; border-radius: 10px; padding: 1px 8px; }
+#graph-interval { font: inherit; font-size: 12px; background: #232a38; color: #dfe4ee; border: 1px solid #394257; border-radius: 6px; padding: 3px 6px; }
+.menu-toggle { display: none; flex-direction: column; justify-content: space-between; width: 38px; height: 32px; padding: 8px 9px; background: transparent; border: 1px solid #394257; border-radius: 6px; cursor: pointer; }
+.menu-toggle span { display: block; height: 2px; background: #dfe4ee; border-radius: 1px; }
 
 main { max-width: 1280px; margin: 0 auto; padding: 22px 28px 60px; }
 #banner:empty { display: none; }
@@ -59,15 +64,19 @@ main { max-width: 1280px; margin: 0 auto; padding: 22px 28px 60px; }
 #banner.ok { background: #eaf7ef; border-color: #bfe5cd; color: #1b5e36; }
 
 .page-head { display: flex; align-items: flex-end; justify-content: space-between; gap: 16px; margin: 4px 0 18px; flex-wrap: wrap; }
-.page-head h1 { margin: 0; font-size: 24px; font-weight: 650; display: flex; align-items: center; gap: 10px; word-break: break-all; }
-.crumbs { color: var(--muted); font-size: 13px; margin-bottom: 4px; min-height: 4px; }
+.page-head > div:first-child { min-width: 0; max-width: 100%; }
+.page-head h1 { margin: 0; font-size: 24px; font-weight: 650; display: flex; align-items: center; flex-wrap: wrap; gap: 4px 10px; overflow-wrap: anywhere; min-width: 0; }
+.page-head h1 .count { font-weight: 500; }
+.crumbs { color: var(--muted); font-size: 13px; margin-bottom: 4px; min-height: 4px; overflow-wrap: anywhere; }
 .actions { display: flex; gap: 8px; flex-wrap: wrap; }
 .section-head { display: flex; align-items: baseline; gap: 12px; margin: 26px 0 10px; }
 .section-head h2 { margin: 0; font-size: 15px; font-weight: 650; text-transform: uppercase; letter-spacing: 0.6px; color: #465066; }
 
 .card { background: var(--card); border: 1px solid var(--line); border-radius: var(--radius); box-shadow: 0 1px 2px rgba(16, 24, 40, 0.04); overflow-x: auto; }
 .card + .card { margin-top: 12px; }
-.card-head { padding: 10px 14px; border-bottom: 1px solid var(--line); display: flex; align-items: center; gap: 6px; }
+.card-head { padding: 10px 14px; border-bottom: 1px solid var(--line); display: flex; align-items: center; flex-wrap: wrap; gap: 6px 10px; }
+.card-head .name { overflow-wrap: anywhere; min-width: 0; }
+.head-sparks { display: inline-flex; gap: 8px; }
 .right { margin-left: auto; }
 .pad { padding: 12px 16px; }
 .notice { background: var(--card); border: 1px dashed #cfd5df; color: var(--muted); border-radius: var(--radius); padding: 18px; text-align: center; }
@@ -86,15 +95,25 @@ table.grid-table { width: 100%; border-collapse: collapse; font-variant-numeric:
 td.depth { font-weight: 600; }
 td.spark-cell { width: 136px; padding-top: 4px; padding-bottom: 4px; }
 #topics-table td.num, #topics-table th.num { width: 120px; }
+#topics-table.graphs td.num, #topics-table.graphs th.num { width: auto; }
 table.grid-table.fixed { table-layout: fixed; }
 table.grid-table.fixed th:first-child { width: 30%; }
+/* Names (up to 64 characters, X-NAME-VALID) wrap anywhere rather than widen the table. */
+.grid-table td.name { white-space: normal; overflow-wrap: anywhere; min-width: 9em; }
+.grid-table td.wrap { white-space: normal; overflow-wrap: anywhere; }
+.grid-table .topics-cell { white-space: normal; min-width: 12em; }
+.grid-table td.delivery-cell, .grid-table th.delivery-cell { width: 140px; }
+.grid-table tr.graph-row td { padding-top: 0; padding-bottom: 8px; }
+.grid-table tr:has(+ tr.graph-row) td { border-bottom: none; }
+.grid-table td.gcol, .grid-table th.gcol { width: 136px; }
 .host-label { font-size: 15px; font-weight: 500; }
 .region > p.muted { margin: 10px 2px 0; }
 .strong { font-weight: 600; }
 .muted { color: var(--muted); }
 .small { font-size: 12px; }
 
-.badge { display: inline-block; font-size: 11px; font-weight: 600; padding: 2px 7px; border-radius: 10px; background: #eef0f4; color: #485166; margin: 1px 3px 1px 0; vertical-align: middle; }
+.badge { display: inline-block; font-size: 11px; font-weight: 600; padding: 2px 7px; border-radius: 10px; background: #eef0f4; color: #485166; margin: 1px 3px 1px 0; vertical-align: middle; max-width: 100%; overflow-wrap: anywhere; white-space: normal; }
+.badge.count { background: #dfe3ea; color: #2c3446; }
 .badge.paused { background: #fff0d9; color: #995708; text-transform: uppercase; letter-spacing: 0.4px; }
 .badge.ok { background: #e3f4ea; color: #1f6b40; }
 .badge.warn { background: #fff0d9; color: #995708; }
@@ -115,10 +134,14 @@ h1 .badge { font-size: 12px; }
 .btn.ghost:hover { background: #f1e3e3; color: var(--danger); }
 .btn.tiny { padding: 1px 6px; font-size: 12px; }
 
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(360px, 1fr)); gap: 14px; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(360px, 100%), 1fr)); gap: 14px; }
+.charts + .charts { margin-top: 14px; }
+.charts.one { grid-template-columns: 1fr; margin-top: 14px; }
 .chart-box { margin: 0; background: var(--card); border: 1px solid var(--line); border-radius: var(--radius); padding: 12px 14px 8px; }
 .chart-head { display: flex; justify-content: space-between; align-items: baseline; margin-bottom: 4px; }
 .chart-title { font-size: 12px; font-weight: 600; color: var(--muted); text-transform: uppercase; letter-spacing: 0.5px; }
+a.chart-title:hover { color: var(--accent); }
+.chart-head { gap: 10px; }
 .chart-value { font-size: 20px; font-weight: 650; font-variant-numeric: tabular-nums; }
 svg.chart { width: 100%; height: 150px; display: block; overflow: visible; }
 svg.chart .grid { stroke: #eceef3; stroke-width: 1; vector-effect: non-scaling-stroke; }
@@ -127,6 +150,24 @@ svg.chart .chart-line { fill: none; stroke: var(--accent); stroke-width: 2; vect
 svg.chart .chart-area { fill: var(--accent-soft); }
 svg.chart.rate .chart-line { stroke: var(--rate); }
 svg.chart.rate .chart-area { fill: var(--rate-soft); }
+svg.chart.graphite .chart-line { stroke: var(--graphite); }
+svg.chart.graphite .chart-area { fill: var(--graphite-soft); }
+svg.chart path.chart-line.s0, svg.spark path.spark-line.s0, .legend .s0::before { stroke: #2f6fde; background: #2f6fde; }
+svg.chart path.chart-line.s1, svg.spark path.spark-line.s1, .legend .s1::before { stroke: #14a37f; background: #14a37f; }
+svg.chart path.chart-line.s2, svg.spark path.spark-line.s2, .legend .s2::before { stroke: #c7791a; background: #c7791a; }
+svg.chart path.chart-line.s3, svg.spark path.spark-line.s3, .legend .s3::before { stroke: #7a4fd6; background: #7a4fd6; }
+svg.chart path.chart-line.s4, svg.spark path.spark-line.s4, .legend .s4::before { stroke: #c73a3a; background: #c73a3a; }
+svg.chart path.chart-line.s5, svg.spark path.spark-line.s5, .legend .s5::before { stroke: #6b7385; background: #6b7385; }
+.legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 11px; color: var(--muted); margin-top: 4px; }
+.legend span::before { content: ""; display: inline-block; width: 12px; height: 3px; margin-right: 5px; vertical-align: middle; border-radius: 2px; }
+a.gspark { display: block; max-width: 120px; }
+.graph-row a.gspark, td.num a.gspark { margin-left: auto; }
+.node-charts { margin-bottom: 18px; }
+a.gspark svg { display: block; width: 100%; height: 20px; }
+svg.spark.graphite .spark-line { stroke: var(--graphite); }
+svg.spark.graphite .spark-area { fill: var(--graphite-soft); }
+a.gspark.error svg .spark-empty { stroke: var(--danger); }
+.grate { font-weight: 600; color: var(--graphite); }
 svg.spark { display: block; }
 svg.spark .spark-line { fill: none; stroke: var(--accent); stroke-width: 1.5; stroke-linejoin: round; }
 svg.spark .spark-area { fill: var(--accent-soft); }
@@ -142,7 +183,7 @@ svg.spark .spark-empty { stroke: #dde1e8; stroke-dasharray: 3 3; }
 .stat-label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: 0.5px; }
 
 .counter-card { text-align: center; padding: 40px 20px; }
-.counter { font-size: 84px; font-weight: 700; letter-spacing: -2px; font-variant-numeric: tabular-nums; color: var(--head); }
+.counter { font-size: clamp(36px, 11vw, 84px); overflow-wrap: anywhere; font-weight: 700; letter-spacing: -2px; font-variant-numeric: tabular-nums; color: var(--head); }
 .counter-rate { margin-top: 6px; font-size: 15px; }
 
 .delivery { display: flex; height: 26px; border-radius: 6px; overflow: hidden; font-size: 11px; color: #fff; font-weight: 600; }
@@ -150,6 +191,8 @@ svg.spark .spark-empty { stroke: #dde1e8; stroke-dasharray: 3 3; }
 .delivery .zone { background: #1f8a4c; }
 .delivery .region { background: #2f6fde; }
 .delivery .global { background: #8a93a6; }
+.delivery.mini { height: 10px; width: 120px; max-width: 100%; border-radius: 3px; background: #eef0f4; }
+.delivery-text { margin-top: 2px; }
 
 ul.plain { list-style: none; margin: 0; padding: 0; }
 ul.plain.pad { padding: 12px 16px; }
@@ -164,14 +207,58 @@ ul.tree ul li::before { content: "\2514  "; color: #b3bac7; }
 
 .create-form .fields { display: flex; gap: 14px; align-items: flex-end; flex-wrap: wrap; }
 .create-form label { display: flex; flex-direction: column; gap: 5px; font-size: 12px; font-weight: 600; color: var(--muted); }
-.create-form input { font: inherit; padding: 7px 10px; border: 1px solid #cfd5df; border-radius: 6px; min-width: 240px; }
+.create-form input { font: inherit; padding: 7px 10px; border: 1px solid #cfd5df; border-radius: 6px; min-width: min(240px, 100%); max-width: 100%; }
+.create-form label { max-width: 100%; }
 .create-form input:focus { outline: 2px solid var(--accent-soft); border-color: var(--accent); }
 .create-form p { margin: 10px 0 0; }
 
-dialog { border: none; border-radius: 10px; padding: 22px 24px 18px; max-width: 440px; box-shadow: 0 18px 50px rgba(16, 24, 40, 0.28); }
+dialog { border: none; border-radius: 10px; padding: 22px 24px 18px; max-width: min(440px, calc(100vw - 32px)); overflow-wrap: anywhere; box-shadow: 0 18px 50px rgba(16, 24, 40, 0.28); }
 dialog::backdrop { background: rgba(21, 26, 36, 0.45); }
 dialog p { margin: 0 0 18px; line-height: 1.45; }
 .dialog-buttons { display: flex; justify-content: flex-end; gap: 8px; }
 .region.loading { opacity: 0.55; min-height: 60px; }
 footer { text-align: center; color: #9aa2b1; font-size: 12px; padding: 10px 0 30px; }
+
+/* Medium screens: tighter tables whose headers may wrap; the small in-table
+   history sparklines give way (the charts above show the same history). */
+@media (max-width: 1000px) {
+  .grid-table th, .grid-table td { padding: 7px 8px; }
+  .grid-table th { white-space: normal; }
+  .grid-table .spark-cell { display: none; }
+  #topics-table td.num, #topics-table th.num { width: auto; }
+  table.grid-table.fixed { table-layout: auto; }
+  table.grid-table.fixed th:first-child { width: auto; }
+  .grid-table td.name { min-width: 7em; }
+  .grid-table .topics-cell { min-width: 8em; }
+}
+
+/* Narrow screens: the menu folds behind a button. */
+@media (max-width: 800px) {
+  header.top { flex-wrap: wrap; height: auto; min-height: 52px; padding: 9px 14px; gap: 10px 14px; }
+  .menu-toggle { display: flex; order: 2; }
+  .top-right { order: 1; margin-left: auto; }
+  .top-right a.version { display: none; }
+  nav.main { display: none; order: 3; flex: 1 0 100%; flex-direction: column; padding-bottom: 6px; }
+  header.top.open nav.main { display: flex; }
+  main { padding: 16px 14px 40px; }
+}
+
+/* Phones: every table row becomes a small card of "label  value" lines. */
+@media (max-width: 640px) {
+  table.grid-table, .grid-table tbody, .grid-table tfoot, .grid-table tr, .grid-table td { display: block; width: auto; }
+  .grid-table thead { display: none; }
+  .grid-table tr { padding: 6px 0; border-bottom: 1px solid var(--line); }
+  .grid-table tbody tr:last-child { border-bottom: none; }
+  .grid-table tfoot tr { border-top: 1px solid var(--line); border-bottom: none; }
+  .grid-table td, .grid-table tfoot td { padding: 3px 12px; border: none; text-align: right; white-space: normal; overflow-wrap: anywhere; }
+  .grid-table td::before { content: attr(data-label); float: left; margin-right: 12px; color: var(--muted); font-size: 12px; font-weight: 600; }
+  .grid-table td:first-child { text-align: left; font-size: 15px; }
+  .grid-table td:first-child::before, .grid-table td[data-label=""]::before { content: none; }
+  .grid-table td:empty { display: none; }
+  .grid-table tr.graph-row td a.gspark { margin-left: auto; }
+  .grid-table td.name, .grid-table .topics-cell, .grid-table td.delivery-cell { min-width: 0; width: auto; }
+  #topics-table td.num, #topics-table th.num, .grid-table td.gcol { width: auto; }
+  .delivery.mini { margin-left: auto; }
+  .stat { min-width: 0; flex: 1 1 120px; }
+}
 `;

@@ -43,11 +43,15 @@ export function fmtInt(n) {
   return Math.round(n).toLocaleString("en-US");
 }
 
+// A rate with a fixed number of decimals per magnitude (never trimmed, so a
+// column of rates stays aligned: 7.60, 7.78, 8.00).
 export function fmtRate(n) {
   if (typeof n !== "number" || !isFinite(n)) return "-";
-  if (n >= 100) return Math.round(n).toLocaleString("en-US");
-  if (n >= 10) return n.toFixed(1);
-  return n.toFixed(2).replace(/\.00$/, "");
+  // Bands by the rounded value, so 99.96 is "100", not "100.0".
+  var a = Math.abs(n);
+  if (a >= 99.95) return Math.round(n).toLocaleString("en-US");
+  if (a >= 9.995) return n.toFixed(1);
+  return n.toFixed(2);
 }
 
 // Nanoseconds to a short human duration.
@@ -126,6 +130,28 @@ export function sparkline(values, opts) {
   return svg;
 }
 
+// Several series in one sparkline (no area): arrays of numbers or nulls,
+// scaled together.
+export function sparkLines(list, opts) {
+  opts = opts || {};
+  var w = opts.width || 120, hgt = opts.height || 26;
+  var svg = s("svg", { class: "spark " + (opts.cls || ""), width: w, height: hgt, viewBox: "0 0 " + w + " " + hgt, preserveAspectRatio: "none", "aria-hidden": "true" });
+  var clean = list.map(function (vs) { return (vs || []).filter(function (v) { return typeof v === "number" && isFinite(v); }); });
+  var all = [].concat.apply([], clean);
+  if (all.length < 2) {
+    svg.appendChild(s("line", { x1: 0, y1: hgt - 1.5, x2: w, y2: hgt - 1.5, class: "spark-empty" }));
+    return svg;
+  }
+  var max = Math.max.apply(null, all), min = Math.min(0, Math.min.apply(null, all)), span = max - min || 1;
+  clean.forEach(function (vs, i) {
+    if (vs.length < 2) return;
+    var pts = vs.map(function (v, k) { return [round1(k * (w / (vs.length - 1))), round1(2 + (hgt - 4) * (1 - (v - min) / span))]; });
+    if (clean.length === 1) svg.appendChild(s("path", { d: areaPath(pts, hgt), class: "spark-area" }));
+    svg.appendChild(s("path", { d: linePath(pts), class: "spark-line" + (clean.length > 1 ? " s" + (i % 6) : "") }));
+  });
+  return svg;
+}
+
 function scale(values, w, hgt, pad) {
   var max = Math.max.apply(null, values), min = Math.min(0, Math.min.apply(null, values));
   var span = max - min || 1;
@@ -146,37 +172,69 @@ function areaPath(pts, hgt) {
 }
 
 // A labelled chart of one series over time: samples [{ts, <key>}].
+// opts.value, when given, is the headline figure (the live value), so the
+// headline and the page's tables come from one source.
 export function chart(title, samples, key, opts) {
+  opts = opts || {};
+  var points = samples.map(function (x) { return [x.ts, x[key]]; });
+  var value = opts.value !== undefined ? opts.value : (points.length ? points[points.length - 1][1] : null);
+  return lineChart(title, [{ points: points }], { cls: opts.cls, fmt: opts.fmt, value: value, key: key });
+}
+
+// A chart of one or more series: [{label, points: [[ts ms, value or null]]}].
+// Nulls are skipped (the line joins the points around them). One series is
+// drawn with an area; several get a legend. opts: cls, fmt (values),
+// value (headline; null for none), href (title links to it), key.
+export function lineChart(title, series, opts) {
   opts = opts || {};
   var w = 560, hgt = 150, left = 46, bottom = 20, top = 10;
   var fmt = opts.fmt || fmtInt;
-  var values = samples.map(function (x) { return x[key]; });
-  var lastValue = values.length ? values[values.length - 1] : null;
-  var head = h("div", { class: "chart-head" },
-    h("span", { class: "chart-title" }, title),
-    h("span", { class: "chart-value", dataset: { key: key } }, lastValue === null ? "-" : fmt(lastValue) + (opts.unit || "")));
+  var clean = series.map(function (se) {
+    return { label: se.label, points: (se.points || []).filter(function (p) { return typeof p[1] === "number" && isFinite(p[1]); }) };
+  });
+  var all = [];
+  clean.forEach(function (se) { se.points.forEach(function (p) { all.push(p); }); });
+  var value = opts.value;
+  var titleEl = opts.href ? h("a", { class: "chart-title", href: opts.href, target: "_blank", rel: "noopener" }, title) : h("span", { class: "chart-title" }, title);
+  var head = h("div", { class: "chart-head" }, titleEl,
+    value === undefined ? null : h("span", { class: "chart-value", dataset: { key: opts.key || "" } }, value === null ? "-" : fmt(value)));
   var svg = s("svg", { class: "chart " + (opts.cls || ""), viewBox: "0 0 " + w + " " + hgt, preserveAspectRatio: "none", role: "img", "aria-label": title });
   var plotW = w - left - 6, plotH = hgt - top - bottom;
-  var max = values.length ? Math.max.apply(null, values) : 0;
+  var max = all.length ? Math.max.apply(null, all.map(function (p) { return p[1]; })) : 0;
   var nice = niceMax(max);
   for (var g = 0; g <= 2; g++) {
     var y = top + plotH * (1 - g / 2);
     svg.appendChild(s("line", { x1: left, x2: w - 6, y1: y, y2: y, class: "grid" }));
-    svg.appendChild(s("text", { x: left - 6, y: y + 4, class: "axis", "text-anchor": "end" }, fmt(nice * g / 2)));
+    svg.appendChild(s("text", { x: left - 6, y: y + 4, class: "axis", "text-anchor": "end" }, fmtAxis(nice * g / 2)));
   }
-  if (values.length >= 2) {
-    var t0 = samples[0].ts, t1 = samples[samples.length - 1].ts, span = (t1 - t0) || 1;
-    var pts = samples.map(function (x) {
-      return [round1(left + plotW * (x.ts - t0) / span), round1(top + plotH * (1 - (x[key] || 0) / (nice || 1)))];
+  var t0 = Infinity, t1 = -Infinity;
+  all.forEach(function (p) { if (p[0] < t0) t0 = p[0]; if (p[0] > t1) t1 = p[0]; });
+  var drawn = 0;
+  clean.forEach(function (se, i) {
+    if (se.points.length < 2) return;
+    var span = (t1 - t0) || 1;
+    var pts = se.points.map(function (p) {
+      return [round1(left + plotW * (p[0] - t0) / span), round1(top + plotH * (1 - p[1] / (nice || 1)))];
     });
-    svg.appendChild(s("path", { d: linePath(pts) + " L" + pts[pts.length - 1][0] + " " + (top + plotH) + " L" + pts[0][0] + " " + (top + plotH) + " Z", class: "chart-area" }));
-    svg.appendChild(s("path", { d: linePath(pts), class: "chart-line" }));
+    if (clean.length === 1) svg.appendChild(s("path", { d: linePath(pts) + " L" + pts[pts.length - 1][0] + " " + (top + plotH) + " L" + pts[0][0] + " " + (top + plotH) + " Z", class: "chart-area" }));
+    svg.appendChild(s("path", { d: linePath(pts), class: "chart-line" + (clean.length > 1 ? " s" + (i % 6) : "") }));
+    drawn++;
+  });
+  if (drawn > 0) {
     svg.appendChild(s("text", { x: left, y: hgt - 4, class: "axis" }, clock(t0)));
     svg.appendChild(s("text", { x: w - 6, y: hgt - 4, class: "axis", "text-anchor": "end" }, clock(t1)));
   } else {
-    svg.appendChild(s("text", { x: left + plotW / 2, y: top + plotH / 2, class: "axis", "text-anchor": "middle" }, "collecting samples\u2026"));
+    svg.appendChild(s("text", { x: left + plotW / 2, y: top + plotH / 2, class: "axis", "text-anchor": "middle" }, opts.empty || "collecting samples\u2026"));
   }
-  return h("figure", { class: "chart-box" }, head, svg);
+  var legend = clean.length > 1 ? h("div", { class: "legend" }, clean.map(function (se, i) {
+    return h("span", { class: "s" + (i % 6) }, se.label);
+  })) : null;
+  return h("figure", { class: "chart-box" }, head, svg, legend);
+}
+
+// Axis labels: integers with separators, halves with one decimal.
+function fmtAxis(v) {
+  return v === Math.round(v) ? Math.round(v).toLocaleString("en-US") : v.toFixed(1);
 }
 
 // A round axis maximum; at least 2 so integer halves label cleanly.
