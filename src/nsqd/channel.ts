@@ -55,7 +55,7 @@ export class Channel {
   messageCount = 0;
   requeueCount = 0;
   timeoutCount = 0;
-  // D-BEH-TOPO counters (topology-aware consumption experiment only).
+  // D-BEH-TOPO counters of deliveries from memory (global ones counted without the experiment too).
   zoneLocalMsgCount = 0;
   regionLocalMsgCount = 0;
   globalMsgCount = 0;
@@ -170,9 +170,15 @@ export class Channel {
       while (this.#memory.length > 0 || (this.#backend !== null && this.#backend.depth() > 0)) {
         const consumer = this.#topology === null ? this.#nextReady() : this.#nextReadyByTopology(this.#topology);
         if (consumer === null) break;
+        const queued = this.#memory.length;
         const message = this.#take();
         if (message === null) break;
-        if (this.#topology !== null) this.#countPlacement(consumer, this.#topology);
+        // D-BEH-TOPO counters: deliveries from memory only, as in the original;
+        // without the experiment every one of them counts as global.
+        if (this.#memory.length < queued) {
+          if (this.#topology !== null) this.#countPlacement(consumer, this.#topology);
+          else this.globalMsgCount++;
+        }
         if (consumer.sampleRate > 0 && Math.random() * 100 > consumer.sampleRate) continue; // D-TCP-SAMPLE drops it
         message.attempts = (message.attempts + 1) & 0xffff;
         this.#startInFlight(message, consumer);
