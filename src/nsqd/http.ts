@@ -46,6 +46,7 @@ import { collectStats, formatStatsText, memoryStats } from "./stats.ts";
 import type { Nsqd } from "./nsqd.ts";
 import type { Topic } from "./topic.ts";
 import { metricsResponse } from "./prometheus.ts";
+import { nsqdStatsdPrefix } from "./statsd.ts";
 
 const NSQ_CONTENT_TYPE = "nsq; version=1.0";
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -339,6 +340,11 @@ function tlsRequiredLevel(value: string): number {
   return parseGoBool(value) === true ? 2 : 0;
 }
 
+/** --broadcast-*-port as the original completes it: the bound port when 0, unless that is a Unix socket (-1 here). */
+function derivedBroadcastPort(flag: number, bound: number): number {
+  return flag !== 0 ? flag : Math.max(bound, 0);
+}
+
 /** The value GET /config/:opt reports, or undefined for an unknown key. */
 export function configValue(nsqd: Nsqd, key: string): V1Result | undefined {
   const spec = NSQD_OPTIONS.find((s) => s.key === key);
@@ -359,6 +365,14 @@ export function configValue(nsqd: Nsqd, key: string): V1Result | undefined {
     case "broadcast_address":
       // The original's default is the OS hostname.
       return o.broadcast_address !== "" ? o.broadcast_address : nsqd.runtime.hostname();
+    // The original fills these in at start-up, once the listeners are bound,
+    // and then reports the values it uses (D-HTTP-CONFIG).
+    case "broadcast_tcp_port":
+      return { json: derivedBroadcastPort(o.broadcast_tcp_port, nsqd.tcpPort) };
+    case "broadcast_http_port":
+      return { json: derivedBroadcastPort(o.broadcast_http_port, nsqd.httpPort) };
+    case "statsd_prefix":
+      return nsqdStatsdPrefix(nsqd);
   }
   switch (spec.type) {
     case "string":
