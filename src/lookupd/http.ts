@@ -3,6 +3,7 @@
 // field order), though clients must not depend on it.
 import type { Logger } from "../common/log.ts";
 import { formatDurationNs } from "../common/duration.ts";
+import { requestTarget } from "../common/query.ts";
 import { VERSION } from "../common/version.ts";
 import { isValidChannelName, isValidTopicName } from "../protocol/names.ts";
 import type { FetchHandler, RequestInfo } from "../runtime/types.ts";
@@ -244,10 +245,10 @@ export function createLookupdHttpHandler(host: LookupdHttpHost): FetchHandler {
   return async (request: Request, info?: RequestInfo) => {
     const started = performance.now();
     const response = await route(request);
-    const url = new URL(request.url);
+    const { path, rawQuery } = requestTarget(new URL(request.url));
     const elapsedNs = BigInt(Math.max(0, Math.round((performance.now() - started) * 1e6)));
     const remote = info === undefined ? "" : info.remoteAddress.includes(":") ? `[${info.remoteAddress}]:${info.remotePort}` : `${info.remoteAddress}:${info.remotePort}`;
-    host.logger.info(`${response.status} ${request.method} ${url.pathname}${url.search} (${remote}) ${formatDurationNs(elapsedNs)}`);
+    host.logger.info(`${response.status} ${request.method} ${rawQuery === "" ? path : `${path}?${rawQuery}`} (${remote}) ${formatDurationNs(elapsedNs)}`);
     return response;
   };
 }

@@ -33,7 +33,7 @@
 //   PUT  /debug/setblockrate?rate=N  validates N as the original does; 200, no effect (no block profiler)
 //   POST /debug/freememory         runs globalThis.gc() when the runtime exposes it
 //                                  (node --expose-gc, bun, deno --v8-flags=--expose-gc); else 200, no-op
-import { parseQuery } from "../common/query.ts";
+import { parseQuery, requestTarget } from "../common/query.ts";
 import type { FetchHandler, RequestInfo } from "../runtime/types.ts";
 import type { LevelledLogger } from "../common/logger.ts";
 import { parseLogLevel, logLevelNumber } from "../common/logger.ts";
@@ -802,10 +802,11 @@ export function createHttpHandler(nsqd: Nsqd, handlerOptions: HttpHandlerOptions
     return [...byMethod.keys(), "OPTIONS"].sort().join(", ");
   }
 
-  function logRequest(status: number, req: Request, url: URL, info: RequestInfo | undefined, started: number): void {
+  /** `uri`: the request target as the original logs it (path and raw query). */
+  function logRequest(status: number, req: Request, uri: string, info: RequestInfo | undefined, started: number): void {
     const remote = info === undefined || info.remoteAddress === "" ? "" : `${info.remoteAddress}:${info.remotePort}`;
     const elapsed = formatDurationNs(BigInt(Math.max(0, Math.round((performance.now() - started) * 1e6))));
-    log.info(`${status} ${req.method} ${url.pathname}${url.search} (${remote}) ${elapsed}`);
+    log.info(`${status} ${req.method} ${uri} (${remote}) ${elapsed}`);
   }
 
   async function run(route: Route, ctx: Context): Promise<Response> {
@@ -833,13 +834,16 @@ export function createHttpHandler(nsqd: Nsqd, handlerOptions: HttpHandlerOptions
         headers: { "Content-Type": JSON_TYPE, "X-NSQ-Content-Type": NSQ_CONTENT_TYPE },
       });
     }
-    let path = url.pathname;
+    // X-HTTP-PARAMS: a `#` in the target belongs to the query (or path), as in Go.
+    const target = requestTarget(url);
+    let path = target.path;
     try {
       path = decodeURIComponent(path);
     } catch {
       // keep the encoded form; it will not match a route
     }
-    const rawQuery = url.search.startsWith("?") ? url.search.slice(1) : "";
+    const rawQuery = target.rawQuery;
+    const uri = rawQuery === "" ? target.path : `${target.path}?${rawQuery}`;
     const method = req.method.toUpperCase();
     const found = lookup(path);
     const route = found?.byMethod.get(method);
@@ -853,14 +857,14 @@ export function createHttpHandler(nsqd: Nsqd, handlerOptions: HttpHandlerOptions
         log.error(`panic in HTTP handler - ${(e as Error)?.message ?? String(e)}`);
         response = v1Error(500, "INTERNAL_ERROR");
       }
-      if (route.log) logRequest(response.status, req, url, info, started);
+      if (route.log) logRequest(response.status, req, uri, info, started);
       return response;
     }
     // Trailing-slash redirect when the other spelling has this method (X-HTTP-ERRORS, Q).
     if (method !== "CONNECT" && path !== "/") {
       const other = path.endsWith("/") ? path.slice(0, -1) : `${path}/`;
       if (lookup(other)?.byMethod.has(method)) {
-        const location = `${other}${url.search}`;
+        const location = rawQuery === "" ? other : `${other}?${rawQuery}`;
         return new Response(null, { status: method === "GET" ? 301 : 307, headers: { Location: location } });
       }
     }
@@ -868,11 +872,11 @@ export function createHttpHandler(nsqd: Nsqd, handlerOptions: HttpHandlerOptions
       const allow = allowHeader(found.byMethod);
       if (method === "OPTIONS") return new Response(null, { status: 200, headers: { Allow: allow } });
       const response = v1Error(405, "METHOD_NOT_ALLOWED", { Allow: allow });
-      logRequest(405, req, url, info, started);
+      logRequest(405, req, uri, info, started);
       return response;
     }
     const response = v1Error(404, "NOT_FOUND");
-    logRequest(404, req, url, info, started);
+    logRequest(404, req, uri, info, started);
     return response;
   };
 }

@@ -143,6 +143,49 @@ describe("query strings (X-HTTP-PARAMS)", () => {
   });
 });
 
+describe("an unencoded # in the request target (X-HTTP-PARAMS)", () => {
+  // Go takes the target as path and query; there is no fragment. Every runtime
+  // hands the handler a Request whose URL keeps what follows the # as a fragment.
+  test("belongs to the topic or channel name on every route that takes one", async () => {
+    await using d = await fixture();
+    expectOk(await call(d.handler, "POST", "/pub?topic=p#ephemeral", "x"));
+    expect(d.nsqd.getExistingTopic("p#ephemeral")?.ephemeral).toBe(true);
+    expect(d.nsqd.getExistingTopic("p")).toBeUndefined();
+    expectOk(await call(d.handler, "POST", "/mpub?topic=m#ephemeral", "a\nb\n"));
+    expect(d.nsqd.getExistingTopic("m#ephemeral")?.messageCount).toBe(2);
+    expectV1Empty(await call(d.handler, "POST", "/topic/create?topic=e#ephemeral"));
+    expect([...d.nsqd.topics.keys()].sort()).toEqual(["e#ephemeral", "m#ephemeral", "p#ephemeral"]);
+    expectV1Empty(await call(d.handler, "POST", "/channel/create?topic=e#ephemeral&channel=c#ephemeral"));
+    const topic = d.nsqd.getExistingTopic("e#ephemeral")!;
+    expect(topic.channels.get("c#ephemeral")?.ephemeral).toBe(true);
+    const stats = JSON.parse((await call(d.handler, "GET", "/stats?format=json&topic=e#ephemeral&channel=c#ephemeral")).text);
+    expect(stats.topics.map((t: { topic_name: string; channels: { channel_name: string }[] }) => [t.topic_name, t.channels.map((c) => c.channel_name)])).toEqual([["e#ephemeral", ["c#ephemeral"]]]);
+    expectV1Empty(await call(d.handler, "POST", "/channel/pause?topic=e#ephemeral&channel=c#ephemeral"));
+    expect(topic.channels.get("c#ephemeral")!.paused).toBe(true);
+    expectV1Empty(await call(d.handler, "POST", "/channel/unpause?topic=e#ephemeral&channel=c#ephemeral"));
+    expectV1Empty(await call(d.handler, "POST", "/channel/empty?topic=e#ephemeral&channel=c#ephemeral"));
+    expectV1Empty(await call(d.handler, "POST", "/channel/delete?topic=e#ephemeral&channel=c#ephemeral"));
+    expect(topic.channels.size).toBe(0);
+    expectV1Empty(await call(d.handler, "POST", "/topic/pause?topic=e#ephemeral"));
+    expect(topic.paused).toBe(true);
+    expectV1Empty(await call(d.handler, "POST", "/topic/unpause?topic=e#ephemeral"));
+    expectV1Empty(await call(d.handler, "POST", "/topic/empty?topic=e#ephemeral"));
+    expectV1Empty(await call(d.handler, "POST", "/topic/delete?topic=e#ephemeral"));
+    expect(d.nsqd.getExistingTopic("e#ephemeral")).toBeUndefined();
+  });
+
+  test("an invalid name stays invalid, and a # before the ? is part of the path", async () => {
+    await using d = await fixture();
+    expectV1Error(await call(d.handler, "POST", "/topic/create?topic=e#"), 400, "INVALID_TOPIC");
+    expectV1Error(await call(d.handler, "POST", "/topic/create?topic=bad#x"), 400, "INVALID_TOPIC");
+    expectV1Error(await call(d.handler, "POST", "/topic/create#x?topic=a"), 404, "NOT_FOUND");
+    expect(d.nsqd.topics.size).toBe(0);
+    // The log line carries the target as sent, as the original's does.
+    await call(d.handler, "POST", "/topic/create?topic=ok#ephemeral");
+    expect(d.logger.lines.some((l) => / POST \/topic\/create\?topic=ok#ephemeral \(/.test(l))).toBe(true);
+  });
+});
+
 describe("GET /ping (D-HTTP-PING, D-BEH-HEALTH)", () => {
   test("answers plain OK without the nsq content-type header, 500 NOK with the disk error", async () => {
     await using d = await fixture();
