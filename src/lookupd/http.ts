@@ -4,9 +4,10 @@
 import type { Logger } from "../common/log.ts";
 import { formatDurationNs } from "../common/duration.ts";
 import { requestTarget } from "../common/query.ts";
+import { pprofRoutes } from "../common/pprof.ts";
 import { VERSION } from "../common/version.ts";
 import { isValidChannelName, isValidTopicName } from "../protocol/names.ts";
-import type { FetchHandler, RequestInfo } from "../runtime/types.ts";
+import type { FetchHandler, RequestInfo, Runtime } from "../runtime/types.ts";
 import {
   HttpApiError,
   ReqParams,
@@ -28,6 +29,8 @@ export interface LookupdHttpHost {
   now(): number;
   readonly inactiveProducerTimeout: number;
   readonly tombstoneLifetime: number;
+  /** For /debug/pprof: the runtime's version, the process's arguments and memory. */
+  readonly runtime: Pick<Runtime, "version" | "argv0" | "args" | "memoryUsage">;
 }
 
 /** The peer fields of /lookup (L-HTTP-LOOKUP), in the original's order. */
@@ -225,13 +228,10 @@ export function lookupdRoutes(host: LookupdHttpHost): Route[] {
         return v1Empty();
       },
     },
-    // L-HTTP-DEBUG-PPROF / X-PPROF: the Go profiler has no equivalent here;
-    // the routes exist and say so.
-    ...["/debug/pprof", "/debug/pprof/cmdline", "/debug/pprof/symbol", "/debug/pprof/profile", "/debug/pprof/heap", "/debug/pprof/goroutine", "/debug/pprof/block", "/debug/pprof/threadcreate"].flatMap(
-      (path): Route[] => {
-        const handler = () => plainText("pprof profiles are not available: this nsqlookupd is not a Go program\n", 501);
-        return path === "/debug/pprof/symbol" ? [{ method: "GET", path, handler }, { method: "POST", path, handler }] : [{ method: "GET", path, handler }];
-      },
+    // L-HTTP-DEBUG-PPROF / X-PPROF: the same answers as nsqd's (../common/pprof.ts).
+    ...pprofRoutes(
+      { program: "nsqlookupd", runtimeVersion: host.runtime.version, argv: () => [host.runtime.argv0(), ...host.runtime.args()], memoryUsage: () => host.runtime.memoryUsage() },
+      "/debug/pprof",
     ),
   ];
 }

@@ -22,18 +22,14 @@
 // without limit. Here a binary body is also cut off after max_body_size bytes
 // (413 BODY_TOO_BIG), so a chunked upload cannot exhaust memory.
 //
-// /debug/* (D-HTTP-DEBUG, X-PPROF). Go's pprof has no counterpart on
-// Node, Bun or Deno that nsq can serve portably, so the paths are kept with
-// what this runtime can honestly report, and the rest say so:
-//   GET  /debug/pprof/             plain-text index of what is available here
-//   GET  /debug/pprof/cmdline      the program and its arguments, NUL-separated (as Go)
-//   GET  /debug/pprof/heap         JSON of the runtime's memory usage (rss, heapTotal, heapUsed, external)
-//   GET  /debug/pprof/profile, /goroutine, /block, /threadcreate, GET+POST /debug/pprof/symbol
-//                                  404 plain text naming the runtime (no such profile here)
+// /debug/* (D-HTTP-DEBUG, X-PPROF). /debug/pprof/* answers as nsqlookupd's
+// does (see ../common/pprof.ts: index, cmdline and heap with what this runtime
+// has, 501 for the Go-only profiles). Besides:
 //   PUT  /debug/setblockrate?rate=N  validates N as the original does; 200, no effect (no block profiler)
 //   POST /debug/freememory         runs globalThis.gc() when the runtime exposes it
 //                                  (node --expose-gc, bun, deno --v8-flags=--expose-gc); else 200, no-op
 import { parseQuery, requestTarget } from "../common/query.ts";
+import { pprofRoutes } from "../common/pprof.ts";
 import type { FetchHandler, RequestInfo } from "../runtime/types.ts";
 import type { LevelledLogger } from "../common/logger.ts";
 import { parseLogLevel, logLevelNumber } from "../common/logger.ts";
@@ -710,31 +706,6 @@ export function createHttpHandler(nsqd: Nsqd, handlerOptions: HttpHandlerOptions
 
   // -- /debug --
 
-  const runtimeName = nsqd.runtime.version;
-  const pprofIndex: PlainHandler = () => ({
-    status: 200,
-    text:
-      `nsqd v${VERSION} on ${runtimeName}: Go's pprof profiles do not exist in this runtime.\n` +
-      "Available here:\n" +
-      "  /debug/pprof/cmdline   the program and its arguments\n" +
-      "  /debug/pprof/heap      memory usage of this process (JSON)\n" +
-      "  /stats?format=json     memory figures under \"memory\"\n",
-  });
-  const pprofCmdline: PlainHandler = () => ({
-    status: 200,
-    text: [nsqd.runtime.argv0(), ...nsqd.runtime.args()].join("\0"),
-  });
-  const pprofHeap = (): Response => {
-    const m = nsqd.runtime.memoryUsage();
-    return new Response(JSON.stringify({ rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external }), {
-      status: 200,
-      headers: { "Content-Type": JSON_TYPE },
-    });
-  };
-  const pprofMissing = (name: string): PlainHandler => () => ({
-    status: 404,
-    text: `Unknown profile: ${name} is a Go runtime profile and is not available on ${runtimeName} (see /debug/pprof/)\n`,
-  });
   const setBlockRate: PlainHandler = (ctx) => {
     // req.FormValue("rate"): the first query value, "" when absent or unparseable.
     const rate = first(parseQuery(ctx.rawQuery) ?? new Map(), "rate") ?? "";
@@ -773,15 +744,8 @@ export function createHttpHandler(nsqd: Nsqd, handlerOptions: HttpHandlerOptions
   add("POST", "/channel/unpause", "v1", channelPause(false));
   add("GET", "/config/:opt", "v1", config);
   add("PUT", "/config/:opt", "v1", config);
-  add("GET", "/debug/pprof/", "plain", pprofIndex, false);
-  add("GET", "/debug/pprof/cmdline", "plain", pprofCmdline, false);
-  add("GET", "/debug/pprof/symbol", "plain", pprofMissing("symbol"), false);
-  add("POST", "/debug/pprof/symbol", "plain", pprofMissing("symbol"), false);
-  add("GET", "/debug/pprof/profile", "plain", pprofMissing("profile"), false);
-  add("GET", "/debug/pprof/heap", "raw", pprofHeap, false);
-  add("GET", "/debug/pprof/goroutine", "plain", pprofMissing("goroutine"), false);
-  add("GET", "/debug/pprof/block", "plain", pprofMissing("block"), false);
-  add("GET", "/debug/pprof/threadcreate", "plain", pprofMissing("threadcreate"), false);
+  const pprof = { program: "nsqd", runtimeVersion: nsqd.runtime.version, argv: () => [nsqd.runtime.argv0(), ...nsqd.runtime.args()], memoryUsage: () => nsqd.runtime.memoryUsage() };
+  for (const r of pprofRoutes(pprof, "/debug/pprof/")) add(r.method, r.path, "raw", r.handler, false);
   add("PUT", "/debug/setblockrate", "plain", setBlockRate);
   add("POST", "/debug/freememory", "plain", freeMemory);
   // Prometheus text exposition (not in the original; see ./prometheus.ts).

@@ -832,12 +832,12 @@ describe("/debug (D-HTTP-DEBUG, X-PPROF)", () => {
     expect(m.heapUsed).toBeGreaterThan(0);
   });
 
-  test("Go-only profiles answer a clear 404", async () => {
+  test("Go-only profiles answer a clear 501 (the same as nsqlookupd's, test/common/pprof.test.ts)", async () => {
     await using d = await fixture();
     for (const [m, p] of [["GET", "profile"], ["GET", "goroutine"], ["GET", "block"], ["GET", "threadcreate"], ["GET", "symbol"], ["POST", "symbol"]]) {
       const r = await call(d.handler, m!, `/debug/pprof/${p}`);
-      expect(r.status).toBe(404);
-      expect(r.text).toContain(`Unknown profile: ${p}`);
+      expect(r.status).toBe(501);
+      expect(r.text).toContain(`${p} is a Go runtime profile`);
       expect(r.text).toContain(d.runtime.version);
     }
   });
