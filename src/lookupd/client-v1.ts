@@ -155,7 +155,7 @@ export class LookupConnection implements SocketHandler {
 
   #fail(error: ErrorCommand): void {
     this.#host.logger.error(`[${this.id}] - ${error.message}`);
-    this.#socket.write(encodeV1Response(error.message));
+    this.#socket.write(encodeV1Response(error.data ?? error.message));
     // All lookupd errors are fatal (L-TCP-FRAME): flush the reply, then close.
     // close() runs later from the adapter's callback and does the cleanup.
     this.#failed = true;
@@ -193,7 +193,7 @@ export class LookupConnection implements SocketHandler {
     this.#socket.write(encodeV1Response(utf8(reply)));
   }
 
-  #register(params: string[]): void {
+  #register(params: Uint8Array[]): void {
     const peer = this.#peer;
     if (peer === null) return this.#fail(protocolError("E_INVALID", "client must IDENTIFY"));
     const parsed = parseTopicChannel("REGISTER", params);
@@ -209,7 +209,7 @@ export class LookupConnection implements SocketHandler {
     this.#socket.write(OK);
   }
 
-  #unregister(params: string[]): void {
+  #unregister(params: Uint8Array[]): void {
     const peer = this.#peer;
     if (peer === null) return this.#fail(protocolError("E_INVALID", "client must IDENTIFY"));
     const parsed = parseTopicChannel("UNREGISTER", params);

@@ -9,8 +9,10 @@ import {
   parseRdyCount,
   parseSubParams,
   protocolError,
+  protocolErrorEcho,
   reqTimeoutMs,
   stateError,
+  tlsRequiredError,
   type Command,
   type CommandGate,
   type ErrorCommand,
@@ -24,7 +26,7 @@ import {
   messageFrameSize,
   writeMessageFrame,
 } from "../protocol/frames.ts";
-import { decodeAscii, decodeUtf8, goQuote } from "../protocol/text.ts";
+import { decodeUtf8, goQuote } from "../protocol/text.ts";
 import type { Channel, Consumer } from "./channel.ts";
 import type { Message } from "./message.ts";
 import type { Nsqd } from "./nsqd.ts";
@@ -300,7 +302,7 @@ export class ClientV2 implements SocketHandler, Consumer {
 
   #fail(error: ErrorCommand): void {
     this.#nsqd.logger.error(`[${this.remoteAddress || "unix"}] - ${error.message}`);
-    this.#respond(encodeError(error.message));
+    this.#respond(encodeError(error.data ?? error.message));
     if (error.fatal) {
       this.#flush();
       this.#socket.end();
@@ -345,7 +347,7 @@ export class ClientV2 implements SocketHandler, Consumer {
         const bad = checkIdCommand(cmd);
         if (bad) return this.#fail(bad);
         const reason = this.channel!.finish(this.id, cmd.id);
-        if (reason !== null) return this.#fail(protocolError("E_FIN_FAILED", `FIN ${decodeUtf8(cmd.id)} failed ${reason}`, false));
+        if (reason !== null) return this.#fail(protocolErrorEcho("E_FIN_FAILED", ["FIN ", cmd.id, ` failed ${reason}`], false));
         this.finishCount++;
         this.inFlightCount--;
         this.channel!.dispatch();
@@ -391,7 +393,7 @@ export class ClientV2 implements SocketHandler, Consumer {
         if (bad) return this.#fail(bad);
         const timeout = reqTimeoutMs(cmd, this.#nsqd.options.max_req_timeout);
         const reason = this.channel!.requeue(this.id, cmd.id, timeout);
-        if (reason !== null) return this.#fail(protocolError("E_REQ_FAILED", `REQ ${decodeUtf8(cmd.id)} failed ${reason}`, false));
+        if (reason !== null) return this.#fail(protocolErrorEcho("E_REQ_FAILED", ["REQ ", cmd.id, ` failed ${reason}`], false));
         this.requeueCount++;
         this.inFlightCount--;
         this.channel!.dispatch();
@@ -402,7 +404,7 @@ export class ClientV2 implements SocketHandler, Consumer {
         const bad = checkIdCommand(cmd);
         if (bad) return this.#fail(bad);
         const reason = this.channel!.touch(this.id, cmd.id, this.msgTimeout);
-        if (reason !== null) return this.#fail(protocolError("E_TOUCH_FAILED", `TOUCH ${decodeUtf8(cmd.id)} failed ${reason}`, false));
+        if (reason !== null) return this.#fail(protocolErrorEcho("E_TOUCH_FAILED", ["TOUCH ", cmd.id, ` failed ${reason}`], false));
         return;
       }
       case "NOP":
@@ -467,7 +469,7 @@ export class ClientV2 implements SocketHandler, Consumer {
   readonly #tlsGate: CommandGate = {
     admit: (verb, verbBytes) => {
       if (verb === "IDENTIFY" || this.#socket.tls !== null) return null;
-      return { code: "E_INVALID", text: `cannot ${verb ?? decodeAscii(verbBytes)} in current state (TLS required)` };
+      return tlsRequiredError(verbBytes);
     },
   };
 
