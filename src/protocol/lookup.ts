@@ -54,6 +54,12 @@ export interface V1CommandReaderOptions {
   maxLineSize?: number;
   /** Expect the magic first (default true). */
   magic?: boolean;
+  /**
+   * Called when an IDENTIFY line is read, before its body: an error returned
+   * ends the stream with it. The original refuses a second IDENTIFY here,
+   * without reading the body (L-TCP-IDENTIFY).
+   */
+  identifyGate?: () => ErrorCommand | null;
 }
 
 const S_MAGIC = 0;
@@ -67,6 +73,7 @@ const DROP: DropCommand = Object.freeze({ kind: "DROP" });
 export class V1CommandReader {
   readonly #maxBodySize: number;
   readonly #maxLineSize: number;
+  readonly #identifyGate: (() => ErrorCommand | null) | null;
   #state: number;
   #pending: Uint8Array[] = [];
   #pendingLen = 0;
@@ -76,6 +83,7 @@ export class V1CommandReader {
   constructor(options: V1CommandReaderOptions = {}) {
     this.#maxBodySize = options.maxBodySize ?? 1024 * 1024;
     this.#maxLineSize = options.maxLineSize ?? 16 * 1024;
+    this.#identifyGate = options.identifyGate ?? null;
     this.#state = options.magic === false ? S_LINE : S_MAGIC;
   }
 
@@ -159,9 +167,12 @@ export class V1CommandReader {
     switch (decodeAscii(verb)) {
       case "PING":
         return { kind: "PING", params: parts.slice(1) };
-      case "IDENTIFY":
+      case "IDENTIFY": {
+        const refusal = this.#identifyGate?.() ?? null;
+        if (refusal !== null) return this.#die(refusal);
         this.#state = S_SIZE;
         return null;
+      }
       case "REGISTER":
         return { kind: "REGISTER", params: parts.slice(1) };
       case "UNREGISTER":

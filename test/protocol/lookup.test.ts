@@ -119,6 +119,16 @@ describe("V1CommandReader", () => {
     expect(latin1((channel as { data?: Uint8Array }).data)).toBe("E_BAD_CHANNEL UNREGISTER channel name '\xc3\xa9\xe9' is not valid");
   });
 
+  it("identifyGate refuses IDENTIFY before its size and body are read", () => {
+    let identified = false;
+    const r = new V1CommandReader({ identifyGate: () => (identified ? { kind: "ERROR", code: "E_INVALID", text: "cannot IDENTIFY again", fatal: true, message: "E_INVALID cannot IDENTIFY again" } : null) });
+    expect(run([bytes(MAGIC_V1, "IDENTIFY\n", be32(2), "{}")], r)).toEqual([{ kind: "IDENTIFY", body: "{}" }]);
+    identified = true;
+    // Only the line: the refusal does not wait for a body.
+    expect(run([bytes("IDENTIFY\n")], r)).toEqual([{ kind: "ERROR", message: "E_INVALID cannot IDENTIFY again" }]);
+    expect(r.end()).toBeNull();
+  });
+
   it("parseTopicChannel checks count, topic and channel with single-quoted texts", () => {
     expect(parseTopicChannel("REGISTER", ["t"])).toEqual({ topic: "t", channel: "" });
     expect(parseTopicChannel("REGISTER", ["t", "c"])).toEqual({ topic: "t", channel: "c" });
