@@ -107,7 +107,7 @@ export class ClientV2 implements SocketHandler, Consumer {
       maxBodySize: o.max_body_size,
       maxReqTimeout: o.max_req_timeout,
       // D-TCP-TLS-POLICY runs before a command's body is read, as in the original.
-      gate: o.tls_required !== "false" ? this.#tlsGate : undefined,
+      gate: { admit: o.tls_required !== "false" ? this.#tlsGate.admit : undefined, mpubTopic: (topic) => this.#mpubTopic(topic) },
     });
     this.remoteAddress = socket.remotePort === 0 && socket.remoteAddress === "" ? "" : `${socket.remoteAddress}:${socket.remotePort}`;
     this.clientId = socket.remoteAddress;
@@ -472,6 +472,20 @@ export class ClientV2 implements SocketHandler, Consumer {
       return tlsRequiredError(verbBytes);
     },
   };
+
+  /**
+   * D-TCP-MPUB: the original creates MPUB's topic before it reads the body, so
+   * the topic stays even when the body is bad. Where auth decides, only a
+   * client the current authorizations allow creates it here; the full check,
+   * with its error, runs once the body is in.
+   */
+  #mpubTopic(topic: string): void {
+    if (this.#nsqd.authEnabled) {
+      const state = this.authState;
+      if (state === null || state.isExpired() || !state.isAllowed(topic, "")) return;
+    }
+    this.#nsqd.getTopic(topic);
+  }
 
   // ---- AUTH (D-TCP-AUTH, D-TCP-AUTH-CHECK, D-BEH-AUTH) ---------------------
 

@@ -25,9 +25,11 @@
 // fatal ERROR. Without a gate the connection runs those checks when the
 // command is yielded, which differs only when a command is wrong in two ways.
 //
-// Deliberate difference: MPUB's auth check runs before the body in the
-// original (and the topic is created there); the gate is synchronous, so the
-// connection checks auth once the whole MPUB is parsed.
+// MPUB: the original checks auth and creates the topic before reading the
+// body. The gate's mpubTopic hook marks that point (the connection creates the
+// topic there). Deliberate difference: the auth check itself may need the auth
+// server, which a synchronous gate cannot wait for, so the connection checks
+// auth once the whole MPUB is parsed.
 //
 // Memory: a command whose line and body lie in one pushed chunk is returned
 // as views of that chunk (no copy). A line or body spanning chunks is joined
@@ -141,7 +143,13 @@ export interface CommandGate {
    * the verb as sent (a view: use it before returning). Return a refusal to
    * end the stream with a fatal ERROR, or null to let the command proceed.
    */
-  admit(verb: CommandVerb | null, verbBytes: Uint8Array): GateRefusal | ErrorCommand | null;
+  admit?(verb: CommandVerb | null, verbBytes: Uint8Array): GateRefusal | ErrorCommand | null;
+  /**
+   * MPUB's line passed its checks and its body comes next. The original
+   * checks auth and creates the topic at this point (D-TCP-MPUB), so a topic
+   * exists afterwards even when the body then turns out to be bad.
+   */
+  mpubTopic?(topic: string): void;
 }
 
 export interface CommandReaderOptions {
@@ -568,7 +576,7 @@ export class CommandReader {
     const space = tokenEnd(line, 0, end);
     const verb = recogniseVerb(line, space);
 
-    if (this.#gate !== null) {
+    if (this.#gate?.admit !== undefined) {
       const refusal = this.#gate.admit(VERB_NAMES[verb]!, line.subarray(0, space));
       if (refusal !== null) return this.#die("kind" in refusal ? refusal : protocolError(refusal.code, refusal.text));
     }
@@ -635,8 +643,11 @@ export class CommandReader {
       const err = this.#parseDefer(raw);
       if (err !== null) return err;
       this.#bodyKind = B_DPUB;
+    } else if (verb === V_PUB) {
+      this.#bodyKind = B_PUB;
     } else {
-      this.#bodyKind = verb === V_PUB ? B_PUB : B_MPUB;
+      this.#bodyKind = B_MPUB;
+      this.#gate?.mpubTopic?.(topic);
     }
     this.#state = S_SIZE;
     return null;

@@ -419,6 +419,24 @@ describe("error texts echo the client's bytes as sent (D-TCP-ERR-FORMAT)", () =>
   });
 });
 
+describe("CommandReader gate: MPUB's topic is announced before its body (D-TCP-MPUB)", () => {
+  it("calls mpubTopic once the MPUB line is valid, before any body byte, and never for PUB or DPUB", () => {
+    const seen: string[] = [];
+    const r = new CommandReader({ ...OPTS, gate: { mpubTopic: (t) => seen.push(t) } });
+    r.push(afterMagic("MPUB fresh\n"));
+    expect(r.next()).toBeNull();
+    expect(seen).toEqual(["fresh"]);
+    r.push(bytes(be32(4), be32(0)));
+    expect(r.next()).toMatchObject({ kind: "ERROR", message: "E_BAD_BODY MPUB invalid message count 0" });
+    const other = new CommandReader({ ...OPTS, gate: { mpubTopic: (t) => seen.push(t) } });
+    other.push(afterMagic("PUB p\n", be32(1), "x", "DPUB d 10\n", be32(1), "y", "MPUB bad!\n"));
+    const kinds = [];
+    for (let c = other.next(); c !== null; c = other.next()) kinds.push(c.kind);
+    expect(kinds).toEqual(["PUB", "DPUB", "ERROR"]);
+    expect(seen).toEqual(["fresh"]);
+  });
+});
+
 describe("CommandReader.takeRemaining", () => {
   it("hands over the bytes that followed IDENTIFY for a transport upgrade", () => {
     const r = new CommandReader(OPTS);
