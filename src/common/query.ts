@@ -55,3 +55,26 @@ export function parseQuery(raw: string): Map<string, string[]> | null {
   }
   return ok ? params : null;
 }
+
+/**
+ * The path and raw query of a request as Go's HTTP server reads the request
+ * target: there `#` starts no fragment (a client never sends one), so a target
+ * sent as `/topic/create?topic=e#ephemeral` has the query `topic=e#ephemeral`,
+ * where WHATWG URL parsing would cut it into the query `topic=e` and a
+ * fragment (X-HTTP-PARAMS). Every runtime keeps that fragment in Request.url;
+ * this puts it back. The path stays percent-encoded, the query unparsed.
+ */
+export function requestTarget(url: URL): { path: string; rawQuery: string } {
+  // The hash getter reads "" for an empty fragment too: look at the href for a trailing '#'.
+  const hash = url.hash !== "" ? url.hash : url.href.endsWith("#") ? "#" : "";
+  const search = url.search;
+  if (hash === "") return { path: url.pathname, rawQuery: search.slice(1) };
+  // `?` ... `#` ...: the fragment is the rest of the query.
+  if (search !== "" || url.href.slice(0, url.href.length - hash.length).endsWith("?")) {
+    return { path: url.pathname, rawQuery: search.slice(1) + hash };
+  }
+  // `#` before any `?`: the fragment holds the rest of the path, then the query.
+  const q = hash.indexOf("?");
+  if (q < 0) return { path: url.pathname + hash, rawQuery: "" };
+  return { path: url.pathname + hash.slice(0, q), rawQuery: hash.slice(q + 1) };
+}

@@ -95,7 +95,11 @@ export class LookupConnection implements SocketHandler {
     this.#host = host;
     this.#socket = socket;
     this.id = joinHostPort(socket.remoteAddress, socket.remotePort);
-    this.#reader = new V1CommandReader({ maxBodySize: host.maxBodySize });
+    this.#reader = new V1CommandReader({
+      maxBodySize: host.maxBodySize,
+      // L-TCP-IDENTIFY: a second IDENTIFY is refused before its body is read.
+      identifyGate: () => (this.#peer !== null ? protocolError("E_INVALID", "cannot IDENTIFY again") : null),
+    });
     host.logger.info(`TCP: new client(${this.id})`);
   }
 
@@ -132,6 +136,16 @@ export class LookupConnection implements SocketHandler {
     }
   }
 
+  /**
+   * EOF from nsqd. An IDENTIFY cut short gets the original's `E_BAD_BODY
+   * IDENTIFY failed to read body[ size]` before the connection closes.
+   */
+  end(): void {
+    if (this.#failed || this.#closed) return;
+    const error = this.#reader.end();
+    if (error !== null) this.#fail(error);
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -155,7 +169,7 @@ export class LookupConnection implements SocketHandler {
 
   #fail(error: ErrorCommand): void {
     this.#host.logger.error(`[${this.id}] - ${error.message}`);
-    this.#socket.write(encodeV1Response(error.message));
+    this.#socket.write(encodeV1Response(error.data ?? error.message));
     // All lookupd errors are fatal (L-TCP-FRAME): flush the reply, then close.
     // close() runs later from the adapter's callback and does the cleanup.
     this.#failed = true;
@@ -175,7 +189,6 @@ export class LookupConnection implements SocketHandler {
   }
 
   #identify(body: Uint8Array): void {
-    if (this.#peer !== null) return this.#fail(protocolError("E_INVALID", "cannot IDENTIFY again"));
     const peer = decodePeerInfo(body, this.id, this.#host.now());
     if (peer === null) return this.#fail(protocolError("E_BAD_BODY", "IDENTIFY failed to decode JSON body"));
     if (peer.broadcast_address === "" || peer.tcp_port === 0 || peer.http_port === 0 || peer.version === "") {
@@ -193,7 +206,7 @@ export class LookupConnection implements SocketHandler {
     this.#socket.write(encodeV1Response(utf8(reply)));
   }
 
-  #register(params: string[]): void {
+  #register(params: Uint8Array[]): void {
     const peer = this.#peer;
     if (peer === null) return this.#fail(protocolError("E_INVALID", "client must IDENTIFY"));
     const parsed = parseTopicChannel("REGISTER", params);
@@ -209,7 +222,7 @@ export class LookupConnection implements SocketHandler {
     this.#socket.write(OK);
   }
 
-  #unregister(params: string[]): void {
+  #unregister(params: Uint8Array[]): void {
     const peer = this.#peer;
     if (peer === null) return this.#fail(protocolError("E_INVALID", "client must IDENTIFY"));
     const parsed = parseTopicChannel("UNREGISTER", params);

@@ -5,7 +5,7 @@
 // it lives beside the lookupd routes until another daemon needs it.
 
 export const NSQ_CONTENT_TYPE = "nsq; version=1.0";
-import { parseQuery } from "../common/query.ts";
+import { parseQuery, requestTarget } from "../common/query.ts";
 
 const JSON_TYPE = "application/json; charset=utf-8";
 
@@ -52,9 +52,9 @@ export function plainText(text: string, status = 200): Response {
   return new Response(text, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
 }
 
-/** The raw query string of a request URL, without the `?`. */
+/** The raw query string of a request URL, without the `?`; a `#` in it is part of it, as in Go. */
 export function rawQueryOf(url: URL): string {
-  return url.search.startsWith("?") ? url.search.slice(1) : url.search;
+  return requestTarget(url).rawQuery;
 }
 
 /** Query parameters of a request (X-HTTP-PARAMS); the body is read and ignored. */
@@ -108,13 +108,13 @@ export function createRouter(routes: readonly Route[], onError?: (error: unknown
   }
   return async (request) => {
     const url = new URL(request.url);
-    const path = url.pathname;
+    const { path, rawQuery } = requestTarget(url);
     const methods = byPath.get(path);
     if (methods === undefined) {
       const other = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : `${path}/`;
       if (request.method !== "CONNECT" && byPath.has(other)) {
         const status = request.method === "GET" ? 301 : 308;
-        return new Response(null, { status, headers: { location: other + url.search } });
+        return new Response(null, { status, headers: { location: rawQuery === "" ? other : `${other}?${rawQuery}` } });
       }
       return v1Error(404, "NOT_FOUND");
     }

@@ -3,9 +3,11 @@
 // field order), though clients must not depend on it.
 import type { Logger } from "../common/log.ts";
 import { formatDurationNs } from "../common/duration.ts";
+import { requestTarget } from "../common/query.ts";
+import { pprofRoutes } from "../common/pprof.ts";
 import { VERSION } from "../common/version.ts";
 import { isValidChannelName, isValidTopicName } from "../protocol/names.ts";
-import type { FetchHandler, RequestInfo } from "../runtime/types.ts";
+import type { FetchHandler, RequestInfo, Runtime } from "../runtime/types.ts";
 import {
   HttpApiError,
   ReqParams,
@@ -27,6 +29,8 @@ export interface LookupdHttpHost {
   now(): number;
   readonly inactiveProducerTimeout: number;
   readonly tombstoneLifetime: number;
+  /** For /debug/pprof: the runtime's version, the process's arguments and memory. */
+  readonly runtime: Pick<Runtime, "version" | "argv0" | "args" | "memoryUsage">;
 }
 
 /** The peer fields of /lookup (L-HTTP-LOOKUP), in the original's order. */
@@ -224,13 +228,10 @@ export function lookupdRoutes(host: LookupdHttpHost): Route[] {
         return v1Empty();
       },
     },
-    // L-HTTP-DEBUG-PPROF / X-PPROF: the Go profiler has no equivalent here;
-    // the routes exist and say so.
-    ...["/debug/pprof", "/debug/pprof/cmdline", "/debug/pprof/symbol", "/debug/pprof/profile", "/debug/pprof/heap", "/debug/pprof/goroutine", "/debug/pprof/block", "/debug/pprof/threadcreate"].flatMap(
-      (path): Route[] => {
-        const handler = () => plainText("pprof profiles are not available: this nsqlookupd is not a Go program\n", 501);
-        return path === "/debug/pprof/symbol" ? [{ method: "GET", path, handler }, { method: "POST", path, handler }] : [{ method: "GET", path, handler }];
-      },
+    // L-HTTP-DEBUG-PPROF / X-PPROF: the same answers as nsqd's (../common/pprof.ts).
+    ...pprofRoutes(
+      { program: "nsqlookupd", runtimeVersion: host.runtime.version, argv: () => [host.runtime.argv0(), ...host.runtime.args()], memoryUsage: () => host.runtime.memoryUsage() },
+      "/debug/pprof",
     ),
   ];
 }
@@ -244,10 +245,10 @@ export function createLookupdHttpHandler(host: LookupdHttpHost): FetchHandler {
   return async (request: Request, info?: RequestInfo) => {
     const started = performance.now();
     const response = await route(request);
-    const url = new URL(request.url);
+    const { path, rawQuery } = requestTarget(new URL(request.url));
     const elapsedNs = BigInt(Math.max(0, Math.round((performance.now() - started) * 1e6)));
     const remote = info === undefined ? "" : info.remoteAddress.includes(":") ? `[${info.remoteAddress}]:${info.remotePort}` : `${info.remoteAddress}:${info.remotePort}`;
-    host.logger.info(`${response.status} ${request.method} ${url.pathname}${url.search} (${remote}) ${formatDurationNs(elapsedNs)}`);
+    host.logger.info(`${response.status} ${request.method} ${rawQuery === "" ? path : `${path}?${rawQuery}`} (${remote}) ${formatDurationNs(elapsedNs)}`);
     return response;
   };
 }

@@ -56,7 +56,7 @@ export class Channel implements StoreOwner {
   messageCount = 0;
   requeueCount = 0;
   timeoutCount = 0;
-  // D-BEH-TOPO counters (topology-aware consumption experiment only).
+  // D-BEH-TOPO counters of deliveries from memory (global ones counted without the experiment too).
   zoneLocalMsgCount = 0;
   regionLocalMsgCount = 0;
   globalMsgCount = 0;
@@ -172,9 +172,15 @@ export class Channel implements StoreOwner {
       while (store.hasReadable()) {
         const consumer = this.#topology === null ? this.#nextReady() : this.#nextReadyByTopology(this.#topology);
         if (consumer === null) break;
+        const queued = store.memory.length;
         const message = store.take();
         if (message === null) break;
-        if (this.#topology !== null) this.#countPlacement(consumer, this.#topology);
+        // D-BEH-TOPO counters: deliveries from memory only, as in the original;
+        // without the experiment every one of them counts as global.
+        if (store.memory.length < queued) {
+          if (this.#topology !== null) this.#countPlacement(consumer, this.#topology);
+          else this.globalMsgCount++;
+        }
         if (consumer.sampleRate > 0 && Math.random() * 100 > consumer.sampleRate) {
           store.release(message); // D-TCP-SAMPLE drops it
           continue;

@@ -9,8 +9,10 @@ import {
   parseRdyCount,
   parseSubParams,
   protocolError,
+  protocolErrorEcho,
   reqTimeoutMs,
   stateError,
+  tlsRequiredError,
   type Command,
   type CommandGate,
   type ErrorCommand,
@@ -24,7 +26,7 @@ import {
   messageFrameSize,
   writeMessageFrame,
 } from "../protocol/frames.ts";
-import { decodeAscii, decodeUtf8, goQuote } from "../protocol/text.ts";
+import { decodeUtf8, goQuote } from "../protocol/text.ts";
 import type { Channel, Consumer } from "./channel.ts";
 import type { Message } from "./message.ts";
 import type { Nsqd } from "./nsqd.ts";
@@ -127,7 +129,7 @@ export class ClientV2 implements SocketHandler, Consumer, AckListener {
       maxBodySize: o.max_body_size,
       maxReqTimeout: o.max_req_timeout,
       // D-TCP-TLS-POLICY runs before a command's body is read, as in the original.
-      gate: o.tls_required !== "false" ? this.#tlsGate : undefined,
+      gate: { admit: o.tls_required !== "false" ? this.#tlsGate.admit : undefined, mpubTopic: (topic) => this.#mpubTopic(topic) },
     });
     this.remoteAddress = socket.remotePort === 0 && socket.remoteAddress === "" ? "" : `${socket.remoteAddress}:${socket.remotePort}`;
     this.clientId = socket.remoteAddress;
@@ -419,7 +421,7 @@ export class ClientV2 implements SocketHandler, Consumer, AckListener {
 
   #fail(error: ErrorCommand): void {
     this.#nsqd.logger.error(`[${this.remoteAddress || "unix"}] - ${error.message}`);
-    this.#respond(encodeError(error.message));
+    this.#respond(encodeError(error.data ?? error.message));
     if (error.fatal) {
       if (this.#held.length > 0) {
         // The answers before it go first: close once they are settled.
@@ -470,7 +472,7 @@ export class ClientV2 implements SocketHandler, Consumer, AckListener {
         const bad = checkIdCommand(cmd);
         if (bad) return this.#fail(bad);
         const reason = this.channel!.finish(this.id, cmd.id);
-        if (reason !== null) return this.#fail(protocolError("E_FIN_FAILED", `FIN ${decodeUtf8(cmd.id)} failed ${reason}`, false));
+        if (reason !== null) return this.#fail(protocolErrorEcho("E_FIN_FAILED", ["FIN ", cmd.id, ` failed ${reason}`], false));
         this.finishCount++;
         this.inFlightCount--;
         this.channel!.dispatch();
@@ -524,7 +526,7 @@ export class ClientV2 implements SocketHandler, Consumer, AckListener {
         if (bad) return this.#fail(bad);
         const timeout = reqTimeoutMs(cmd, this.#nsqd.options.max_req_timeout);
         const reason = this.channel!.requeue(this.id, cmd.id, timeout);
-        if (reason !== null) return this.#fail(protocolError("E_REQ_FAILED", `REQ ${decodeUtf8(cmd.id)} failed ${reason}`, false));
+        if (reason !== null) return this.#fail(protocolErrorEcho("E_REQ_FAILED", ["REQ ", cmd.id, ` failed ${reason}`], false));
         this.requeueCount++;
         this.inFlightCount--;
         this.channel!.dispatch();
@@ -535,7 +537,7 @@ export class ClientV2 implements SocketHandler, Consumer, AckListener {
         const bad = checkIdCommand(cmd);
         if (bad) return this.#fail(bad);
         const reason = this.channel!.touch(this.id, cmd.id, this.msgTimeout);
-        if (reason !== null) return this.#fail(protocolError("E_TOUCH_FAILED", `TOUCH ${decodeUtf8(cmd.id)} failed ${reason}`, false));
+        if (reason !== null) return this.#fail(protocolErrorEcho("E_TOUCH_FAILED", ["TOUCH ", cmd.id, ` failed ${reason}`], false));
         return;
       }
       case "NOP":
@@ -604,9 +606,23 @@ export class ClientV2 implements SocketHandler, Consumer, AckListener {
   readonly #tlsGate: CommandGate = {
     admit: (verb, verbBytes) => {
       if (verb === "IDENTIFY" || this.#socket.tls !== null) return null;
-      return { code: "E_INVALID", text: `cannot ${verb ?? decodeAscii(verbBytes)} in current state (TLS required)` };
+      return tlsRequiredError(verbBytes);
     },
   };
+
+  /**
+   * D-TCP-MPUB: the original creates MPUB's topic before it reads the body, so
+   * the topic stays even when the body is bad. Where auth decides, only a
+   * client the current authorizations allow creates it here; the full check,
+   * with its error, runs once the body is in.
+   */
+  #mpubTopic(topic: string): void {
+    if (this.#nsqd.authEnabled) {
+      const state = this.authState;
+      if (state === null || state.isExpired() || !state.isAllowed(topic, "")) return;
+    }
+    this.#nsqd.getTopic(topic);
+  }
 
   // ---- AUTH (D-TCP-AUTH, D-TCP-AUTH-CHECK, D-BEH-AUTH) ---------------------
 

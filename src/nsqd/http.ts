@@ -22,18 +22,14 @@
 // without limit. Here a binary body is also cut off after max_body_size bytes
 // (413 BODY_TOO_BIG), so a chunked upload cannot exhaust memory.
 //
-// /debug/* (D-HTTP-DEBUG, X-PPROF). Go's pprof has no counterpart on
-// Node, Bun or Deno that nsq can serve portably, so the paths are kept with
-// what this runtime can honestly report, and the rest say so:
-//   GET  /debug/pprof/             plain-text index of what is available here
-//   GET  /debug/pprof/cmdline      the program and its arguments, NUL-separated (as Go)
-//   GET  /debug/pprof/heap         JSON of the runtime's memory usage (rss, heapTotal, heapUsed, external)
-//   GET  /debug/pprof/profile, /goroutine, /block, /threadcreate, GET+POST /debug/pprof/symbol
-//                                  404 plain text naming the runtime (no such profile here)
+// /debug/* (D-HTTP-DEBUG, X-PPROF). /debug/pprof/* answers as nsqlookupd's
+// does (see ../common/pprof.ts: index, cmdline and heap with what this runtime
+// has, 501 for the Go-only profiles). Besides:
 //   PUT  /debug/setblockrate?rate=N  validates N as the original does; 200, no effect (no block profiler)
 //   POST /debug/freememory         runs globalThis.gc() when the runtime exposes it
 //                                  (node --expose-gc, bun, deno --v8-flags=--expose-gc); else 200, no-op
-import { parseQuery } from "../common/query.ts";
+import { parseQuery, requestTarget } from "../common/query.ts";
+import { pprofRoutes } from "../common/pprof.ts";
 import type { FetchHandler, RequestInfo } from "../runtime/types.ts";
 import type { LevelledLogger } from "../common/logger.ts";
 import { parseLogLevel, logLevelNumber } from "../common/logger.ts";
@@ -46,6 +42,7 @@ import { collectStats, formatStatsText, memoryStats } from "./stats.ts";
 import type { Nsqd } from "./nsqd.ts";
 import type { Topic } from "./topic.ts";
 import { metricsResponse } from "./prometheus.ts";
+import { nsqdStatsdPrefix } from "./statsd.ts";
 
 const NSQ_CONTENT_TYPE = "nsq; version=1.0";
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -339,6 +336,11 @@ function tlsRequiredLevel(value: string): number {
   return parseGoBool(value) === true ? 2 : 0;
 }
 
+/** --broadcast-*-port as the original completes it: the bound port when 0, unless that is a Unix socket (-1 here). */
+function derivedBroadcastPort(flag: number, bound: number): number {
+  return flag !== 0 ? flag : Math.max(bound, 0);
+}
+
 /** The value GET /config/:opt reports, or undefined for an unknown key. */
 export function configValue(nsqd: Nsqd, key: string): V1Result | undefined {
   const spec = NSQD_OPTIONS.find((s) => s.key === key);
@@ -359,6 +361,14 @@ export function configValue(nsqd: Nsqd, key: string): V1Result | undefined {
     case "broadcast_address":
       // The original's default is the OS hostname.
       return o.broadcast_address !== "" ? o.broadcast_address : nsqd.runtime.hostname();
+    // The original fills these in at start-up, once the listeners are bound,
+    // and then reports the values it uses (D-HTTP-CONFIG).
+    case "broadcast_tcp_port":
+      return { json: derivedBroadcastPort(o.broadcast_tcp_port, nsqd.tcpPort) };
+    case "broadcast_http_port":
+      return { json: derivedBroadcastPort(o.broadcast_http_port, nsqd.httpPort) };
+    case "statsd_prefix":
+      return nsqdStatsdPrefix(nsqd);
   }
   switch (spec.type) {
     case "string":
@@ -713,31 +723,6 @@ export function createHttpHandler(nsqd: Nsqd, handlerOptions: HttpHandlerOptions
 
   // -- /debug --
 
-  const runtimeName = nsqd.runtime.version;
-  const pprofIndex: PlainHandler = () => ({
-    status: 200,
-    text:
-      `nsqd v${VERSION} on ${runtimeName}: Go's pprof profiles do not exist in this runtime.\n` +
-      "Available here:\n" +
-      "  /debug/pprof/cmdline   the program and its arguments\n" +
-      "  /debug/pprof/heap      memory usage of this process (JSON)\n" +
-      "  /stats?format=json     memory figures under \"memory\"\n",
-  });
-  const pprofCmdline: PlainHandler = () => ({
-    status: 200,
-    text: [nsqd.runtime.argv0(), ...nsqd.runtime.args()].join("\0"),
-  });
-  const pprofHeap = (): Response => {
-    const m = nsqd.runtime.memoryUsage();
-    return new Response(JSON.stringify({ rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external }), {
-      status: 200,
-      headers: { "Content-Type": JSON_TYPE },
-    });
-  };
-  const pprofMissing = (name: string): PlainHandler => () => ({
-    status: 404,
-    text: `Unknown profile: ${name} is a Go runtime profile and is not available on ${runtimeName} (see /debug/pprof/)\n`,
-  });
   const setBlockRate: PlainHandler = (ctx) => {
     // req.FormValue("rate"): the first query value, "" when absent or unparseable.
     const rate = first(parseQuery(ctx.rawQuery) ?? new Map(), "rate") ?? "";
@@ -776,15 +761,8 @@ export function createHttpHandler(nsqd: Nsqd, handlerOptions: HttpHandlerOptions
   add("POST", "/channel/unpause", "v1", channelPause(false));
   add("GET", "/config/:opt", "v1", config);
   add("PUT", "/config/:opt", "v1", config);
-  add("GET", "/debug/pprof/", "plain", pprofIndex, false);
-  add("GET", "/debug/pprof/cmdline", "plain", pprofCmdline, false);
-  add("GET", "/debug/pprof/symbol", "plain", pprofMissing("symbol"), false);
-  add("POST", "/debug/pprof/symbol", "plain", pprofMissing("symbol"), false);
-  add("GET", "/debug/pprof/profile", "plain", pprofMissing("profile"), false);
-  add("GET", "/debug/pprof/heap", "raw", pprofHeap, false);
-  add("GET", "/debug/pprof/goroutine", "plain", pprofMissing("goroutine"), false);
-  add("GET", "/debug/pprof/block", "plain", pprofMissing("block"), false);
-  add("GET", "/debug/pprof/threadcreate", "plain", pprofMissing("threadcreate"), false);
+  const pprof = { program: "nsqd", runtimeVersion: nsqd.runtime.version, argv: () => [nsqd.runtime.argv0(), ...nsqd.runtime.args()], memoryUsage: () => nsqd.runtime.memoryUsage() };
+  for (const r of pprofRoutes(pprof, "/debug/pprof/")) add(r.method, r.path, "raw", r.handler, false);
   add("PUT", "/debug/setblockrate", "plain", setBlockRate);
   add("POST", "/debug/freememory", "plain", freeMemory);
   // Prometheus text exposition (not in the original; see ./prometheus.ts).
@@ -805,10 +783,11 @@ export function createHttpHandler(nsqd: Nsqd, handlerOptions: HttpHandlerOptions
     return [...byMethod.keys(), "OPTIONS"].sort().join(", ");
   }
 
-  function logRequest(status: number, req: Request, url: URL, info: RequestInfo | undefined, started: number): void {
+  /** `uri`: the request target as the original logs it (path and raw query). */
+  function logRequest(status: number, req: Request, uri: string, info: RequestInfo | undefined, started: number): void {
     const remote = info === undefined || info.remoteAddress === "" ? "" : `${info.remoteAddress}:${info.remotePort}`;
     const elapsed = formatDurationNs(BigInt(Math.max(0, Math.round((performance.now() - started) * 1e6))));
-    log.info(`${status} ${req.method} ${url.pathname}${url.search} (${remote}) ${elapsed}`);
+    log.info(`${status} ${req.method} ${uri} (${remote}) ${elapsed}`);
   }
 
   async function run(route: Route, ctx: Context): Promise<Response> {
@@ -836,13 +815,16 @@ export function createHttpHandler(nsqd: Nsqd, handlerOptions: HttpHandlerOptions
         headers: { "Content-Type": JSON_TYPE, "X-NSQ-Content-Type": NSQ_CONTENT_TYPE },
       });
     }
-    let path = url.pathname;
+    // X-HTTP-PARAMS: a `#` in the target belongs to the query (or path), as in Go.
+    const target = requestTarget(url);
+    let path = target.path;
     try {
       path = decodeURIComponent(path);
     } catch {
       // keep the encoded form; it will not match a route
     }
-    const rawQuery = url.search.startsWith("?") ? url.search.slice(1) : "";
+    const rawQuery = target.rawQuery;
+    const uri = rawQuery === "" ? target.path : `${target.path}?${rawQuery}`;
     const method = req.method.toUpperCase();
     const found = lookup(path);
     const route = found?.byMethod.get(method);
@@ -856,14 +838,14 @@ export function createHttpHandler(nsqd: Nsqd, handlerOptions: HttpHandlerOptions
         log.error(`panic in HTTP handler - ${(e as Error)?.message ?? String(e)}`);
         response = v1Error(500, "INTERNAL_ERROR");
       }
-      if (route.log) logRequest(response.status, req, url, info, started);
+      if (route.log) logRequest(response.status, req, uri, info, started);
       return response;
     }
     // Trailing-slash redirect when the other spelling has this method (X-HTTP-ERRORS, Q).
     if (method !== "CONNECT" && path !== "/") {
       const other = path.endsWith("/") ? path.slice(0, -1) : `${path}/`;
       if (lookup(other)?.byMethod.has(method)) {
-        const location = `${other}${url.search}`;
+        const location = rawQuery === "" ? other : `${other}?${rawQuery}`;
         return new Response(null, { status: method === "GET" ? 301 : 307, headers: { Location: location } });
       }
     }
@@ -871,11 +853,11 @@ export function createHttpHandler(nsqd: Nsqd, handlerOptions: HttpHandlerOptions
       const allow = allowHeader(found.byMethod);
       if (method === "OPTIONS") return new Response(null, { status: 200, headers: { Allow: allow } });
       const response = v1Error(405, "METHOD_NOT_ALLOWED", { Allow: allow });
-      logRequest(405, req, url, info, started);
+      logRequest(405, req, uri, info, started);
       return response;
     }
     const response = v1Error(404, "NOT_FOUND");
-    logRequest(404, req, url, info, started);
+    logRequest(404, req, uri, info, started);
     return response;
   };
 }

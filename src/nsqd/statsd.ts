@@ -43,6 +43,17 @@ export function statsdPrefix(prefix: string, broadcastAddress: string, broadcast
   return p;
 }
 
+/**
+ * The prefix this nsqd writes: --statsd-prefix expanded as the original does
+ * once at start-up, which GET /config/statsd_prefix then reports. The
+ * broadcast HTTP port defaults to the bound one (0 on a Unix socket).
+ */
+export function nsqdStatsdPrefix(nsqd: Nsqd): string {
+  const o = nsqd.options;
+  const address = o.broadcast_address !== "" ? o.broadcast_address : nsqd.runtime.hostname();
+  return statsdPrefix(o.statsd_prefix, address, o.broadcast_http_port !== 0 ? o.broadcast_http_port : Math.max(nsqd.httpPort, 0));
+}
+
 /** Go's `%.0f`: round half to even. */
 function percentName(quantile: number): string {
   const x = quantile * 100;
@@ -188,8 +199,7 @@ export class StatsdPusher {
       gcRuns,
     });
     this.#last = snapshot;
-    const broadcast = o.broadcast_address !== "" ? o.broadcast_address : nsqd.runtime.hostname();
-    const prefix = statsdPrefix(o.statsd_prefix, broadcast, nsqd.broadcastHttpPort);
+    const prefix = nsqdStatsdPrefix(nsqd);
     const datagrams = packDatagrams(prefix, lines, o.statsd_udp_packet_size);
     if (datagrams.length === 0) return;
     const socket = nsqd.runtime.udpSocket();

@@ -25,16 +25,18 @@
 // fatal ERROR. Without a gate the connection runs those checks when the
 // command is yielded, which differs only when a command is wrong in two ways.
 //
-// Deliberate difference: MPUB's auth check runs before the body in the
-// original (and the topic is created there); the gate is synchronous, so the
-// connection checks auth once the whole MPUB is parsed.
+// MPUB: the original checks auth and creates the topic before reading the
+// body. The gate's mpubTopic hook marks that point (the connection creates the
+// topic there). Deliberate difference: the auth check itself may need the auth
+// server, which a synchronous gate cannot wait for, so the connection checks
+// auth once the whole MPUB is parsed.
 //
 // Memory: a command whose line and body lie in one pushed chunk is returned
 // as views of that chunk (no copy). A line or body spanning chunks is joined
 // once when complete; partial data is kept as views, never re-concatenated.
 
 import { isValidNameBytes } from "./names.ts";
-import { concatBytes, decodeAscii, decodeUtf8, goQuote, parseDecimal, parseDecimalU64 } from "./text.ts";
+import { concatBytes, decodeAscii, decodeUtf8, goQuote, parseDecimal, parseDecimalU64, utf8 } from "./text.ts";
 
 /** D-TCP-CMDLINE: the original reads lines through a 16 KiB buffer; a longer line drops the connection. */
 export const MAX_LINE_SIZE = 16 * 1024;
@@ -56,9 +58,12 @@ export type CommandVerb =
 export interface IdentifyCommand { readonly kind: "IDENTIFY"; readonly body: Uint8Array }
 /** `params` is always empty: AUTH with parameters is refused by the reader. */
 export interface AuthCommand { readonly kind: "AUTH"; readonly body: Uint8Array; readonly params: string[] }
-/** `params`: tokens after the verb (literal split on single spaces). */
-export interface SubCommand { readonly kind: "SUB"; readonly params: string[] }
-export interface RdyCommand { readonly kind: "RDY"; readonly params: string[] }
+/**
+ * `params`: tokens after the verb (literal split on single spaces), as sent
+ * (views of the line; check them with {@link parseSubParams} / {@link parseRdyCount}).
+ */
+export interface SubCommand { readonly kind: "SUB"; readonly params: Uint8Array[] }
+export interface RdyCommand { readonly kind: "RDY"; readonly params: Uint8Array[] }
 /**
  * FIN/TOUCH: `id` is a view of the first token after the verb (empty when
  * absent, any length: check with {@link checkIdCommand}); `paramCount` counts
@@ -99,6 +104,12 @@ export interface ErrorCommand {
   readonly text: string;
   readonly fatal: boolean;
   readonly message: string;
+  /**
+   * The error frame's data when the text echoes bytes as the client sent
+   * them (see {@link protocolErrorEcho}); send this rather than `message`,
+   * which shows bytes that are not valid UTF-8 as U+FFFD.
+   */
+  readonly data?: Uint8Array;
 }
 /** D-TCP-CMDLINE: line over 16 KiB: close the connection without an error frame. */
 export interface DropCommand { readonly kind: "DROP" }
@@ -119,7 +130,7 @@ export type Command =
   | ErrorCommand
   | DropCommand;
 
-/** What a gate returns to refuse a command. */
+/** What a gate returns to refuse a command: a code and text, or a whole ERROR (used as it is). */
 export interface GateRefusal {
   readonly code: string;
   readonly text: string;
@@ -132,7 +143,13 @@ export interface CommandGate {
    * the verb as sent (a view: use it before returning). Return a refusal to
    * end the stream with a fatal ERROR, or null to let the command proceed.
    */
-  admit(verb: CommandVerb | null, verbBytes: Uint8Array): GateRefusal | null;
+  admit?(verb: CommandVerb | null, verbBytes: Uint8Array): GateRefusal | ErrorCommand | null;
+  /**
+   * MPUB's line passed its checks and its body comes next. The original
+   * checks auth and creates the topic at this point (D-TCP-MPUB), so a topic
+   * exists afterwards even when the body then turns out to be bad.
+   */
+  mpubTopic?(topic: string): void;
 }
 
 export interface CommandReaderOptions {
@@ -150,6 +167,18 @@ export interface CommandReaderOptions {
 /** Builds an ERROR command. */
 export function protocolError(code: string, text: string, fatal = true): ErrorCommand {
   return { kind: "ERROR", code, text, fatal, message: text === "" ? code : `${code} ${text}` };
+}
+
+/**
+ * An ERROR whose text quotes what the client sent, byte for byte: the
+ * original formats command tokens with `%s`, so `\xff` comes back as the byte
+ * 0xff, not as U+FFFD (D-TCP-ERR-FORMAT). `parts` are literal text and echoed
+ * bytes, in order; the bytes are copied.
+ */
+export function protocolErrorEcho(code: string, parts: readonly (string | Uint8Array)[], fatal = true): ErrorCommand {
+  const bytes = parts.map((p) => (typeof p === "string" ? utf8(p) : p));
+  const text = parts.map((p) => (typeof p === "string" ? p : decodeUtf8(p))).join("");
+  return { ...protocolError(code, text, fatal), data: concatBytes([utf8(`${code} `), ...bytes]) };
 }
 
 const NOP: NopCommand = Object.freeze({ kind: "NOP" });
@@ -231,13 +260,13 @@ function countSpaces(line: Uint8Array, from: number, end: number): number {
   return n;
 }
 
-/** Tokens of line[from, end) split on single spaces (from = first byte after the verb's space). */
-function splitTokens(line: Uint8Array, from: number, end: number): string[] {
-  const out: string[] = [];
+/** Tokens of line[from, end) split on single spaces (from = first byte after the verb's space), as views. */
+function splitTokens(line: Uint8Array, from: number, end: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
   let start = from;
   for (let i = from; i <= end; i++) {
     if (i === end || line[i] === 0x20) {
-      out.push(decodeUtf8(line.subarray(start, i)));
+      out.push(line.subarray(start, i));
       start = i + 1;
     }
   }
@@ -547,9 +576,9 @@ export class CommandReader {
     const space = tokenEnd(line, 0, end);
     const verb = recogniseVerb(line, space);
 
-    if (this.#gate !== null) {
+    if (this.#gate?.admit !== undefined) {
       const refusal = this.#gate.admit(VERB_NAMES[verb]!, line.subarray(0, space));
-      if (refusal !== null) return this.#fail(refusal.code, refusal.text);
+      if (refusal !== null) return this.#die("kind" in refusal ? refusal : protocolError(refusal.code, refusal.text));
     }
 
     const hasParams = space < end;
@@ -590,7 +619,7 @@ export class CommandReader {
         this.#state = S_SIZE;
         return null;
       default:
-        return this.#fail("E_INVALID", `invalid command ${decodeUtf8(line.subarray(0, space))}`);
+        return this.#die(protocolErrorEcho("E_INVALID", ["invalid command ", line.subarray(0, space)]));
     }
   }
 
@@ -614,8 +643,11 @@ export class CommandReader {
       const err = this.#parseDefer(raw);
       if (err !== null) return err;
       this.#bodyKind = B_DPUB;
+    } else if (verb === V_PUB) {
+      this.#bodyKind = B_PUB;
     } else {
-      this.#bodyKind = verb === V_PUB ? B_PUB : B_MPUB;
+      this.#bodyKind = B_MPUB;
+      this.#gate?.mpubTopic?.(topic);
     }
     this.#state = S_SIZE;
     return null;
@@ -624,7 +656,7 @@ export class CommandReader {
   /** D-TCP-DPUB: 0 <= defer <= --max-req-timeout, computed as the original does (uint64 ms -> int64 ns). */
   #parseDefer(raw: Uint8Array): ErrorCommand | null {
     const ms = parseDecimal(raw);
-    if (ms === null) return this.#fail("E_INVALID", `DPUB could not parse timeout ${decodeUtf8(raw)}`);
+    if (ms === null) return this.#die(protocolErrorEcho("E_INVALID", ["DPUB could not parse timeout ", raw]));
     const max = this.#maxReqTimeout;
     if (raw.length <= 12) {
       // Below 10^12 ms the nanosecond product cannot overflow int64.
@@ -722,7 +754,7 @@ export function checkIdCommand(cmd: FinCommand | ReqCommand | TouchCommand): Err
   }
   if (cmd.id.length !== 16) return protocolError("E_INVALID", "invalid message ID");
   if (cmd.kind === "REQ" && parseDecimal(cmd.timeout) === null) {
-    return protocolError("E_INVALID", `REQ could not parse timeout ${decodeUtf8(cmd.timeout)}`);
+    return protocolErrorEcho("E_INVALID", ["REQ could not parse timeout ", cmd.timeout]);
   }
   return null;
 }
@@ -732,11 +764,11 @@ export function checkIdCommand(cmd: FinCommand | ReqCommand | TouchCommand): Err
  * Returns the count or the fatal error (after the state check, which the
  * connection does; RDY in the closing state is ignored before this).
  */
-export function parseRdyCount(params: readonly string[], maxRdyCount: number): number | ErrorCommand {
+export function parseRdyCount(params: readonly (Uint8Array | string)[], maxRdyCount: number): number | ErrorCommand {
   if (params.length === 0) return 1;
   const token = params[0]!;
   const parsed = parseDecimal(token);
-  if (parsed === null) return protocolError("E_INVALID", `RDY could not parse count ${token}`);
+  if (parsed === null) return protocolErrorEcho("E_INVALID", ["RDY could not parse count ", token]);
   // The original parses into a uint64 and reinterprets it as int64; up to 15
   // digits a double holds the value exactly and no wrap can occur.
   const count = token.length <= 15 ? parsed : BigInt.asIntN(64, parseDecimalU64(token)!);
@@ -764,26 +796,15 @@ export function reqTimeoutMs(cmd: ReqCommand, maxReqTimeout: number): number {
  * D-TCP-SUB parameter checks (after the state and heartbeat checks): count,
  * topic name, channel name. Returns the names or the fatal error.
  */
-export function parseSubParams(params: readonly string[]): { topic: string; channel: string } | ErrorCommand {
+export function parseSubParams(params: readonly (Uint8Array | string)[]): { topic: string; channel: string } | ErrorCommand {
   if (params.length < 2) return protocolError("E_INVALID", "SUB insufficient number of parameters");
-  const topic = params[0]!;
-  const channel = params[1]!;
-  if (!isValidNameBytes(asciiOrInvalid(topic))) {
-    return protocolError("E_BAD_TOPIC", `SUB topic name ${goQuote(topic)} is not valid`);
-  }
-  if (!isValidNameBytes(asciiOrInvalid(channel))) {
-    return protocolError("E_BAD_CHANNEL", `SUB channel name ${goQuote(channel)} is not valid`);
-  }
-  return { topic, channel };
-}
-
-function asciiOrInvalid(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    out[i] = c < 0x80 ? c : 0; // 0 never appears in a valid name
-  }
-  return out;
+  const topic = typeof params[0] === "string" ? utf8(params[0]) : params[0]!;
+  const channel = typeof params[1] === "string" ? utf8(params[1]) : params[1]!;
+  // %q of the bytes as sent: invalid UTF-8 shows as \xNN, as in the original.
+  if (!isValidNameBytes(topic)) return protocolError("E_BAD_TOPIC", `SUB topic name ${goQuote(topic)} is not valid`);
+  if (!isValidNameBytes(channel)) return protocolError("E_BAD_CHANNEL", `SUB channel name ${goQuote(channel)} is not valid`);
+  // Valid names are ASCII.
+  return { topic: decodeAscii(topic), channel: decodeAscii(channel) };
 }
 
 /** `cannot <VERB> in current state` (E_INVALID, fatal): the state checks of §2.2. */
@@ -791,7 +812,7 @@ export function stateError(verb: string): ErrorCommand {
   return protocolError("E_INVALID", `cannot ${verb} in current state`);
 }
 
-/** D-TCP-TLS-POLICY: `cannot <VERB> in current state (TLS required)`. */
+/** D-TCP-TLS-POLICY: `cannot <VERB> in current state (TLS required)`, the verb echoed as sent. */
 export function tlsRequiredError(verb: string | Uint8Array): ErrorCommand {
-  return protocolError("E_INVALID", `cannot ${typeof verb === "string" ? verb : decodeUtf8(verb)} in current state (TLS required)`);
+  return protocolErrorEcho("E_INVALID", ["cannot ", verb, " in current state (TLS required)"]);
 }

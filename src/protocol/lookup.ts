@@ -7,9 +7,9 @@
 // side (nsqd's lookupd peer). Same conventions as the V2 CommandReader:
 // push(chunk) then next() until null; views when a command lies in one chunk.
 
-import { isValidChannelName, isValidTopicName } from "./names.ts";
-import { concatBytes, decodeUtf8, utf8 } from "./text.ts";
-import { protocolError, type DropCommand, type ErrorCommand } from "./command-reader.ts";
+import { isValidNameBytes } from "./names.ts";
+import { concatBytes, decodeAscii, trimSpace, utf8 } from "./text.ts";
+import { protocolError, protocolErrorEcho, type DropCommand, type ErrorCommand } from "./command-reader.ts";
 
 /** L-TCP-MAGIC: `"  V1"`. */
 export const MAGIC_V1: Uint8Array = new Uint8Array([0x20, 0x20, 0x56, 0x31]);
@@ -34,12 +34,12 @@ export function encodeV1Command(verb: string, params: readonly string[] = [], bo
   return out;
 }
 
-/** `params`: tokens after the verb. */
+/** `params`: tokens after the verb, as sent (check them with {@link parseTopicChannel}). */
 export type V1Command =
-  | { readonly kind: "PING"; readonly params: string[] }
+  | { readonly kind: "PING"; readonly params: Uint8Array[] }
   | { readonly kind: "IDENTIFY"; readonly body: Uint8Array }
-  | { readonly kind: "REGISTER"; readonly params: string[] }
-  | { readonly kind: "UNREGISTER"; readonly params: string[] }
+  | { readonly kind: "REGISTER"; readonly params: Uint8Array[] }
+  | { readonly kind: "UNREGISTER"; readonly params: Uint8Array[] }
   | ErrorCommand
   | DropCommand;
 
@@ -54,10 +54,13 @@ export interface V1CommandReaderOptions {
   maxLineSize?: number;
   /** Expect the magic first (default true). */
   magic?: boolean;
+  /**
+   * Called when an IDENTIFY line is read, before its body: an error returned
+   * ends the stream with it. The original refuses a second IDENTIFY here,
+   * without reading the body (L-TCP-IDENTIFY).
+   */
+  identifyGate?: () => ErrorCommand | null;
 }
-
-// Go's strings.TrimSpace: ASCII whitespace plus Unicode White_Space (U+0085, U+00A0, ...).
-const TRIM = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
 
 const S_MAGIC = 0;
 const S_LINE = 1;
@@ -70,6 +73,7 @@ const DROP: DropCommand = Object.freeze({ kind: "DROP" });
 export class V1CommandReader {
   readonly #maxBodySize: number;
   readonly #maxLineSize: number;
+  readonly #identifyGate: (() => ErrorCommand | null) | null;
   #state: number;
   #pending: Uint8Array[] = [];
   #pendingLen = 0;
@@ -79,6 +83,7 @@ export class V1CommandReader {
   constructor(options: V1CommandReaderOptions = {}) {
     this.#maxBodySize = options.maxBodySize ?? 1024 * 1024;
     this.#maxLineSize = options.maxLineSize ?? 16 * 1024;
+    this.#identifyGate = options.identifyGate ?? null;
     this.#state = options.magic === false ? S_LINE : S_MAGIC;
   }
 
@@ -108,7 +113,7 @@ export class V1CommandReader {
           const line = this.#takeLine();
           if (line === null) return null;
           if (line === OVERLONG) return this.#die(DROP);
-          const cmd = this.#parseLine(decodeUtf8(line).replace(TRIM, ""));
+          const cmd = this.#parseLine(trimSpace(line));
           if (cmd !== null) return cmd;
           break;
         }
@@ -144,21 +149,36 @@ export class V1CommandReader {
     return null;
   }
 
-  #parseLine(line: string): V1Command | null {
-    const parts = line.split(" ");
+  /**
+   * A trimmed line, split on single spaces like the original's
+   * strings.Split; tokens stay bytes, so error texts can quote them as sent.
+   */
+  #parseLine(line: Uint8Array): V1Command | null {
+    const parts: Uint8Array[] = [];
+    let start = 0;
+    for (let i = 0; i <= line.length; i++) {
+      if (i === line.length || line[i] === 0x20) {
+        parts.push(line.subarray(start, i));
+        start = i + 1;
+      }
+    }
     const verb = parts[0]!;
-    switch (verb) {
+    // Verbs are ASCII, so a byte-for-byte comparison through Latin-1 is exact.
+    switch (decodeAscii(verb)) {
       case "PING":
         return { kind: "PING", params: parts.slice(1) };
-      case "IDENTIFY":
+      case "IDENTIFY": {
+        const refusal = this.#identifyGate?.() ?? null;
+        if (refusal !== null) return this.#die(refusal);
         this.#state = S_SIZE;
         return null;
+      }
       case "REGISTER":
         return { kind: "REGISTER", params: parts.slice(1) };
       case "UNREGISTER":
         return { kind: "UNREGISTER", params: parts.slice(1) };
       default:
-        return this.#die(protocolError("E_INVALID", `invalid command ${verb}`));
+        return this.#die(protocolErrorEcho("E_INVALID", ["invalid command ", verb]));
     }
   }
 
@@ -231,17 +251,20 @@ const OVERLONG = new Uint8Array(0);
 
 /**
  * L-TCP-REGISTER / L-TCP-UNREGISTER parameter checks (after the IDENTIFY
- * check): `<topic> [<channel>]`. Note the single quotes, unlike nsqd's %q.
+ * check): `<topic> [<channel>]`. Note the single quotes, unlike nsqd's %q:
+ * the name is echoed as sent, byte for byte.
  */
-export function parseTopicChannel(verb: string, params: readonly string[]): { topic: string; channel: string } | ErrorCommand {
+export function parseTopicChannel(verb: string, params: readonly (Uint8Array | string)[]): { topic: string; channel: string } | ErrorCommand {
   if (params.length === 0) return protocolError("E_INVALID", `${verb} insufficient number of params`);
-  const topic = params[0]!;
-  const channel = params.length >= 2 ? params[1]! : "";
-  if (!isValidTopicName(topic)) return protocolError("E_BAD_TOPIC", `${verb} topic name '${topic}' is not valid`);
-  if (channel !== "" && !isValidChannelName(channel)) {
-    return protocolError("E_BAD_CHANNEL", `${verb} channel name '${channel}' is not valid`);
+  const asBytes = (p: Uint8Array | string) => (typeof p === "string" ? utf8(p) : p);
+  const topic = asBytes(params[0]!);
+  const channel = params.length >= 2 ? asBytes(params[1]!) : new Uint8Array(0);
+  if (!isValidNameBytes(topic)) return protocolErrorEcho("E_BAD_TOPIC", [`${verb} topic name '`, topic, "' is not valid"]);
+  if (channel.length > 0 && !isValidNameBytes(channel)) {
+    return protocolErrorEcho("E_BAD_CHANNEL", [`${verb} channel name '`, channel, "' is not valid"]);
   }
-  return { topic, channel };
+  // Valid names are ASCII.
+  return { topic: decodeAscii(topic), channel: decodeAscii(channel) };
 }
 
 /**

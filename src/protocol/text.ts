@@ -124,6 +124,38 @@ function decodeRune(bytes: Uint8Array, i: number, out: { cp: number; width: numb
   out.width = need + 1;
 }
 
+/** Go's unicode.IsSpace. */
+function isSpaceRune(cp: number): boolean {
+  if (cp < 0x100) return cp === 0x20 || (cp >= 0x09 && cp <= 0x0d) || cp === 0x85 || cp === 0xa0;
+  return cp === 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp === 0x2028 || cp === 0x2029 || cp === 0x202f || cp === 0x205f || cp === 0x3000;
+}
+
+/**
+ * Go's bytes.TrimSpace (and strings.TrimSpace): the bytes without leading and
+ * trailing white space, where white space is decoded as UTF-8 and a byte that
+ * is not valid UTF-8 is never space. A view of `bytes`, nothing is copied.
+ */
+export function trimSpace(bytes: Uint8Array): Uint8Array {
+  const rune = { cp: 0, width: 0 };
+  let start = 0;
+  let end = bytes.length;
+  while (start < end) {
+    decodeRune(bytes, start, rune);
+    if (!isSpaceRune(rune.cp)) break;
+    start += rune.width;
+  }
+  while (end > start) {
+    // Go's utf8.DecodeLastRune: back to the lead byte (at most 3 steps), and
+    // the rune counts only when it ends exactly at `end`.
+    let lead = end - 1;
+    while (lead > start && lead > end - 4 && (bytes[lead]! & 0xc0) === 0x80) lead--;
+    decodeRune(bytes.subarray(0, end), lead, rune);
+    if (lead + rune.width !== end || !isSpaceRune(rune.cp)) break;
+    end = lead;
+  }
+  return bytes.subarray(start, end);
+}
+
 /**
  * Go's `%q` of a string made from these bytes (strconv.Quote): double quotes,
  * backslash escapes, `\xNN` for invalid UTF-8 and ASCII controls, `\uNNNN` /

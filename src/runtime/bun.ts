@@ -8,6 +8,7 @@ import type {
   Address,
   FetchHandler,
   HttpServer,
+  RequestInfo as PeerInfo,
   Runtime,
   Socket,
   SocketHandler,
@@ -405,6 +406,55 @@ async function bunConnect(
   }
 }
 
+/** How long the rest of a refused request body is read and dropped before the answer goes out. */
+const DRAIN_MS = 500;
+
+/**
+ * A request that asked for `Connection: close`: Bun closes the connection as
+ * soon as the answer is written, and when the client is still sending a body
+ * the handler refused (nsqd's /pub over its size limit), that close resets the
+ * connection and the client's TCP stack drops the unread answer (ECONNRESET
+ * instead of 413). Without `Connection: close` Bun reads the rest itself. So
+ * here the handler reads the body through a stand-in stream, and what it
+ * leaves is read and dropped, for at most DRAIN_MS, before the answer is
+ * returned: the close then finds nothing unread. (Go answers at once and
+ * lingers after the close instead; the answer is the same.)
+ */
+async function answerThenClose(req: Request, info: PeerInfo, handler: FetchHandler): Promise<Response> {
+  const source = req.body!.getReader();
+  let ended = false;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const { done, value } = await source.read();
+        if (done) {
+          ended = true;
+          controller.close();
+        } else {
+          controller.enqueue(value);
+        }
+      },
+      // The handler is done with the body; the rest is drained below.
+      cancel() {},
+    },
+    { highWaterMark: 0 },
+  );
+  const init: RequestInit & { duplex: "half" } = { method: req.method, headers: req.headers, body, duplex: "half", signal: req.signal };
+  const response = await handler(new Request(req.url, init), info);
+  if (!ended) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<{ done: true }>((resolve) => (timer = setTimeout(() => resolve({ done: true }), DRAIN_MS)));
+    try {
+      while (!(await Promise.race([source.read(), timeout])).done);
+    } catch {
+      // the client went away: nothing left to protect
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  return response;
+}
+
 async function bunServeHttp(
   address: Address,
   handler: FetchHandler,
@@ -432,7 +482,9 @@ async function bunServeHttp(
     tls,
     fetch(req: Request, server: { requestIP(r: Request): { address: string; port: number } | null }) {
       const ip = unix ? null : server.requestIP(req);
-      return handler(req, { remoteAddress: ip?.address ?? "", remotePort: ip?.port ?? 0 });
+      const info = { remoteAddress: ip?.address ?? "", remotePort: ip?.port ?? 0 };
+      if (req.body !== null && req.headers.get("connection")?.toLowerCase() === "close") return answerThenClose(req, info, handler);
+      return handler(req, info);
     },
     error(err: Error) {
       return new Response(`internal error: ${err.message}`, {

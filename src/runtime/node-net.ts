@@ -311,23 +311,41 @@ function describe(address: Address): string {
  * handler reads: a handler that stops after N bytes (nsqd's /pub limit) never
  * makes the server hold more than about one chunk beyond N.
  */
-function bodyStream(req: http.IncomingMessage, state: { abandoned: boolean }): ReadableStream<Uint8Array> {
+interface BodyState {
+  /** The handler cancelled the body stream. */
+  abandoned: boolean;
+  /** Disconnects the stream from the request (nothing more is queued for the handler). */
+  detach(): void;
+}
+
+function bodyStream(req: http.IncomingMessage, state: BodyState): ReadableStream<Uint8Array> {
   req.pause();
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
-        req.on("data", (c: Buffer) => {
+        const onData = (c: Buffer) => {
           controller.enqueue(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
           if ((controller.desiredSize ?? 0) <= 0) req.pause();
-        });
-        req.once("end", () => controller.close());
-        req.once("error", (e) => controller.error(e));
+        };
+        const onEnd = () => controller.close();
+        const onError = (e: Error) => controller.error(e);
+        req.on("data", onData);
+        req.once("end", onEnd);
+        req.once("error", onError);
+        state.detach = () => {
+          req.off("data", onData);
+          req.off("end", onEnd);
+          req.off("error", onError);
+        };
       },
       pull() {
         req.resume();
       },
       cancel() {
+        // The rest of the body is no longer wanted: nothing may reach the
+        // closed stream (see lingerOnClose for what happens to those bytes).
         state.abandoned = true;
+        state.detach();
         req.pause();
       },
     },
@@ -335,7 +353,31 @@ function bodyStream(req: http.IncomingMessage, state: { abandoned: boolean }): R
   );
 }
 
-function toRequest(req: http.IncomingMessage, scheme: string, state: { abandoned: boolean }): Request {
+/** How long a connection whose request body was refused stays open after the answer. */
+const LINGER_MS = 500;
+
+/**
+ * The handler answers without reading the whole body (nsqd's /pub over its
+ * size limit), so the connection closes after the answer. node:http closes it
+ * with socket.destroySoon(), as soon as the answer is written; with the client
+ * still sending, that close resets the connection, and a reset makes the
+ * client's TCP stack drop the answer it has not read yet: it sees ECONNRESET
+ * instead of 413. As Go's server does, end our side instead, discard what
+ * still arrives for a moment, then close.
+ */
+function lingerOnClose(req: http.IncomingMessage, state: BodyState): void {
+  const socket = req.socket as typeof req.socket & { destroySoon?: () => void };
+  state.detach();
+  req.on("error", () => {});
+  socket.destroySoon = () => {
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    socket.once("close", () => clearTimeout(timer));
+    req.resume(); // with no listener left, node drops the bytes
+  };
+}
+
+function toRequest(req: http.IncomingMessage, scheme: string, state: BodyState): Request {
   const headers = new Headers();
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -399,16 +441,16 @@ export async function nodeServeHttp(
   const scheme = options?.tls ? "https" : "http";
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const info = { remoteAddress: req.socket.remoteAddress ?? "", remotePort: req.socket.remotePort ?? 0 };
-    const state = { abandoned: false };
+    const state: BodyState = { abandoned: false, detach: () => {} };
     Promise.resolve()
       .then(() => handler(toRequest(req, scheme, state), info))
       .then((response) => {
-        // A body the handler stopped reading is not drained: answer, then drop the connection.
-        if (state.abandoned || !req.complete) res.setHeader("connection", "close");
+        // A body the handler stopped reading is not drained: answer, then close the connection.
+        if (state.abandoned || !req.complete) {
+          res.setHeader("connection", "close");
+          lingerOnClose(req, state);
+        }
         return sendResponse(res, response, req.method ?? "GET");
-      })
-      .then(() => {
-        if (state.abandoned) req.destroy();
       })
       .catch((err: unknown) => {
         if (!res.headersSent) {

@@ -6,38 +6,12 @@
 // processes and run in order: each restart leaves the next test its state.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rmSync } from "node:fs";
-import { RUNTIMES, startCli, type CliProcess, type CliRuntime } from "../helpers/cli.ts";
-import { ensureDist, startNsqd, tempDir, waitFor, type NsqdProcess } from "./harness.ts";
-
-interface LookupdProcess {
-  cli: CliProcess;
-  tcpPort: number;
-  httpPort: number;
-}
-
-const LISTENING = /TCP: listening on [^\n]*:\d+\n[\s\S]*HTTP: listening on [^\n]*:\d+\n/;
+import { RUNTIMES, type CliRuntime } from "../helpers/cli.ts";
+import { ensureDist, startLookupdProcess, startNsqd, tempDir, waitFor, type LookupdProcess, type NsqdProcess } from "./harness.ts";
 
 /** `nsq lookupd` on the given ports (0: any) with a 2 s tombstone lifetime. */
-async function startLookupd(rt: CliRuntime, tcpPort = 0, httpPort = 0): Promise<LookupdProcess> {
-  const cli = startCli(rt, [
-    "lookupd",
-    `--tcp-address=127.0.0.1:${tcpPort}`,
-    `--http-address=127.0.0.1:${httpPort}`,
-    "--broadcast-address=127.0.0.1",
-    "--tombstone-lifetime=2s",
-  ]);
-  let stderr: string;
-  try {
-    stderr = await cli.waitForStderr(LISTENING, 30_000);
-  } catch (e) {
-    await cli[Symbol.asyncDispose]();
-    throw e;
-  }
-  return {
-    cli,
-    tcpPort: Number(/TCP: listening on [^\n]*:(\d+)\n/.exec(stderr)![1]),
-    httpPort: Number(/HTTP: listening on [^\n]*:(\d+)\n/.exec(stderr)![1]),
-  };
+function startLookupd(rt: CliRuntime, tcpPort = 0, httpPort = 0): Promise<LookupdProcess> {
+  return startLookupdProcess(rt, { tcpPort, httpPort, args: ["--broadcast-address=127.0.0.1", "--tombstone-lifetime=2s"] });
 }
 
 interface Peer {

@@ -267,3 +267,129 @@ export async function waitFor<T>(check: () => T | undefined | Promise<T | undefi
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+export interface LookupdProcess extends AsyncDisposable {
+  readonly cli: CliProcess;
+  readonly tcpPort: number;
+  readonly httpPort: number;
+}
+
+/** Starts `nsq lookupd` on 127.0.0.1 (port 0: any) plus `args`, and reads the bound ports from its log. */
+export async function startLookupdProcess(
+  rt: CliRuntime,
+  options: { tcpPort?: number; httpPort?: number; args?: readonly string[] } = {},
+): Promise<LookupdProcess> {
+  const cli = startCli(rt, [
+    "lookupd",
+    `--tcp-address=127.0.0.1:${options.tcpPort ?? 0}`,
+    `--http-address=127.0.0.1:${options.httpPort ?? 0}`,
+    ...(options.args ?? []),
+  ]);
+  let stderr: string;
+  try {
+    stderr = await cli.waitForStderr(/TCP: listening on [^\n]*:\d+\n[\s\S]*HTTP: listening on [^\n]*:\d+\n/, 30_000);
+  } catch (e) {
+    await cli[Symbol.asyncDispose]();
+    throw e;
+  }
+  return {
+    cli,
+    tcpPort: Number(/TCP: listening on [^\n]*:(\d+)\n/.exec(stderr)![1]),
+    httpPort: Number(/HTTP: listening on [^\n]*:(\d+)\n/.exec(stderr)![1]),
+    [Symbol.asyncDispose]: () => cli[Symbol.asyncDispose](),
+  };
+}
+
+export interface RawExchange {
+  /** Everything the server sent, one char per byte (Latin-1). */
+  received: string;
+  /** The client's socket error, if any (EPIPE, ECONNRESET...). */
+  error: string | null;
+}
+
+/**
+ * Writes `head` and then `body` on a raw TCP connection to 127.0.0.1:`port`
+ * (chunked: in `chunkSize` pieces with chunked framing), reading whatever the
+ * server sends all along, as a client that does not wait for the whole request
+ * to be written. Stops writing when the server closes. `halfClose`: end our
+ * side once everything is written (the server sees EOF); `untilHttpResponse`:
+ * close as soon as one whole HTTP response is in (a keep-alive client);
+ * otherwise the server is expected to close (HTTP with `Connection: close`).
+ * A connection still open after `timeoutMs` is destroyed (error "timeout").
+ */
+export function rawExchange(
+  port: number,
+  head: string | Uint8Array,
+  body: Uint8Array = new Uint8Array(0),
+  options: { chunked?: boolean; chunkSize?: number; halfClose?: boolean; untilHttpResponse?: boolean; timeoutMs?: number } = {},
+): Promise<RawExchange> {
+  const chunkSize = options.chunkSize ?? 16 * 1024;
+  return new Promise((resolve) => {
+    const socket = netConnect({ host: "127.0.0.1", port, allowHalfOpen: true });
+    const received: Buffer[] = [];
+    let error: string | null = null;
+    const timer = setTimeout(() => {
+      error = "timeout";
+      socket.destroy();
+    }, options.timeoutMs ?? 15_000);
+    socket.on("data", (d: Buffer) => {
+      received.push(d);
+      if (options.untilHttpResponse && parseRawResponse(Buffer.concat(received).toString("latin1")).complete) socket.destroy();
+    });
+    socket.on("error", (e: NodeJS.ErrnoException) => (error ??= e.code ?? e.message));
+    socket.on("end", () => socket.end());
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve({ received: Buffer.concat(received).toString("latin1"), error });
+    });
+    socket.write(typeof head === "string" ? Buffer.from(head, "latin1") : head);
+    let offset = 0;
+    const pump = (): void => {
+      while (offset < body.length) {
+        if (socket.destroyed || socket.writableEnded) return;
+        const piece = body.subarray(offset, offset + chunkSize);
+        offset += piece.length;
+        const framed = options.chunked ? Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from("\r\n")]) : piece;
+        if (!socket.write(framed)) {
+          socket.once("drain", pump);
+          return;
+        }
+      }
+      if (socket.destroyed || socket.writableEnded) return;
+      if (options.chunked) socket.write("0\r\n\r\n");
+      if (options.halfClose) socket.end();
+    };
+    pump();
+  });
+}
+
+/**
+ * Splits a raw HTTP/1.1 response into status, lower-cased headers and the body
+ * (chunked framing removed); `complete` once the body is all there.
+ */
+export function parseRawResponse(raw: string): { status: number; headers: Map<string, string>; body: string; complete: boolean } {
+  const end = raw.indexOf("\r\n\r\n");
+  if (end < 0) return { status: 0, headers: new Map(), body: "", complete: false };
+  const [statusLine, ...lines] = raw.slice(0, end).split("\r\n");
+  const headers = new Map(lines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()] as [string, string]));
+  let body = raw.slice(end + 4);
+  let complete: boolean;
+  if (headers.get("transfer-encoding") === "chunked") {
+    let out = "";
+    complete = false;
+    for (;;) {
+      const nl = body.indexOf("\r\n");
+      if (nl < 0) break;
+      const size = parseInt(body.slice(0, nl), 16);
+      if (size === 0) complete = body.indexOf("\r\n\r\n", nl) >= 0; // last chunk, then (no) trailers
+      if (!(size > 0)) break;
+      out += body.slice(nl + 2, nl + 2 + size);
+      body = body.slice(nl + 2 + size + 2);
+    }
+    body = out;
+  } else {
+    const length = headers.get("content-length");
+    complete = length !== undefined && body.length >= Number(length);
+  }
+  return { status: Number(statusLine!.split(" ")[1]), headers, body, complete };
+}

@@ -5,31 +5,14 @@
 // killed, a new Reader still finds them all through the other.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import nsq, { type Reader, type Writer } from "nsqjs";
-import { RUNTIMES, startCli, type CliProcess, type CliRuntime } from "../helpers/cli.ts";
-import { ensureDist, startNsqd, type NsqdProcess } from "../integration/harness.ts";
+import { RUNTIMES, type CliRuntime } from "../helpers/cli.ts";
+import { ensureDist, startLookupdProcess, startNsqd, type LookupdProcess, type NsqdProcess } from "../integration/harness.ts";
 import { waitFor } from "./helpers.ts";
 
-interface LookupdProcess {
-  cli: CliProcess;
-  tcpPort: number;
-  httpPort: number;
-}
-
 async function startLookupd(rt: CliRuntime): Promise<LookupdProcess> {
-  const cli = startCli(rt, ["lookupd", "--tcp-address=127.0.0.1:0", "--http-address=127.0.0.1:0", "--broadcast-address=127.0.0.1"]);
-  let stderr: string;
-  try {
-    stderr = await cli.waitForStderr(/TCP: listening on [^\n]*:\d+\n[\s\S]*HTTP: listening on [^\n]*:\d+\n/, 30_000);
-  } catch (e) {
-    await cli[Symbol.asyncDispose]();
-    throw e;
-  }
-  expect(stderr).toMatch(/^\[nsqlookupd\] \d{4}\/\d\d\/\d\d /);
-  return {
-    cli,
-    tcpPort: Number(/TCP: listening on [^\n]*:(\d+)\n/.exec(stderr)![1]),
-    httpPort: Number(/HTTP: listening on [^\n]*:(\d+)\n/.exec(stderr)![1]),
-  };
+  const lookupd = await startLookupdProcess(rt, { args: ["--broadcast-address=127.0.0.1"] });
+  expect(lookupd.cli.stderr).toMatch(/^\[nsqlookupd\] \d{4}\/\d\d\/\d\d /);
+  return lookupd;
 }
 
 function openWriter(port: number): Promise<Writer> {

@@ -199,6 +199,23 @@ describe("lookupd HTTP API", () => {
     }
   });
 
+  test("X-HTTP-PARAMS: an unencoded # in the target belongs to the name, on every route that takes one", async () => {
+    const f = fixture();
+    expect((await f.call("POST", "/topic/create?topic=e#ephemeral")).status).toBe(200);
+    expect((await f.call("POST", "/channel/create?topic=e#ephemeral&channel=c#ephemeral")).status).toBe(200);
+    expect((await f.json("GET", "/topics")).body).toEqual({ topics: ["e#ephemeral"] });
+    expect((await f.json("GET", "/channels?topic=e#ephemeral")).body).toEqual({ channels: ["c#ephemeral"] });
+    expect((await f.json("GET", "/lookup?topic=e#ephemeral")).body).toEqual({ channels: ["c#ephemeral"], producers: [] });
+    expect((await f.call("POST", "/topic/tombstone?topic=e#ephemeral&node=n:1")).status).toBe(200);
+    expect((await f.call("POST", "/channel/delete?topic=e#ephemeral&channel=c#ephemeral")).status).toBe(200);
+    expect((await f.json("GET", "/channels?topic=e#ephemeral")).body).toEqual({ channels: [] });
+    expect((await f.call("POST", "/topic/delete?topic=e#ephemeral")).status).toBe(200);
+    expect((await f.json("GET", "/topics")).body).toEqual({ topics: [] });
+    // Still validated as a whole; a # before the ? is part of the path.
+    expect(await f.json("POST", "/topic/create?topic=bad#x")).toMatchObject({ status: 400, body: { message: "INVALID_ARG_TOPIC" } });
+    expect(await f.json("POST", "/topic/create#x?topic=a")).toMatchObject({ status: 404, body: { message: "NOT_FOUND" } });
+  });
+
   test("X-HTTP-PARAMS: the first value wins; + is a space", async () => {
     const f = fixture();
     await f.call("POST", "/channel/create?topic=a&topic=b&channel=c");

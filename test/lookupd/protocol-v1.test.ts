@@ -50,6 +50,17 @@ class FakeSocket implements Socket {
     expect(at).toBe(all.length);
     return out;
   }
+  /** Replies as Latin-1 strings (one char per byte), for texts that echo bytes that are not UTF-8. */
+  rawReplies(): string[] {
+    const all = bytes(...this.written);
+    const out: string[] = [];
+    for (let at = 0; at < all.length; ) {
+      const size = new DataView(all.buffer, all.byteOffset + at, 4).getUint32(0);
+      out.push(String.fromCharCode(...all.subarray(at + 4, at + 4 + size)));
+      at += 4 + size;
+    }
+    return out;
+  }
 }
 
 function host(db = new RegistrationDB(), now = () => 1_000_000): LookupConnectionHost & { closedCount: number } {
@@ -158,6 +169,41 @@ describe("LookupConnection (L-TCP-*)", () => {
     const { socket, db } = session([bytes(MAGIC_V1, body, body, "REGISTER t\n")]);
     expect(socket.replies()).toEqual([IDENTIFY_REPLY, "E_INVALID cannot IDENTIFY again"]);
     expect(db.findRegistrations("topic", ANY, "")).toEqual([]);
+  });
+
+  // The original reads IDENTIFY's size and body with io.ReadFull and answers a
+  // short read with E_BAD_BODY before it closes; EOF elsewhere closes silently.
+  const cutShort: [string, Uint8Array, string | null][] = [
+    ["EOF inside IDENTIFY's body", bytes(MAGIC_V1, "IDENTIFY\n", be32(IDENTITY.length), IDENTITY.slice(0, 10)), "E_BAD_BODY IDENTIFY failed to read body"],
+    ["EOF inside IDENTIFY's size", bytes(MAGIC_V1, "IDENTIFY\n", [0, 0]), "E_BAD_BODY IDENTIFY failed to read body size"],
+    ["EOF right after the IDENTIFY line", bytes(MAGIC_V1, "IDENTIFY\n"), "E_BAD_BODY IDENTIFY failed to read body size"],
+    ["EOF inside a command line", bytes(MAGIC_V1, "PING\n", "REGIS"), null],
+    ["EOF between commands", bytes(MAGIC_V1, "PING\n"), null],
+  ];
+  for (const [name, input, expected] of cutShort) {
+    for (const { name: how, chunks } of [{ name: "whole", chunks: [input] }, { name: "byte by byte", chunks: Array.from(input, (b) => new Uint8Array([b])) }]) {
+      test(`L-TCP-IDENTIFY ${name} (${how}): ${expected ?? "no reply"}`, () => {
+        const { socket, conn } = session(chunks);
+        const before = socket.replies().length;
+        conn.end();
+        const after = socket.replies().slice(before);
+        expect(after).toEqual(expected === null ? [] : [expected]);
+        expect(socket.ended).toBe(expected !== null);
+      });
+    }
+  }
+
+  test("L-TCP-IDENTIFY: a second IDENTIFY is refused before its body, even one cut short", () => {
+    const { socket, conn } = session([bytes(MAGIC_V1, "IDENTIFY\n", be32(IDENTITY.length), IDENTITY, "IDENTIFY\n", be32(100), "{")]);
+    conn.end();
+    expect(socket.replies()).toEqual([IDENTIFY_REPLY, "E_INVALID cannot IDENTIFY again"]);
+  });
+
+  test("errors echo the command's bytes as sent, not as U+FFFD (L-TCP-UNKNOWN, L-TCP-REGISTER)", () => {
+    const id = bytes(MAGIC_V1, "IDENTIFY\n", be32(IDENTITY.length), IDENTITY);
+    expect(session([bytes(MAGIC_V1, [0xff, 0xfe], "X\n")]).socket.rawReplies()).toEqual(["E_INVALID invalid command \xff\xfeX"]);
+    expect(session([bytes(id, "REGISTER t", [0xe9], "\n")]).socket.rawReplies()[1]).toBe("E_BAD_TOPIC REGISTER topic name 't\xe9' is not valid");
+    expect(session([bytes(id, "UNREGISTER t c", [0xc3, 0xa9], "\n")]).socket.rawReplies()[1]).toBe("E_BAD_CHANNEL UNREGISTER channel name 'c\xc3\xa9' is not valid");
   });
 
   test("L-TCP-REGISTER parameter errors", () => {

@@ -120,6 +120,27 @@ describe("D-BEH-AUTH against an auth server", () => {
     expect(d.nsqd.topics.has("other")).toBe(false);
   });
 
+  it("D-TCP-MPUB: with a bad body, MPUB leaves its topic behind only where the client may publish", async () => {
+    await using d = await startTestNsqd({ auth_http_addresses: [`127.0.0.1:${authd.port}`] });
+    const badMpub = (topic: string) => new Uint8Array([...utf8(`MPUB ${topic}\n`), 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0]);
+    await using c = await RawConnection.open(d.tcpPort);
+    c.send(auth("s3cret"));
+    expect((await c.next())?.type).toBe(FrameType.Response);
+    c.send(badMpub("allowed"));
+    await expectError(c, "E_BAD_BODY MPUB invalid message count 0");
+    expect(d.nsqd.getExistingTopic("allowed")?.messageCount).toBe(0);
+    // Not granted, or not authenticated: the original refuses before the topic exists.
+    await using other = await RawConnection.open(d.tcpPort);
+    other.send(auth("s3cret"));
+    await other.next();
+    other.send(badMpub("other"));
+    expect((await other.next())?.type).toBe(FrameType.Error);
+    await using anonymous = await RawConnection.open(d.tcpPort);
+    anonymous.send(badMpub("anon"));
+    expect((await anonymous.next())?.type).toBe(FrameType.Error);
+    expect([...d.nsqd.topics.keys()]).toEqual(["allowed"]);
+  });
+
   it("D-BEH-AUTH-MATCH: publish permission does not grant SUB; subscribe grant needs a matching channel", async () => {
     await using d = await startTestNsqd({ auth_http_addresses: [`127.0.0.1:${authd.port}`] });
     await using c1 = await RawConnection.open(d.tcpPort);

@@ -43,6 +43,29 @@ async function nextMessage(c: RawConnection, timeoutMs = 5000) {
 }
 
 describe("nsqd protocol behaviours", () => {
+  it("MPUB creates its topic before reading the body; PUB and DPUB only once theirs is in (D-TCP-MPUB)", async () => {
+    await using d = await startTestNsqd();
+    const be32 = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
+    const sized = (line: string, ...words: number[]) => new Uint8Array([...body(line), ...words.flatMap(be32)]);
+    const cases: [string, Uint8Array, boolean, boolean][] = [
+      // topic, bytes, end with EOF, topic afterwards
+      ["m_count", sized("MPUB m_count\n", 8, 0, 0), false, true],
+      ["m_size", sized("MPUB m_size\n", 2_000_000_000), false, true],
+      ["m_cut", sized("MPUB m_cut\n", 100, 2), true, true],
+      ["p_size", sized("PUB p_size\n", 0), false, false],
+      ["p_cut", sized("PUB p_cut\n", 10), true, false],
+      ["d_cut", sized("DPUB d_cut 10\n", 10), true, false],
+    ];
+    for (const [topic, bytes, eof, created] of cases) {
+      await using c = await RawConnection.open(d.tcpPort);
+      c.send(bytes);
+      if (eof) c.endWrite();
+      expect((await c.next())?.type, topic).toBe(FrameType.Error);
+      expect(await c.closesWithin(3000)).toBe(true);
+      expect(d.nsqd.getExistingTopic(topic)?.messageCount, topic).toBe(created ? 0 : undefined);
+    }
+  });
+
   it("sends heartbeats at the negotiated interval and closes a silent client after two (D-TCP-HEARTBEAT)", async () => {
     await using d = await startTestNsqd();
     await using c = await RawConnection.open(d.tcpPort);

@@ -378,7 +378,7 @@ describe("Topology-aware consumption experiment (D-BEH-TOPO)", () => {
     expect([channel.zoneLocalMsgCount, channel.regionLocalMsgCount, channel.globalMsgCount]).toEqual([1, 1, 2]);
   });
 
-  it("leaves the counters at 0 and rotates between consumers without the experiment", () => {
+  it("without the experiment rotates between consumers and counts every delivery from memory as global", () => {
     const topic = new Topic("t", new Host({ topology_zone: "z1", topology_region: "r1" }));
     const a = placed(2500, "z9", "r9");
     const b = placed(2500, "z1", "r1");
@@ -387,7 +387,20 @@ describe("Topology-aware consumption experiment (D-BEH-TOPO)", () => {
     expect(a.received.length).toBe(5);
     expect(b.received.length).toBe(5);
     const channel = topic.channels.get("c")!;
-    expect(channel.zoneLocalMsgCount + channel.regionLocalMsgCount + channel.globalMsgCount).toBe(0);
+    // The original counts global_msg_count for any consumer that is neither zone- nor region-local.
+    expect([channel.zoneLocalMsgCount, channel.regionLocalMsgCount, channel.globalMsgCount]).toEqual([0, 0, 10]);
+  });
+
+  it("counts only deliveries from memory: a message read back from disk counts nowhere", () => {
+    for (const overrides of [{}, experiment]) {
+      const topic = new Topic("t", new Host({ ...overrides, mem_queue_size: 0 }));
+      const c = placed(2500, "z1", "r1");
+      subscribe(topic, "c", c);
+      topic.publishMany([bytes("a"), bytes("b")]);
+      expect(c.received.length).toBe(2);
+      const channel = topic.channels.get("c")!;
+      expect(channel.zoneLocalMsgCount + channel.regionLocalMsgCount + channel.globalMsgCount).toBe(0);
+    }
   });
 });
 

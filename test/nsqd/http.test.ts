@@ -135,6 +135,49 @@ describe("query strings (X-HTTP-PARAMS)", () => {
   });
 });
 
+describe("an unencoded # in the request target (X-HTTP-PARAMS)", () => {
+  // Go takes the target as path and query; there is no fragment. Every runtime
+  // hands the handler a Request whose URL keeps what follows the # as a fragment.
+  test("belongs to the topic or channel name on every route that takes one", async () => {
+    await using d = await fixture();
+    expectOk(await call(d.handler, "POST", "/pub?topic=p#ephemeral", "x"));
+    expect(d.nsqd.getExistingTopic("p#ephemeral")?.ephemeral).toBe(true);
+    expect(d.nsqd.getExistingTopic("p")).toBeUndefined();
+    expectOk(await call(d.handler, "POST", "/mpub?topic=m#ephemeral", "a\nb\n"));
+    expect(d.nsqd.getExistingTopic("m#ephemeral")?.messageCount).toBe(2);
+    expectV1Empty(await call(d.handler, "POST", "/topic/create?topic=e#ephemeral"));
+    expect([...d.nsqd.topics.keys()].sort()).toEqual(["e#ephemeral", "m#ephemeral", "p#ephemeral"]);
+    expectV1Empty(await call(d.handler, "POST", "/channel/create?topic=e#ephemeral&channel=c#ephemeral"));
+    const topic = d.nsqd.getExistingTopic("e#ephemeral")!;
+    expect(topic.channels.get("c#ephemeral")?.ephemeral).toBe(true);
+    const stats = JSON.parse((await call(d.handler, "GET", "/stats?format=json&topic=e#ephemeral&channel=c#ephemeral")).text);
+    expect(stats.topics.map((t: { topic_name: string; channels: { channel_name: string }[] }) => [t.topic_name, t.channels.map((c) => c.channel_name)])).toEqual([["e#ephemeral", ["c#ephemeral"]]]);
+    expectV1Empty(await call(d.handler, "POST", "/channel/pause?topic=e#ephemeral&channel=c#ephemeral"));
+    expect(topic.channels.get("c#ephemeral")!.paused).toBe(true);
+    expectV1Empty(await call(d.handler, "POST", "/channel/unpause?topic=e#ephemeral&channel=c#ephemeral"));
+    expectV1Empty(await call(d.handler, "POST", "/channel/empty?topic=e#ephemeral&channel=c#ephemeral"));
+    expectV1Empty(await call(d.handler, "POST", "/channel/delete?topic=e#ephemeral&channel=c#ephemeral"));
+    expect(topic.channels.size).toBe(0);
+    expectV1Empty(await call(d.handler, "POST", "/topic/pause?topic=e#ephemeral"));
+    expect(topic.paused).toBe(true);
+    expectV1Empty(await call(d.handler, "POST", "/topic/unpause?topic=e#ephemeral"));
+    expectV1Empty(await call(d.handler, "POST", "/topic/empty?topic=e#ephemeral"));
+    expectV1Empty(await call(d.handler, "POST", "/topic/delete?topic=e#ephemeral"));
+    expect(d.nsqd.getExistingTopic("e#ephemeral")).toBeUndefined();
+  });
+
+  test("an invalid name stays invalid, and a # before the ? is part of the path", async () => {
+    await using d = await fixture();
+    expectV1Error(await call(d.handler, "POST", "/topic/create?topic=e#"), 400, "INVALID_TOPIC");
+    expectV1Error(await call(d.handler, "POST", "/topic/create?topic=bad#x"), 400, "INVALID_TOPIC");
+    expectV1Error(await call(d.handler, "POST", "/topic/create#x?topic=a"), 404, "NOT_FOUND");
+    expect(d.nsqd.topics.size).toBe(0);
+    // The log line carries the target as sent, as the original's does.
+    await call(d.handler, "POST", "/topic/create?topic=ok#ephemeral");
+    expect(d.logger.lines.some((l) => / POST \/topic\/create\?topic=ok#ephemeral \(/.test(l))).toBe(true);
+  });
+});
+
 describe("GET /ping (D-HTTP-PING, D-BEH-HEALTH)", () => {
   test("answers plain OK without the nsq content-type header, 500 NOK with the disk error", async () => {
     await using d = await fixture();
@@ -565,7 +608,11 @@ describe("channel routes (D-HTTP-CHANNEL-*)", () => {
 });
 
 /** What GET /config should answer for an option value, worked out independently of the handler. */
-function expectedConfig(key: string, type: string, value: unknown): { json: unknown } | string {
+function expectedConfig(key: string, type: string, value: unknown, d: TestNsqd): { json: unknown } | string {
+  // Completed at start-up from the bound ports (this fixture has no HTTP listener: 0).
+  if (key === "broadcast_tcp_port") return { json: d.tcpPort };
+  if (key === "broadcast_http_port") return { json: 0 };
+  if (key === "statsd_prefix") return `nsq.${os.hostname().replace(/[.:]/g, "_")}_0.`;
   const levels: Record<string, number> = { debug: 1, info: 2, warn: 3, error: 4, fatal: 5 };
   if (key === "log_level") return { json: levels[String(value)] };
   if (key === "tls_required") return { json: value === "true" ? 2 : value === "tcp-https" ? 1 : 0 };
@@ -586,7 +633,7 @@ describe("/config/:opt (D-HTTP-CONFIG)", () => {
       const r = await call(d.handler, "GET", `/config/${key}`);
       expect(r.status, key).toBe(200);
       expect(r.headers.get("x-nsq-content-type"), key).toBe(NSQ_HEADER);
-      const want = expectedConfig(key, spec.type, (d.nsqd.options as unknown as Record<string, unknown>)[key]);
+      const want = expectedConfig(key, spec.type, (d.nsqd.options as unknown as Record<string, unknown>)[key], d);
       if (typeof want === "string") {
         expect(r.text, key).toBe(want);
         expect(r.headers.get("content-type"), key).not.toBe("application/json; charset=utf-8");
@@ -602,13 +649,31 @@ describe("/config/:opt (D-HTTP-CONFIG)", () => {
     expect(await get("min_output_buffer_timeout")).toBe("25000000");
     expect(await get("log_level")).toBe("2");
     expect(await get("tcp_address")).toBe("127.0.0.1:0");
-    expect(await get("statsd_prefix")).toBe("nsq.%s");
     expect(await get("tls_required")).toBe("0");
     expect(await get("tls_min_version")).toBe("771");
     expect(await get("nsqlookupd_tcp_addresses")).toBe('["l1:4160"]');
     expect(await get("e2e_processing_latency_percentiles")).toBe("[0.99,0.5]");
     expect(await get("snappy")).toBe("true");
     expect(await get("id")).toBe("1");
+  });
+
+  test("values the original completes at start-up: broadcast ports and the statsd prefix", async () => {
+    // Not given: the bound ports, and the prefix expanded with the broadcast address and HTTP port.
+    await using d = await fixture({ http_address: "127.0.0.1:0", broadcast_address: "10.1.2.3" });
+    const get = async (k: string) => (await call(d.handler, "GET", `/config/${k}`)).text;
+    expect(d.httpPort).toBeGreaterThan(0);
+    expect(await get("broadcast_tcp_port")).toBe(String(d.tcpPort));
+    expect(await get("broadcast_http_port")).toBe(String(d.httpPort));
+    expect(await get("statsd_prefix")).toBe(`nsq.10_1_2_3_${d.httpPort}.`);
+    // Given: kept as they are; `%s` anywhere in the prefix, and a final "." added.
+    await using g = await fixture({ http_address: "127.0.0.1:0", broadcast_address: "h.example", broadcast_tcp_port: 4150, broadcast_http_port: 4151, statsd_prefix: "app.%s.nsqd" });
+    const getG = async (k: string) => (await call(g.handler, "GET", `/config/${k}`)).text;
+    expect(await getG("broadcast_tcp_port")).toBe("4150");
+    expect(await getG("broadcast_http_port")).toBe("4151");
+    expect(await getG("statsd_prefix")).toBe("app.h_example_4151.nsqd.");
+    // An empty prefix stays empty.
+    await using e = await fixture({ statsd_prefix: "" });
+    expect((await call(e.handler, "GET", "/config/statsd_prefix")).text).toBe("");
   });
 
   test("tls_required reports 0/1/2", async () => {
@@ -759,12 +824,12 @@ describe("/debug (D-HTTP-DEBUG, X-PPROF)", () => {
     expect(m.heapUsed).toBeGreaterThan(0);
   });
 
-  test("Go-only profiles answer a clear 404", async () => {
+  test("Go-only profiles answer a clear 501 (the same as nsqlookupd's, test/common/pprof.test.ts)", async () => {
     await using d = await fixture();
     for (const [m, p] of [["GET", "profile"], ["GET", "goroutine"], ["GET", "block"], ["GET", "threadcreate"], ["GET", "symbol"], ["POST", "symbol"]]) {
       const r = await call(d.handler, m!, `/debug/pprof/${p}`);
-      expect(r.status).toBe(404);
-      expect(r.text).toContain(`Unknown profile: ${p}`);
+      expect(r.status).toBe(501);
+      expect(r.text).toContain(`${p} is a Go runtime profile`);
       expect(r.text).toContain(d.runtime.version);
     }
   });

@@ -270,6 +270,9 @@ describe("collectStats against a running nsqd", () => {
     expect(prod.remote_address).toMatch(/^127\.0\.0\.1:\d+$/);
     const ch = json.topics[0].channels[0];
     expect(ch).toMatchObject({ channel_name: "archive", client_count: 1, in_flight_count: 2, message_count: 2 });
+    // D-HTTP-STATS-CHANNEL: deliveries from memory count as global even without the topology experiment.
+    expect(Object.keys(ch).slice(5, 8)).toEqual(["message_count", "global_msg_count", "requeue_count"]);
+    expect(ch.global_msg_count).toBe(2);
     expect(Object.keys(ch.clients[0])).toEqual(CLIENT_KEYS);
     expect(ch.clients[0]).toMatchObject({ client_id: "sub-1", hostname: "subhost", state: 3, ready_count: 5, in_flight_count: 2, message_count: 2 });
 

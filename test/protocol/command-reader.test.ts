@@ -25,6 +25,9 @@ function norm(c: Command): Record<string, unknown> {
       return { kind: c.kind, body: text(c.body) };
     case "AUTH":
       return { kind: c.kind, body: text(c.body), params: c.params };
+    case "SUB":
+    case "RDY":
+      return { kind: c.kind, params: c.params.map(text) };
     case "FIN":
     case "TOUCH":
       return { kind: c.kind, id: text(c.id), paramCount: c.paramCount };
@@ -111,7 +114,7 @@ describe("CommandReader: push and next interleaved", () => {
     r.push(bytes("RDY 1\n"));
     expect(r.next()).toEqual({ kind: "NOP" });
     r.push(bytes("CLS\n"));
-    expect(r.next()).toEqual({ kind: "RDY", params: ["1"] });
+    expect(norm(r.next()!)).toEqual({ kind: "RDY", params: ["1"] });
     expect(r.next()).toEqual({ kind: "CLS" });
     expect(r.next()).toBeNull();
   });
@@ -366,6 +369,71 @@ describe("CommandReader gate (state and TLS checks that precede framing)", () =>
     let got: unknown = "unset";
     run(whole(afterMagic("BAR x\n")), { ...OPTS, gate: { admit: (v, b) => ((got = [v, text(b)]), null) } });
     expect(got).toEqual([null, "BAR"]);
+  });
+});
+
+/** Bytes as a Latin-1 string (one char per byte), so echoed bytes compare readably. */
+const latin1 = (b: Uint8Array | undefined) => (b === undefined ? "<no data>" : String.fromCharCode(...b));
+const raw = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+
+describe("error texts echo the client's bytes as sent (D-TCP-ERR-FORMAT)", () => {
+  it("an unknown verb that is not valid UTF-8 comes back byte for byte, in any chunking", () => {
+    for (const { name, chunks } of allChunkings(afterMagic(raw("\xff\xfeX bar\n")))) {
+      const r = new CommandReader(OPTS);
+      const got: Command[] = [];
+      for (const c of chunks) {
+        r.push(c);
+        for (let cmd = r.next(); cmd !== null; cmd = r.next()) got.push(cmd);
+      }
+      expect(got.length, name).toBe(1);
+      const err = got[0]!;
+      expect(err.kind).toBe("ERROR");
+      if (err.kind !== "ERROR") return;
+      expect(latin1(err.data), name).toBe("E_INVALID invalid command \xff\xfeX");
+      expect(err.message).toBe("E_INVALID invalid command \ufffd\ufffdX"); // for the log
+    }
+  });
+
+  it("the DPUB timeout, RDY count and REQ timeout are echoed; SUB names are %q-quoted from the bytes", () => {
+    const dpub = run(whole(afterMagic(raw("DPUB t 1\xff\n"))))[0]!;
+    expect(dpub).toMatchObject({ kind: "ERROR", message: "E_INVALID DPUB could not parse timeout 1\ufffd" });
+    const r = new CommandReader(OPTS);
+    r.push(afterMagic(raw("DPUB t 1\xff\n")));
+    expect(latin1((r.next() as { data?: Uint8Array }).data)).toBe("E_INVALID DPUB could not parse timeout 1\xff");
+
+    const rdy = parseRdyCount([raw("\xc3")], 2500);
+    expect(latin1((rdy as { data?: Uint8Array }).data)).toBe("E_INVALID RDY could not parse count \xc3");
+    const req = checkIdCommand({ kind: "REQ", id: bytes(ID), timeout: raw("9\xff"), paramCount: 2 });
+    expect(latin1(req?.data)).toBe("E_INVALID REQ could not parse timeout 9\xff");
+    // Valid UTF-8 passes through unchanged; %q keeps printable Unicode and escapes the rest.
+    expect(parseSubParams([raw("t\xff"), bytes("c")])).toMatchObject({ message: 'E_BAD_TOPIC SUB topic name "t\\xff" is not valid' });
+    expect(parseSubParams([bytes("t"), raw("c\xff\xc3\xa9")])).toMatchObject({ message: 'E_BAD_CHANNEL SUB channel name "c\\xffé" is not valid' });
+    expect(parseSubParams([bytes("t"), bytes("c#ephemeral")])).toEqual({ topic: "t", channel: "c#ephemeral" });
+  });
+
+  it("the TLS policy refusal echoes the verb as sent", () => {
+    const gate: CommandGate = { admit: (_verb, b) => tlsRequiredError(b) };
+    const r = new CommandReader({ ...OPTS, gate });
+    r.push(afterMagic(raw("P\xffB t\n")));
+    expect(latin1((r.next() as { data?: Uint8Array }).data)).toBe("E_INVALID cannot P\xffB in current state (TLS required)");
+  });
+});
+
+describe("CommandReader gate: MPUB's topic is announced before its body (D-TCP-MPUB)", () => {
+  it("calls mpubTopic once the MPUB line is valid, before any body byte, and never for PUB or DPUB", () => {
+    const seen: string[] = [];
+    const r = new CommandReader({ ...OPTS, gate: { mpubTopic: (t) => seen.push(t) } });
+    r.push(afterMagic("MPUB fresh\n"));
+    expect(r.next()).toBeNull();
+    expect(seen).toEqual(["fresh"]);
+    r.push(bytes(be32(4), be32(0)));
+    expect(r.next()).toMatchObject({ kind: "ERROR", message: "E_BAD_BODY MPUB invalid message count 0" });
+    const other = new CommandReader({ ...OPTS, gate: { mpubTopic: (t) => seen.push(t) } });
+    other.push(afterMagic("PUB p\n", be32(1), "x", "DPUB d 10\n", be32(1), "y", "MPUB bad!\n"));
+    const kinds = [];
+    for (let c = other.next(); c !== null; c = other.next()) kinds.push(c.kind);
+    expect(kinds).toEqual(["PUB", "DPUB", "ERROR"]);
+    expect(seen).toEqual(["fresh"]);
   });
 });
 

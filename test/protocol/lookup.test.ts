@@ -13,8 +13,12 @@ import { allChunkings, be32, byteByByte, bytes, text, whole } from "./chunking.t
 function norm(c: V1Command): unknown {
   if (c.kind === "IDENTIFY") return { kind: c.kind, body: text(c.body) };
   if (c.kind === "ERROR") return { kind: c.kind, message: c.message };
-  return { ...c };
+  if (c.kind === "DROP") return { ...c };
+  return { kind: c.kind, params: c.params.map(text) };
 }
+
+/** Bytes as a Latin-1 string (one char per byte), so echoed bytes compare readably. */
+const latin1 = (b: Uint8Array | undefined) => (b === undefined ? "<no data>" : String.fromCharCode(...b));
 
 function run(chunks: Uint8Array[], reader = new V1CommandReader()) {
   const out: unknown[] = [];
@@ -92,6 +96,37 @@ describe("V1CommandReader", () => {
       run(byteByByte(input), r);
       expect(r.end()?.message ?? null).toBe(message);
     }
+  });
+
+  it("trims white space as Go's strings.TrimSpace does: Unicode spaces in UTF-8, never an invalid byte", () => {
+    const line = bytes(MAGIC_V1, [0xc2, 0xa0], "\tREGISTER t c", [0xe3, 0x80, 0x80], "\n");
+    expect(run(whole(line))).toEqual([{ kind: "REGISTER", params: ["t", "c"] }]);
+    const r = new V1CommandReader();
+    r.push(bytes(MAGIC_V1, " ", [0xa0, 0xc2, 0xa0], "PI", [0xff], " ", [0x85], "\n"));
+    const err = r.next();
+    expect(err?.kind).toBe("ERROR");
+    // The verb is everything up to the first space after the trim, echoed byte for byte.
+    expect(latin1((err as { data?: Uint8Array }).data)).toBe("E_INVALID invalid command \xa0\xc2\xa0PI\xff");
+  });
+
+  it("echoes an unknown verb and invalid names as sent, bytes that are not UTF-8 included", () => {
+    const r = new V1CommandReader();
+    r.push(bytes(MAGIC_V1, [0xff, 0xfe], "X y\n"));
+    expect(latin1((r.next() as { data?: Uint8Array }).data)).toBe("E_INVALID invalid command \xff\xfeX");
+    const topic = parseTopicChannel("REGISTER", [bytes("t", [0xff])]);
+    expect(latin1((topic as { data?: Uint8Array }).data)).toBe("E_BAD_TOPIC REGISTER topic name 't\xff' is not valid");
+    const channel = parseTopicChannel("UNREGISTER", [bytes("t"), bytes([0xc3, 0xa9, 0xe9])]);
+    expect(latin1((channel as { data?: Uint8Array }).data)).toBe("E_BAD_CHANNEL UNREGISTER channel name '\xc3\xa9\xe9' is not valid");
+  });
+
+  it("identifyGate refuses IDENTIFY before its size and body are read", () => {
+    let identified = false;
+    const r = new V1CommandReader({ identifyGate: () => (identified ? { kind: "ERROR", code: "E_INVALID", text: "cannot IDENTIFY again", fatal: true, message: "E_INVALID cannot IDENTIFY again" } : null) });
+    expect(run([bytes(MAGIC_V1, "IDENTIFY\n", be32(2), "{}")], r)).toEqual([{ kind: "IDENTIFY", body: "{}" }]);
+    identified = true;
+    // Only the line: the refusal does not wait for a body.
+    expect(run([bytes("IDENTIFY\n")], r)).toEqual([{ kind: "ERROR", message: "E_INVALID cannot IDENTIFY again" }]);
+    expect(r.end()).toBeNull();
   });
 
   it("parseTopicChannel checks count, topic and channel with single-quoted texts", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { goQuote, parseDecimal, parseDecimalU64 } from "../../src/protocol/text.ts";
+import { goQuote, parseDecimal, parseDecimalU64, trimSpace } from "../../src/protocol/text.ts";
 
 describe("D-TCP-NUM parseDecimal", () => {
   it("parses digits and treats an empty token as 0", () => {
@@ -50,5 +50,25 @@ describe("goQuote (Go %q)", () => {
     expect(goQuote(new Uint8Array([0xc0, 0x80]))).toBe('"\\xc0\\x80"'); // overlong
     expect(goQuote(new Uint8Array([0xed, 0xa0, 0x80]))).toBe('"\\xed\\xa0\\x80"'); // surrogate
     expect(goQuote(new Uint8Array([0xe2, 0x82, 0xac]))).toBe('"€"');
+  });
+});
+
+describe("trimSpace (Go's bytes.TrimSpace)", () => {
+  const raw = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+  const latin1 = (b: Uint8Array) => String.fromCharCode(...b);
+  it.each([
+    ["  PING \r", "PING"],
+    ["\t\v\f\n x y \n", "x y"],
+    // U+0085, U+00A0, U+2028 and U+3000 in UTF-8 are white space
+    ["\xc2\x85\xc2\xa0A\xe2\x80\xa8\xe3\x80\x80", "A"],
+    // ...but the same code points as single bytes are not valid UTF-8, so not space
+    ["\x85A\xa0", "\x85A\xa0"],
+    // a lone continuation byte or a truncated sequence at either end stops the trim
+    [" \xa0\xc2\xa0PI\xff \x85", "\xa0\xc2\xa0PI\xff \x85"],
+    [" x \xe2\x80", "x \xe2\x80"],
+    ["   ", ""],
+    ["", ""],
+  ])("%j -> %j", (input, expected) => {
+    expect(latin1(trimSpace(raw(input)))).toBe(expected);
   });
 });

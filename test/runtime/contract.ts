@@ -97,6 +97,18 @@ class Recorder implements SocketHandler {
   }
 }
 
+/** A raw HTTP/1.1 exchange over node:net: writes `head` as is; what arrived (Latin-1) once the server closes. */
+function rawHttp(port: number, head: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: "127.0.0.1", port });
+    let received = "";
+    socket.on("error", reject);
+    socket.on("data", (d: Uint8Array) => (received += Array.from(d, (b) => String.fromCharCode(b)).join("")));
+    socket.on("close", () => resolve(received));
+    socket.write(head);
+  });
+}
+
 async function echoServer(rt: Runtime, address: Parameters<Runtime["listen"]>[0]) {
   const servers: Recorder[] = [];
   const listener = await rt.listen(address, (s) => {
@@ -456,6 +468,19 @@ export const cases: ContractCase[] = [
       bytesEqual(new Uint8Array(await r2.arrayBuffer()), payload, "POST body echoed");
       equal(seen[0]!.remote.replace(/^::ffff:/, ""), "127.0.0.1", "remote address");
       ok(seen[0]!.port > 0, "remote port");
+      await server.close();
+    },
+  },
+  {
+    name: "HTTP: Request.url keeps what follows an unencoded # in the request target (the handler rebuilds Go's query from it)",
+    async run(rt) {
+      const server = await rt.serveHttp({ host: "127.0.0.1", port: 0 }, (req) => {
+        const url = new URL(req.url);
+        return new Response(`${url.pathname}|${url.search}|${url.hash}`);
+      });
+      const port = (server.address as { port: number }).port;
+      const answer = await rawHttp(port, "GET /topic/create?topic=e#ephemeral&x=1 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+      ok(answer.includes("/topic/create|?topic=e|#ephemeral&x=1"), `fragment kept: ${JSON.stringify(answer.slice(-60))}`);
       await server.close();
     },
   },
