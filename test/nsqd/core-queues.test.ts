@@ -393,10 +393,12 @@ describe("Topology-aware consumption experiment (D-BEH-TOPO)", () => {
 
   it("counts only deliveries from memory: a message read back from disk counts nowhere", () => {
     for (const overrides of [{}, experiment]) {
-      const topic = new Topic("t", new Host({ ...overrides, mem_queue_size: 0 }));
+      const host = new Host({ ...overrides, mem_queue_size: 0 });
+      const topic = new Topic("t", host);
       const c = placed(2500, "z1", "r1");
       subscribe(topic, "c", c);
       topic.publishMany([bytes("a"), bytes("b")]);
+      host.commit(); // the disk queue's records become readable once written
       expect(c.received.length).toBe(2);
       const channel = topic.channels.get("c")!;
       expect(channel.zoneLocalMsgCount + channel.regionLocalMsgCount + channel.globalMsgCount).toBe(0);
