@@ -6,7 +6,7 @@
 // durations like "250ms" / "1m30s" (a bare integer means milliseconds, as
 // go-nsq's Set does for integers), booleans like "true" / "1" / "f".
 import { parseDuration, formatDuration } from "../common/duration.ts";
-import { parseGoBool, parseGoFloat, parseGoInt } from "../common/flags.ts";
+import { parseGoBool, parseGoFloat, parseGoInt } from "../common/go-scalars.ts";
 import { VERSION } from "../common/version.ts";
 
 /** go-nsq's version, reported in the default user agent (`go-nsq/1.1.0`). */
