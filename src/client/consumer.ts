@@ -62,8 +62,8 @@ class ConsumerConn implements RdySlot, ConnectionDelegate, MessageResponder {
   inFlight = 0;
   held = 0;
   maxRdy = 2500;
-  lastMsgAt = Date.now();
-  lastRdyAt = Date.now();
+  lastMsgAt: number = Date.now();
+  lastRdyAt: number = Date.now();
   subscribed = false;
   closeWait = false;
   heldTimer: ReturnType<typeof setTimeout> | null = null;
