@@ -455,6 +455,8 @@ async function bunServeHttp(
 async function loadFlock(): Promise<DirectoryFlock | undefined> {
   const LOCK_EX = 2;
   const LOCK_NB = 4;
+  // Windows has no flock(2): the lock file alone protects the directory there.
+  if (process.platform === "win32") return undefined;
   try {
     const ffi = await loadBunFfi();
     const names = process.platform === "darwin" ? ["libc.dylib", "libSystem.B.dylib"] : ["libc.so.6", "libc.so"];
