@@ -13,7 +13,16 @@ export function detectRuntime(): RuntimeName {
 }
 
 function adapterOverride(): string | undefined {
-  const g = globalThis as { process?: { env?: Record<string, string | undefined> } };
+  const g = globalThis as {
+    process?: { env?: Record<string, string | undefined> };
+    Deno?: { permissions?: { querySync?(d: { name: "env"; variable: string }): { state: string } } };
+  };
+  // Deno would ask at a terminal for a permission a library user never meant
+  // to give: read the variable only when reading it is already allowed.
+  const permissions = g.Deno?.permissions;
+  if (permissions?.querySync !== undefined && permissions.querySync({ name: "env", variable: "NSQ_RUNTIME_ADAPTER" }).state !== "granted") {
+    return undefined;
+  }
   try {
     // process.env exists on all three runtimes (Deno: node globals in npm mode
     // and in `deno run` since 2.0); reading it may need --allow-env on Deno.

@@ -69,4 +69,19 @@ await producer.stop();
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ body: "from deno", hostname: true, runtime: "deno" });
   });
+
+  test("no permission prompt at a terminal: the runtime override is read only where env access is granted", async () => {
+    writeFileSync(join(dir, "pick.ts"), `import { loadRuntime } from "${pathToFileURL(join(ROOT, "src", "index.ts")).href}";\nconsole.log("picked", (await loadRuntime()).name);\n`);
+    const deno = `${DENO} run --config=${join(ROOT, "deno.json")} ${join(dir, "pick.ts")}`;
+    // script(1) gives Deno a terminal, where a missing permission becomes a prompt that waits.
+    const quiet = await runCommand("script", ["-qec", deno, "/dev/null"], { env: { NSQ_RUNTIME_ADAPTER: "node" }, timeoutMs: 30_000 });
+    expect(quiet.stdout).not.toMatch(/requests|Allow\?/);
+    expect(quiet.stdout).toMatch(/picked deno/);
+    expect(quiet.code).toBe(0);
+    const allowed = await runCommand("script", ["-qec", deno.replace(" run ", " run --allow-env "), "/dev/null"], {
+      env: { NSQ_RUNTIME_ADAPTER: "node" },
+      timeoutMs: 30_000,
+    });
+    expect(allowed.stdout).toMatch(/picked node/);
+  });
 });
