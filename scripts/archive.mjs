@@ -76,30 +76,26 @@ export function zip(dir, entries) {
     const compressed = e.isDir ? Buffer.alloc(0) : deflateRawSync(e.data, { level: 9 });
     const method = e.isDir ? 0 : 8;
     const crc = e.isDir ? 0 : crc32(e.data);
+    // Local and central headers share the fields from "version needed" to the name length.
+    const common = (h, at) => {
+      h.writeUInt16LE(20, at); // version needed
+      h.writeUInt16LE(0x0800, at + 2); // UTF-8 names
+      h.writeUInt16LE(method, at + 4);
+      h.writeUInt16LE(DOS_TIME, at + 6);
+      h.writeUInt16LE(DOS_DATE, at + 8);
+      h.writeUInt32LE(crc, at + 10);
+      h.writeUInt32LE(compressed.length, at + 14);
+      h.writeUInt32LE(e.data.byteLength, at + 18);
+      h.writeUInt16LE(name.length, at + 22);
+    };
     const lh = Buffer.alloc(30);
     lh.writeUInt32LE(0x04034b50, 0);
-    lh.writeUInt16LE(20, 4); // version needed
-    lh.writeUInt16LE(0x0800, 6); // UTF-8 names
-    lh.writeUInt16LE(method, 8);
-    lh.writeUInt16LE(DOS_TIME, 10);
-    lh.writeUInt16LE(DOS_DATE, 12);
-    lh.writeUInt32LE(crc, 14);
-    lh.writeUInt32LE(compressed.length, 18);
-    lh.writeUInt32LE(e.data.byteLength, 22);
-    lh.writeUInt16LE(name.length, 26);
+    common(lh, 4);
     local.push(lh, name, compressed);
     const ch = Buffer.alloc(46);
     ch.writeUInt32LE(0x02014b50, 0);
     ch.writeUInt16LE((3 << 8) | 20, 4); // made by: Unix, so the mode below is read
-    ch.writeUInt16LE(20, 6);
-    ch.writeUInt16LE(0x0800, 8);
-    ch.writeUInt16LE(method, 10);
-    ch.writeUInt16LE(DOS_TIME, 12);
-    ch.writeUInt16LE(DOS_DATE, 14);
-    ch.writeUInt32LE(crc, 16);
-    ch.writeUInt32LE(compressed.length, 20);
-    ch.writeUInt32LE(e.data.byteLength, 24);
-    ch.writeUInt16LE(name.length, 28);
+    common(ch, 6);
     ch.writeUInt32LE((((e.isDir ? 0o040000 : 0o100000) | e.mode) << 16 | (e.isDir ? 0x10 : 0)) >>> 0, 38);
     ch.writeUInt32LE(offset, 42);
     central.push(ch, name);
