@@ -64,13 +64,13 @@ function platform(): string {
 /**
  * What the platform may lack fails soft, with one clear line, instead of an
  * obscure error from deep in a runtime:
- * - a signal the platform cannot deliver (Windows has no SIGHUP, and SIGTERM
- *   only for some runtimes): a warning on stderr, and the program goes on
- *   without that handler (Ctrl-C still stops it);
- * - a Unix socket address on Windows: refused with an error that says to use
- *   host:port.
- * (The data directory lock needs no check: flock(2) is taken where libc has
- * it, and the lock file works everywhere; see node-fs.ts.)
+ * - a signal the platform cannot deliver (X-SIG; Windows has no SIGHUP, and
+ *   SIGTERM only for some runtimes): a warning on stderr, and the program goes
+ *   on without that handler (Ctrl-C still stops it);
+ * - a Unix socket address (D-TCP-LISTEN) on Windows: refused with an error
+ *   that says to use host:port.
+ * (The data directory lock, D-BEH-DATALOCK, needs no check: flock(2) is taken
+ * where libc has it, and the lock file works everywhere; see node-fs.ts.)
  */
 export function withPlatformChecks(runtime: Runtime, os: string): Runtime {
   const checked: Runtime = {

@@ -1,5 +1,6 @@
 // What a platform may lack fails soft with one clear line (src/runtime/index.ts
-// withPlatformChecks): a signal it cannot deliver, a Unix socket on Windows.
+// withPlatformChecks): a signal it cannot deliver (X-SIG), a Unix socket
+// address (D-TCP-LISTEN) on Windows.
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { withPlatformChecks } from "../../src/runtime/index.ts";
 import { createNodeRuntime } from "../../src/runtime/node.ts";
