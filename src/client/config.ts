@@ -6,7 +6,7 @@
 // durations like "250ms" / "1m30s" (a bare integer means milliseconds, as
 // go-nsq's Set does for integers), booleans like "true" / "1" / "f".
 import { parseDuration, formatDuration } from "../common/duration.ts";
-import { parseGoBool, parseGoFloat, parseGoInt } from "../common/flags.ts";
+import { parseGoBool, parseGoFloat, parseGoInt } from "../common/go-scalars.ts";
 import { VERSION } from "../common/version.ts";
 
 /** go-nsq's version, reported in the default user agent (`go-nsq/1.1.0`). */
@@ -167,10 +167,19 @@ function describeMs(ms: number): string {
  */
 export class Config {
   readonly values: ConfigValues;
+  /** No host name was given yet: hostname and client_id hold "localhost" until useHostname(). */
+  #hostnamePending: boolean;
+  /** Options set by name (set(), setOpt() or the constructor's overrides). */
+  readonly #named = new Set<string>();
 
-  /** `hostname` feeds the client_id / hostname defaults (pass runtime.hostname()). */
-  constructor(overrides: Partial<ConfigValues> = {}, hostname = "localhost") {
-    this.values = defaults(hostname);
+  /**
+   * `hostname` feeds the client_id / hostname defaults, as os.Hostname() does
+   * in go-nsq. Without it the Producer and Consumer fill them in from their
+   * runtime (useHostname) before they connect.
+   */
+  constructor(overrides: Partial<ConfigValues> = {}, hostname?: string) {
+    this.values = defaults(hostname ?? "localhost");
+    this.#hostnamePending = hostname === undefined;
     for (const [k, v] of Object.entries(overrides)) this.set(k, v as string | number | boolean);
   }
 
@@ -178,7 +187,21 @@ export class Config {
   clone(): Config {
     const c = new Config();
     Object.assign(c.values, this.values);
+    c.#hostnamePending = this.#hostnamePending;
+    for (const name of this.#named) c.#named.add(name);
     return c;
+  }
+
+  /**
+   * Takes the hostname / client_id defaults from the host's name when the
+   * Config was made without one; options set by name keep their value.
+   */
+  useHostname(hostname: string): void {
+    if (!this.#hostnamePending) return;
+    this.#hostnamePending = false;
+    const d = defaults(hostname);
+    if (!this.#named.has("hostname")) this.values.hostname = d.hostname;
+    if (!this.#named.has("client_id")) this.values.client_id = d.client_id;
   }
 
   /**
@@ -246,6 +269,7 @@ export class Config {
       if (spec.max !== undefined && v > spec.max) throw new ConfigOptionError(`invalid ${name} ! ${show(v)} > ${show(spec.max)}`);
     }
     (this.values as unknown as Record<string, unknown>)[key] = v;
+    this.#named.add(key);
   }
 
   /**

@@ -14,6 +14,7 @@ import { decodeUtf8 } from "../protocol/text.ts";
 import { Config, type ConfigValues } from "./config.ts";
 import { Connection, NsqError, messageAttempts, messageTimestamp, type ConnectionDelegate } from "./connection.ts";
 import { lookupProducers } from "./lookupd.ts";
+import { ClientRuntime } from "./runtime.ts";
 import { Message, type MessageResponder } from "./message.ts";
 import {
   BackoffState,
@@ -31,7 +32,8 @@ import {
 export type Handler = (message: Message) => void | Promise<void>;
 
 export interface ClientDeps {
-  runtime: Runtime;
+  /** The runtime adapter; by default the one of the runtime this code runs on (loadRuntime()). */
+  runtime?: Runtime;
   logger?: Logger;
 }
 
@@ -60,8 +62,8 @@ class ConsumerConn implements RdySlot, ConnectionDelegate, MessageResponder {
   inFlight = 0;
   held = 0;
   maxRdy = 2500;
-  lastMsgAt = Date.now();
-  lastRdyAt = Date.now();
+  lastMsgAt: number = Date.now();
+  lastRdyAt: number = Date.now();
   subscribed = false;
   closeWait = false;
   heldTimer: ReturnType<typeof setTimeout> | null = null;
@@ -119,7 +121,7 @@ export class Consumer {
   readonly topic: string;
   readonly channel: string;
   readonly config: ConfigValues;
-  readonly #runtime: Runtime;
+  readonly #runtime: ClientRuntime;
   readonly #logger: Logger;
   readonly #prefix: string;
   readonly #conns = new Map<string, ConsumerConn>();
@@ -146,15 +148,20 @@ export class Consumer {
   readonly stopped: Promise<void>;
   readonly #stats = { messagesReceived: 0, messagesFinished: 0, messagesRequeued: 0 };
 
-  constructor(topic: string, channel: string, config: Config | Partial<ConfigValues> | undefined, deps: ClientDeps) {
+  /**
+   * `new Consumer("events", "archive", { max_in_flight: 10 })`; options as a
+   * Config or a plain object. Without `deps.runtime` it uses the adapter of
+   * the runtime it runs on.
+   */
+  constructor(topic: string, channel: string, config?: Config | Partial<ConfigValues>, deps: ClientDeps = {}) {
     if (!isValidTopicName(topic)) throw new TypeError(`invalid topic name ${JSON.stringify(topic)}`);
     if (!isValidChannelName(channel)) throw new TypeError(`invalid channel name ${JSON.stringify(channel)}`);
-    const cfg = config instanceof Config ? config.clone() : new Config(config ?? {}, deps.runtime.hostname());
+    const cfg = config instanceof Config ? config.clone() : new Config(config ?? {});
     cfg.validate();
     this.topic = topic;
     this.channel = channel;
     this.config = cfg.values;
-    this.#runtime = deps.runtime;
+    this.#runtime = new ClientRuntime(deps.runtime, cfg);
     this.#logger = deps.logger ?? silentLogger;
     this.#prefix = `[${topic}/${channel}] `;
     const strategy =
@@ -234,11 +241,12 @@ export class Consumer {
   }
 
   async #connect(address: string): Promise<void> {
+    const runtime = await this.#runtime.get();
     if (this.#stopping) throw new Error("consumer stopped");
     if (this.#handler === null) throw new Error("no handlers");
     if (this.#conns.has(address) || this.#pending.has(address)) throw new AlreadyConnectedError(`already connected to ${address}`);
     this.#pending.add(address);
-    const c = new ConsumerConn(this, address, { runtime: this.#runtime, logger: this.#logger, config: this.config });
+    const c = new ConsumerConn(this, address, { runtime, logger: this.#logger, config: this.config });
     this.#logger.info(`${this.#prefix}(${address}) connecting to nsqd`);
     try {
       const identity = await c.conn.connect();

@@ -5,13 +5,13 @@
 // (D-TCP-CMDLINE), so pending publishes are a FIFO of transactions.
 import type { Logger } from "../common/log.ts";
 import { silentLogger } from "../common/log.ts";
-import type { Runtime } from "../runtime/types.ts";
 import { encodeDpub, encodeMpub, encodePub } from "../protocol/frames.ts";
 import { isValidTopicName } from "../protocol/names.ts";
 import { decodeUtf8, utf8 } from "../protocol/text.ts";
 import { Config, type ConfigValues } from "./config.ts";
 import { Connection, NsqError, type ConnectionDelegate } from "./connection.ts";
 import type { ClientDeps } from "./consumer.ts";
+import { ClientRuntime } from "./runtime.ts";
 
 export type Body = Uint8Array | string;
 
@@ -27,7 +27,7 @@ function bytesOf(body: Body): Uint8Array {
 export class Producer implements ConnectionDelegate {
   readonly address: string;
   readonly config: ConfigValues;
-  readonly #runtime: Runtime;
+  readonly #runtime: ClientRuntime;
   readonly #logger: Logger;
   #conn: Connection | null = null;
   #connecting: Promise<Connection> | null = null;
@@ -35,12 +35,17 @@ export class Producer implements ConnectionDelegate {
   #head = 0;
   #stopped = false;
 
-  constructor(address: string, config: Config | Partial<ConfigValues> | undefined, deps: ClientDeps) {
-    const cfg = config instanceof Config ? config.clone() : new Config(config ?? {}, deps.runtime.hostname());
+  /**
+   * `new Producer("127.0.0.1:4150")`; options as a Config or a plain object
+   * (`{ snappy: true }`). Without `deps.runtime` it uses the adapter of the
+   * runtime it runs on.
+   */
+  constructor(address: string, config?: Config | Partial<ConfigValues>, deps: ClientDeps = {}) {
+    const cfg = config instanceof Config ? config.clone() : new Config(config ?? {});
     cfg.validate();
     this.address = address;
     this.config = cfg.values;
-    this.#runtime = deps.runtime;
+    this.#runtime = new ClientRuntime(deps.runtime, cfg);
     this.#logger = deps.logger ?? silentLogger;
   }
 
@@ -100,15 +105,9 @@ export class Producer implements ConnectionDelegate {
   #ensureConnected(): Promise<Connection> {
     if (this.#conn !== null && !this.#conn.closed) return Promise.resolve(this.#conn);
     if (this.#connecting !== null) return this.#connecting;
-    const conn = new Connection(this.address, {
-      runtime: this.#runtime,
-      logger: this.#logger,
-      config: this.config,
-      delegate: this,
-    });
     this.#logger.info(`(${this.address}) connecting to nsqd`);
-    this.#connecting = conn.connect().then(
-      () => {
+    this.#connecting = this.#open().then(
+      (conn) => {
         this.#connecting = null;
         this.#conn = conn;
         return conn;
@@ -119,6 +118,13 @@ export class Producer implements ConnectionDelegate {
       },
     );
     return this.#connecting;
+  }
+
+  async #open(): Promise<Connection> {
+    const runtime = await this.#runtime.get();
+    const conn = new Connection(this.address, { runtime, logger: this.#logger, config: this.config, delegate: this });
+    await conn.connect();
+    return conn;
   }
 
   #shift(): Transaction | undefined {

@@ -3,7 +3,6 @@
 // node: compatibility for files, UDP, signals and stdout.
 import process from "node:process";
 import * as fs from "node:fs";
-import type { Socket as RawSocket, SocketHandler as RawHandler, TLSOptions } from "bun";
 import type {
   Address,
   FetchHandler,
@@ -23,6 +22,9 @@ import { nodeByteWriter, nodeExit, nodeHostname, nodeMemoryUsage, nodeOnSignal }
 import { errorOf, isIpLiteral, noopHandler } from "./shared.ts";
 import { compression } from "./compression.ts";
 import { bunHttpClient } from "./http-client.ts";
+import { bunGlobal, loadBunFfi, type BunRawSocket, type BunSocketHandler, type BunTlsOptions } from "./bun-api.ts";
+
+const Bun = bunGlobal();
 
 // OpenSSL option bits (SSL_OP_NO_TLSv1 ...): Bun's TLS options have no
 // minVersion, but take secureOptions.
@@ -43,7 +45,8 @@ function secureOptionsFor(min: string | undefined): number | undefined {
   }
 }
 
-type Raw = RawSocket<BunSocket | undefined>;
+type Raw = BunRawSocket<BunSocket | undefined>;
+type RawHandler = BunSocketHandler<BunSocket | undefined>;
 
 /**
  * One Bun socket behind the Socket interface. Bun's write() takes what the
@@ -184,7 +187,7 @@ class BunSocket implements Socket {
     if (this.#head < this.#queue.length) await new Promise<void>((r) => (this.#flushed = r));
     this.#upgraded = true;
     const isServer = "server" in options;
-    let tls: TLSOptions;
+    let tls: BunTlsOptions;
     let verifyPeer: boolean;
     if (isServer) {
       const o = options.server;
@@ -214,7 +217,7 @@ class BunSocket implements Socket {
     return new Promise<TlsInfo>((resolve, reject) => {
       let settled = false;
       const self = this;
-      const handlers: RawHandler<BunSocket | undefined, "uint8array"> = {
+      const handlers: RawHandler = {
         binaryType: "uint8array",
         data: (_s, d) => self.onData(d),
         drain: () => self.onDrain(),
@@ -243,7 +246,7 @@ class BunSocket implements Socket {
       };
       let pair: [Raw, Raw] | undefined;
       try {
-        pair = this.#raw.upgradeTLS({ data: this, tls, socket: handlers, isServer } as never) as [Raw, Raw];
+        pair = this.#raw.upgradeTLS<BunSocket | undefined>({ data: this, tls, socket: handlers, isServer });
       } catch (err) {
         settled = true;
         reject(errorOf(err));
@@ -283,13 +286,8 @@ function bunTlsInfo(s: TlsSocketLike, authorized: boolean): TlsInfo {
   };
 }
 
-/** bun-types declare listen/connect handlers with Buffer chunks only; binaryType asks for plain Uint8Array. */
-function typed(h: RawHandler<BunSocket | undefined, "uint8array">): RawHandler<BunSocket | undefined> {
-  return h as unknown as RawHandler<BunSocket | undefined>;
-}
-
 /** Raw-socket handlers shared by every connection; state lives in socket.data. */
-const rawHandlers: RawHandler<BunSocket | undefined, "uint8array"> = {
+const rawHandlers: RawHandler = {
   binaryType: "uint8array",
   data(s, d) {
     const b = s.data;
@@ -314,7 +312,7 @@ const rawHandlers: RawHandler<BunSocket | undefined, "uint8array"> = {
 
 async function bunListen(address: Address, accept: (socket: Socket) => SocketHandler): Promise<TcpListener> {
   const unix = "path" in address;
-  const socket: RawHandler<BunSocket | undefined, "uint8array"> = {
+  const socket: RawHandler = {
     ...rawHandlers,
     open(s) {
       const b = new BunSocket(s, "", unix);
@@ -329,11 +327,11 @@ async function bunListen(address: Address, accept: (socket: Socket) => SocketHan
     },
   };
   const listener = unix
-    ? Bun.listen<BunSocket | undefined>({ unix: address.path, socket: typed(socket) })
-    : Bun.listen<BunSocket | undefined>({ hostname: address.host, port: address.port, socket: typed(socket) });
+    ? Bun.listen<BunSocket | undefined>({ unix: address.path, socket })
+    : Bun.listen<BunSocket | undefined>({ hostname: address.host, port: address.port, socket });
   const bound: Address = unix
     ? { path: address.path }
-    : { host: (listener as { hostname: string }).hostname, port: (listener as { port: number }).port };
+    : { host: listener.hostname ?? address.host, port: listener.port ?? 0 };
   return {
     address: bound,
     close: async () => {
@@ -350,7 +348,7 @@ async function bunConnect(
   const unix = "path" in address;
   let created: BunSocket | null = null;
   let failed: Error | null = null;
-  const socket: RawHandler<BunSocket | undefined, "uint8array"> = {
+  const socket: RawHandler = {
     ...rawHandlers,
     open(s) {
       const b = new BunSocket(s, unix ? "" : address.host, unix);
@@ -370,8 +368,8 @@ async function bunConnect(
   };
   const connecting = (
     unix
-      ? Bun.connect<BunSocket | undefined>({ unix: address.path, socket: typed(socket) })
-      : Bun.connect<BunSocket | undefined>({ hostname: address.host, port: address.port, socket: typed(socket) })
+      ? Bun.connect<BunSocket | undefined>({ unix: address.path, socket })
+      : Bun.connect<BunSocket | undefined>({ hostname: address.host, port: address.port, socket })
   ).catch((err: unknown) => {
     // Bun says only "Failed to connect": name the errno and the address, as node does.
     const e = err as { code?: string; syscall?: string } | null;
@@ -466,7 +464,7 @@ async function bunServeHttp(
   // the peer's certificate: "any certificate, but one" (D-BEH-TLS `require`)
   // goes through the node: implementation, which checks after the handshake.
   if (t?.requireCert === true && t.rejectUnauthorized !== true) return nodeServeHttp(address, handler, options);
-  const tls: TLSOptions | undefined = t
+  const tls: BunTlsOptions | undefined = t
     ? {
         cert: t.cert,
         key: t.key,
@@ -509,13 +507,15 @@ async function bunServeHttp(
 async function loadFlock(): Promise<DirectoryFlock | undefined> {
   const LOCK_EX = 2;
   const LOCK_NB = 4;
+  // Windows has no flock(2): the lock file alone protects the directory there.
+  if (process.platform === "win32") return undefined;
   try {
-    const ffi = await import("bun:ffi");
+    const ffi = await loadBunFfi();
     const names = process.platform === "darwin" ? ["libc.dylib", "libSystem.B.dylib"] : ["libc.so.6", "libc.so"];
     for (const name of names) {
       try {
         const lib = ffi.dlopen(name, { flock: { args: ["i32", "i32"], returns: "i32" } });
-        const flock = lib.symbols.flock as (fd: number, op: number) => number;
+        const flock = lib.symbols.flock;
         return (dir) => {
           const fd = fs.openSync(dir, "r");
           if (flock(fd, LOCK_EX | LOCK_NB) !== 0) {

@@ -71,7 +71,10 @@ function command(rt: CliRuntime, args: readonly string[], as: string | undefined
 }
 
 function spawnCli(rt: CliRuntime, args: readonly string[], opts: CliOptions): { child: ChildProcess; cleanup(): void } {
-  const cmd = command(rt, args, opts.as);
+  return spawnCommand(command(rt, args, opts.as), opts);
+}
+
+function spawnCommand(cmd: Command, opts: CliOptions): { child: ChildProcess; cleanup(): void } {
   const child = spawn(cmd.file, cmd.args, {
     cwd: opts.cwd ?? ROOT,
     env: { ...process.env, NO_COLOR: "1", ...opts.env },
@@ -91,7 +94,15 @@ export interface CliResult {
 
 /** Run the CLI to completion. */
 export function runCli(rt: CliRuntime, args: readonly string[], opts: CliOptions = {}): Promise<CliResult> {
-  const { child, cleanup } = spawnCli(rt, args, opts);
+  return collect(spawnCli(rt, args, opts), opts);
+}
+
+/** Run any executable to completion, as runCli does (`as` is not supported). */
+export function runCommand(file: string, args: readonly string[], opts: CliOptions = {}): Promise<CliResult> {
+  return collect(spawnCommand({ file, args: [...args], cleanup: () => {} }, opts), opts);
+}
+
+function collect({ child, cleanup }: { child: ChildProcess; cleanup(): void }, opts: CliOptions): Promise<CliResult> {
   let stdout = "";
   let stderr = "";
   child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -124,7 +135,15 @@ export interface CliProcess extends AsyncDisposable {
 
 /** Start the CLI and keep it running; dispose (or kill) to stop it. */
 export function startCli(rt: CliRuntime, args: readonly string[], opts: CliOptions = {}): CliProcess {
-  const { child, cleanup } = spawnCli(rt, args, opts);
+  return watch(spawnCli(rt, args, opts));
+}
+
+/** Start any executable, as startCli does (`as` is not supported). */
+export function startCommand(file: string, args: readonly string[], opts: CliOptions = {}): CliProcess {
+  return watch(spawnCommand({ file, args: [...args], cleanup: () => {} }, opts));
+}
+
+function watch({ child, cleanup }: { child: ChildProcess; cleanup(): void }): CliProcess {
   const out = { stdout: "", stderr: "" };
   type Waiter = { stream: "stdout" | "stderr"; pattern: RegExp; resolve(s: string): void; reject(e: Error): void };
   const waiters = new Set<Waiter>();
