@@ -755,9 +755,10 @@ export class DiskQueue {
         done();
       },
       (err: unknown) => {
-        this.#log.error(`DISKQUEUE(${this.name}) failed to sync - ${errorText(err)}`);
+        // Tried again by the next sync (the --sync-timeout timer at the latest:
+        // the queue counts as active while its metadata is not saved).
+        this.#log.error(`DISKQUEUE(${this.name}) failed to write metadata - ${errorText(err)}`);
         done();
-        this.#wantSync();
       },
     );
   }
@@ -995,7 +996,13 @@ export class DiskQueue {
       return;
     }
     const prefix = `${this.name}.diskqueue.`;
+    const metaTmp = `${this.name}.diskqueue.meta.dat.`;
     for (const n of names) {
+      if (n.startsWith(metaTmp) && n.endsWith(".tmp")) {
+        // A metadata write the process did not finish.
+        this.#fs.unlink(`${this.#dataPath}/${n}`);
+        continue;
+      }
       if (!n.startsWith(prefix) || n.length !== prefix.length + 10 || !n.endsWith(".dat")) continue;
       const digits = n.slice(prefix.length, prefix.length + 6);
       if (!/^\d{6}$/.test(digits)) continue;

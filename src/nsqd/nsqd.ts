@@ -255,11 +255,10 @@ export class Nsqd implements TopicHost {
   // ---- metadata (D-BEH-METADATA) ------------------------------------------
 
   #loadMetadata(): void {
-    const metadata = readMetadata(this.runtime.fs, this.#dataPath);
-    if (metadata === null) return;
+    const metadata = readMetadata(this.runtime.fs, this.#dataPath) ?? { topics: [], version: VERSION };
     this.#loading = true;
     try {
-      for (const t of metadata.topics) {
+      for (const t of [...metadata.topics, ...this.#unlistedQueues(metadata)]) {
         if (!isValidTopicName(t.name)) {
           this.logger.warn(`skipping creation of invalid topic ${t.name}`);
           continue;
@@ -278,6 +277,44 @@ export class Nsqd implements TopicHost {
       this.#loading = false;
     }
     for (const topic of this.topics.values()) topic.pump();
+  }
+
+  /**
+   * Topics and channels whose queue files are in the data directory but that
+   * nsqd.dat does not list: their creation could not be saved (a full disk)
+   * before the process ended. Their messages were acknowledged, so they are
+   * loaded too (the original would leave them unread). Deleting a topic or
+   * channel removes its files, so nothing deleted comes back.
+   */
+  #unlistedQueues(metadata: Metadata): Metadata["topics"] {
+    let names: string[];
+    try {
+      names = this.runtime.fs.list(this.#dataPath);
+    } catch {
+      return [];
+    }
+    const listed = new Map<string, Set<string>>();
+    for (const t of metadata.topics) listed.set(t.name, new Set(t.channels.map((c) => c.name)));
+    const found = new Map<string, Set<string>>();
+    for (const n of names) {
+      const m = /^([^:]+?)(?::(.+?))?\.diskqueue\.(?:\d{6}|meta|deferred)\.dat$/.exec(n);
+      if (m === null) continue;
+      const topic = m[1]!;
+      const channel = m[2];
+      if (!isValidTopicName(topic) || (channel !== undefined && !isValidChannelName(channel))) continue;
+      if (!found.has(topic)) found.set(topic, new Set());
+      if (channel !== undefined) found.get(topic)!.add(channel);
+    }
+    const out: Metadata["topics"] = [];
+    for (const [topic, channels] of found) {
+      const known = listed.get(topic);
+      const missing = [...channels].filter((c) => !known?.has(c));
+      if (known !== undefined && missing.length === 0) continue;
+      if (known === undefined) this.logger.warn(`TOPIC(${topic}): queue files found but not in the metadata, loading it`);
+      for (const c of missing) this.logger.warn(`TOPIC(${topic}): channel(${c}) queue files found but not in the metadata, loading it`);
+      out.push({ name: topic, paused: false, channels: missing.map((name) => ({ name, paused: false })) });
+    }
+    return out;
   }
 
   persistMetadata(): void {

@@ -98,3 +98,31 @@ describe("nsqd.dat file", () => {
     expect(metadataPath("")).toBe("nsqd.dat");
   });
 });
+
+describe("queues on disk that nsqd.dat does not list (D-BEH-METADATA, D-BEH-DISKQUEUE)", () => {
+  test("a topic and a channel whose creation was never saved (a full disk) are loaded from their queue files, with their messages", async () => {
+    const { DiskQueue } = await import("../../src/nsqd/diskqueue.ts");
+    const { startTestNsqd } = await import("./helpers.ts");
+    const { silentLogger } = await import("../../src/common/log.ts");
+    const fs = createNodeFileSystem();
+    writeMetadata(fs, dir, { topics: [{ name: "t", paused: false, channels: [] }], version: "1.3.0" });
+    for (const name of ["t:lost", "orphan", "orphan:c"]) {
+      const q = new DiskQueue({ name, dataPath: dir, maxBytesPerFile: 1 << 20, minMsgSize: 26, maxMsgSize: 1 << 20, syncEvery: 100, fs, logger: silentLogger });
+      for (let i = 0; i < 3; i++) q.put(new Uint8Array(30).fill(i + 1), true);
+      q.flush();
+      // no close: as after a crash
+    }
+    nodeFs.writeFileSync(path.join(dir, "bad name!.diskqueue.meta.dat"), "0\n0,0\n0,0\n");
+    await using d = await startTestNsqd({ data_path: dir, mem_queue_size: 0 });
+    const t = d.nsqd.getExistingTopic("t")!;
+    expect([...t.channels.keys()]).toEqual(["lost"]);
+    expect(t.channels.get("lost")!.depth()).toBe(3);
+    const orphan = d.nsqd.getExistingTopic("orphan")!;
+    // the topic's own 3 messages went on to its channel, which had 3 already
+    expect(orphan.depth()).toBe(0);
+    expect(orphan.channels.get("c")!.depth()).toBe(6);
+    expect(d.nsqd.topics.size).toBe(2);
+    // and they are saved now
+    expect(readMetadata(fs, dir)!.topics.map((x) => `${x.name}:${x.channels.map((c) => c.name).join(",")}`).sort()).toEqual(["orphan:c", "t:lost"]);
+  });
+});
