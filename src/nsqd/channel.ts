@@ -136,6 +136,12 @@ export class Channel implements StoreOwner {
     this.dispatch();
   }
 
+  /** For the side log's compaction: deferred messages with their due times, in-flight ones due at once. */
+  *sideMessages(): Iterable<{ message: Message; due: number }> {
+    for (const m of this.#deferred.values()) yield { message: m, due: m.due };
+    for (const m of this.#inFlight.values()) if (m.inSide) yield { message: m, due: 0 };
+  }
+
   addConsumer(consumer: Consumer): string | null {
     if (this.exiting) return "exiting";
     const max = this.#host.options.max_channel_consumers;

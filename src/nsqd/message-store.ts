@@ -53,7 +53,12 @@ export interface StoreOwner {
   storeWritten(): void;
   /** Copies of this store's records elsewhere (a topic's channels) wait for a failed write. */
   copiesStuck?(): boolean;
+  /** The messages the side log must keep, with their due times (0: at once), when it is compacted. */
+  sideMessages?(): Iterable<{ message: Message; due: number }>;
 }
+
+/** The side log is rewritten with its live entries when it grows past this, and past twice its last compacted size. */
+const COMPACT_MIN = 1024 * 1024;
 
 /** An in-flight message read from disk is moved to the side log once it held the read position this long. */
 export const SPILL_AFTER_MS = 3_000;
@@ -103,6 +108,7 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
   #failedAt = 0;
   #lastError: Error | null = null;
   #closed = false;
+  #compactAt = COMPACT_MIN;
 
   /** `settings` null: an ephemeral queue (memory only; overflow is dropped, D-BEH-EPHEMERAL). */
   constructor(settings: StoreSettings | null, memQueueSize: number, committer: Committer, logger: Logger) {
@@ -183,6 +189,9 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
       this.#settleAfterWrite = [];
       for (const seq of seqs) disk!.settle(seq);
     }
+    // Every new copy is written and every DEL with it: the live entries are
+    // all the log must hold.
+    if (error === null && side !== null && side.fileSize > this.#compactAt && this.#pendingDels.length === 0) this.#compact(side);
     const recovered = error === null && this.#lastError !== null;
     if (error !== null) {
       this.#failedAt = Date.now();
@@ -197,6 +206,22 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
   stuck(): boolean {
     if (this.#lastError === null) return false;
     return (this.disk?.stuck() ?? false) || (this.side?.stuck() ?? false) || this.#pendingDels.length > 0;
+  }
+
+  /** Rewrites the side log with its live entries only (ADD/DEL pairs of the past go). */
+  #compact(side: SideLog): void {
+    const entries: SideEntry[] = [];
+    for (const { message: m, due } of this.#owner?.sideMessages?.() ?? []) {
+      if (m.diskAt !== null) entries.push({ kind: "ref", due, id: m.id, at: m.diskAt });
+      else if (m.inSide) entries.push({ kind: "add", due, payload: encodeMessagePayload(m.timestamp, m.attempts, m.id, m.body) });
+    }
+    for (const [key, due] of this.#dueById) entries.push({ kind: "ref", due, id: latin1Bytes(key), at: null });
+    try {
+      side.rewrite(entries);
+    } catch (err) {
+      this.#log.error(`failed to compact ${side.path} - ${err instanceof Error ? err.message : String(err)}`);
+    }
+    this.#compactAt = Math.max(COMPACT_MIN, 2 * side.fileSize);
   }
 
   /** The disk refuses writes for now: a topic stops moving messages to this store. */

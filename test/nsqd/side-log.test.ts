@@ -236,4 +236,30 @@ describe("MessageStore: deferred and in-flight messages survive restarts and cra
     expect(s.disk!.unsettled()).toBe(0);
     expect(takeAll(s)).toEqual(["x"]);
   });
+
+  it("the side log is compacted to its live entries once it has grown past 1 MiB", () => {
+    const { s, c } = store(0);
+    const live = new Map<string, Message>();
+    s.setOwner({ storeWritten() {}, sideMessages: () => [...live.values()].map((m) => ({ message: m, due: m.due })) });
+    const p = path.join(dir, "t:c.diskqueue.deferred.dat");
+    const body = "x".repeat(1000);
+    // 3000 deferrals of 1 KB that come due again: about 3 MB of ADD and DEL entries
+    for (let i = 0; i < 3000; i++) {
+      const m = message(`${i}:${body}`);
+      m.due = 1_000 + i;
+      s.defer(m, m.due, false);
+      live.set(m.key, m);
+      c.commit();
+      if (i % 10 !== 0) {
+        live.delete(m.key);
+        s.undefer(m);
+        c.commit();
+      }
+    }
+    expect(nodeFs.statSync(p).size).toBeLessThan(1.5 * 1024 * 1024);
+    const { s: again } = store(0);
+    const back = restored(again);
+    expect(back.length).toBe(300);
+    expect(back.map((x) => Number(x.body.split(":")[0])).sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, k) => k * 10));
+  });
 });
