@@ -16,8 +16,14 @@ import { isEphemeral } from "../protocol/names.ts";
 import type { QueueHost } from "./backend.ts";
 import { LatencyStream } from "./quantile.ts";
 import type { MessageStore, StoreOwner } from "./message-store.ts";
+import { ReadyNode, ReadyRing } from "./ready-ring.ts";
 
-/** What a channel needs from a subscribed connection (ClientV2). */
+/**
+ * What a channel needs from a subscribed connection (ClientV2). Whenever
+ * isReady() may have changed (RDY, FIN, REQ, a backed-up or drained socket,
+ * CLS) the consumer calls Channel.readyChanged(); the channel keeps the ready
+ * ones in a ring (ready-ring.ts) instead of asking every consumer.
+ */
 export interface Consumer {
   readonly id: number;
   /** Ready to take one more message now (D-TCP-RDY-SEMANTICS). */
@@ -48,7 +54,11 @@ export class Channel implements StoreOwner {
   readonly #deferred = new Map<string, Message>();
   readonly #deferredHeap = new MinHeap<Message>((m) => m.due);
   readonly #consumers: Consumer[] = [];
-  #cursor = 0;
+  /** Each consumer's node in its ready ring, and consumers by id (timeouts find their owner). */
+  readonly #nodes = new Map<Consumer, ReadyNode<Consumer>>();
+  readonly #byId = new Map<number, Consumer>();
+  /** Without the topology experiment one ring; with it three: this zone, this region, the rest. */
+  readonly #rings: ReadyRing<Consumer>[];
   #dispatching = false;
   paused = false;
   exiting = false;
@@ -76,6 +86,7 @@ export class Channel implements StoreOwner {
     this.#topology = o.enable_experiment.includes("topology-aware-consumption")
       ? { zone: o.topology_zone, region: o.topology_region }
       : null;
+    this.#rings = this.#topology === null ? [new ReadyRing()] : [new ReadyRing(), new ReadyRing(), new ReadyRing()];
     // Deferred messages of an earlier run come back with their due times.
     this.#store.load((m, due) => this.#restoreDeferred(m, due));
   }
@@ -149,14 +160,20 @@ export class Channel implements StoreOwner {
       return `consumers for ${this.topicName}:${this.name} exceeds limit of ${max}`;
     }
     this.#consumers.push(consumer);
+    this.#nodes.set(consumer, new ReadyNode(consumer, this.#rings[this.#ringIndex(consumer)]!));
+    this.#byId.set(consumer.id, consumer);
+    this.readyChanged(consumer);
     return null;
   }
 
   removeConsumer(consumer: Consumer): void {
+    const node = this.#nodes.get(consumer);
+    if (node === undefined) return;
+    node.ring.remove(node);
+    this.#nodes.delete(consumer);
+    this.#byId.delete(consumer.id);
     const i = this.#consumers.indexOf(consumer);
-    if (i < 0) return;
-    this.#consumers.splice(i, 1);
-    if (this.#cursor > i) this.#cursor--;
+    if (i >= 0) this.#consumers.splice(i, 1);
     if (this.#consumers.length === 0 && this.ephemeral && !this.exiting) {
       // D-BEH-EPHEMERAL: deleted asynchronously when its last consumer leaves.
       queueMicrotask(() => {
@@ -165,19 +182,45 @@ export class Channel implements StoreOwner {
     }
   }
 
+  /**
+   * A consumer's readiness may have changed: it joins or leaves its ready
+   * ring, and when it became ready, waiting messages go out.
+   */
+  readyChanged(consumer: Consumer): void {
+    const node = this.#nodes.get(consumer);
+    if (node === undefined) return;
+    if (consumer.isReady()) {
+      if (!node.linked) {
+        node.ring.insert(node);
+        this.dispatch();
+      }
+    } else if (node.linked) {
+      node.ring.remove(node);
+    }
+  }
+
+  /** Ready consumers, for tests and stats. */
+  readyCount(): number {
+    let n = 0;
+    for (const r of this.#rings) n += r.size;
+    return n;
+  }
+
   /** Hand messages to ready consumers until nobody is ready or nothing is queued. */
   dispatch(): void {
     if (this.#dispatching || this.paused || this.exiting) return;
-    const consumers = this.#consumers;
-    if (consumers.length === 0) return;
     this.#dispatching = true;
     try {
       // Pick a consumer only when there is a message for it: the rotation
       // advances with each delivery, so single arrivals alternate too.
       const store = this.#store;
+      const rings = this.#rings;
       while (store.hasReadable()) {
-        const consumer = this.#topology === null ? this.#nextReady() : this.#nextReadyByTopology(this.#topology);
-        if (consumer === null) break;
+        // D-BEH-TOPO: this zone's consumers first, then this region's, then any.
+        let node = rings[0]!.head;
+        for (let r = 1; node === null && r < rings.length; r++) node = rings[r]!.head;
+        if (node === null) break;
+        const consumer = node.item;
         const queued = store.memory.length;
         const message = store.take();
         if (message === null) break;
@@ -187,6 +230,7 @@ export class Channel implements StoreOwner {
           if (this.#topology !== null) this.#countPlacement(consumer, this.#topology);
           else this.globalMsgCount++;
         }
+        node.ring.served(node);
         if (consumer.sampleRate > 0 && Math.random() * 100 > consumer.sampleRate) {
           store.release(message); // D-TCP-SAMPLE drops it
           continue;
@@ -195,38 +239,20 @@ export class Channel implements StoreOwner {
         this.#startInFlight(message, consumer);
         store.track(message);
         consumer.deliver(message);
+        if (!consumer.isReady()) node.ring.remove(node);
       }
     } finally {
       this.#dispatching = false;
     }
   }
 
-  #nextReady(): Consumer | null {
-    const consumers = this.#consumers;
-    const n = consumers.length;
-    for (let i = 0; i < n; i++) {
-      const index = (this.#cursor + i) % n;
-      const c = consumers[index]!;
-      if (c.isReady()) {
-        this.#cursor = (index + 1) % n;
-        return c;
-      }
-    }
-    return null;
-  }
-
-  /**
-   * D-BEH-TOPO: prefer a ready consumer in this nsqd's zone, then in its
-   * region, then any; #countPlacement records which kind each hand-off was.
-   */
-  #nextReadyByTopology(t: { zone: string; region: string }): Consumer | null {
-    let region: Consumer | null = null;
-    for (const c of this.#consumers) {
-      if (!c.isReady()) continue;
-      if (t.zone !== "" && c.topologyZone === t.zone) return c;
-      if (region === null && t.region !== "" && c.topologyRegion === t.region) region = c;
-    }
-    return region ?? this.#nextReady();
+  /** Which ready ring a consumer joins: 0 without the experiment; with it 0 zone, 1 region, 2 the rest. */
+  #ringIndex(c: Consumer): number {
+    const t = this.#topology;
+    if (t === null) return 0;
+    if (t.zone !== "" && c.topologyZone === t.zone) return 0;
+    if (t.region !== "" && c.topologyRegion === t.region) return 1;
+    return 2;
   }
 
   #countPlacement(c: Consumer, t: { zone: string; region: string }): void {
@@ -320,8 +346,11 @@ export class Channel implements StoreOwner {
       this.#inFlightHeap.pop();
       this.#inFlight.delete(m.key);
       this.timeoutCount++;
-      const owner = this.#consumers.find((c) => c.id === m!.clientId);
-      owner?.inFlightRemoved(1);
+      const owner = this.#byId.get(m.clientId);
+      if (owner !== undefined) {
+        owner.inFlightRemoved(1);
+        this.readyChanged(owner);
+      }
       this.#requeue(m);
       worked = released = true;
     }
@@ -357,9 +386,11 @@ export class Channel implements StoreOwner {
     this.#inFlightHeap.clear();
     this.#deferred.clear();
     this.#deferredHeap.clear();
-    for (const c of this.#consumers) {
-      const n = counts.get(c.id);
-      if (n) c.inFlightRemoved(n);
+    for (const [id, n] of counts) {
+      const c = this.#byId.get(id);
+      if (c === undefined) continue;
+      c.inFlightRemoved(n);
+      this.readyChanged(c);
     }
   }
 
@@ -371,6 +402,9 @@ export class Channel implements StoreOwner {
    */
   close(remove: boolean): number {
     this.exiting = true;
+    for (const r of this.#rings) r.clear();
+    this.#nodes.clear();
+    this.#byId.clear();
     for (const c of this.#consumers.splice(0)) c.channelGone();
     const inFlight = this.#inFlightHeap.clear();
     const deferred = this.#deferredHeap.clear();

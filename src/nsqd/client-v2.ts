@@ -219,7 +219,7 @@ export class ClientV2 implements SocketHandler, Consumer, AckListener {
     if (this.#closed) return;
     this.#writable = true;
     if (!this.#suspended) this.#socket.resume();
-    this.channel?.dispatch();
+    this.channel?.readyChanged(this);
   }
 
   close(): void {
@@ -321,6 +321,7 @@ export class ClientV2 implements SocketHandler, Consumer, AckListener {
       // Backed up: stop delivering and stop reading until the socket drains.
       this.#writable = false;
       this.#socket.pause();
+      this.channel?.readyChanged(this);
     }
   }
 
@@ -475,7 +476,7 @@ export class ClientV2 implements SocketHandler, Consumer, AckListener {
         if (reason !== null) return this.#fail(protocolErrorEcho("E_FIN_FAILED", ["FIN ", cmd.id, ` failed ${reason}`], false));
         this.finishCount++;
         this.inFlightCount--;
-        this.channel!.dispatch();
+        this.channel!.readyChanged(this);
         return;
       }
       case "PUB": {
@@ -500,8 +501,8 @@ export class ClientV2 implements SocketHandler, Consumer, AckListener {
         const count = parseRdyCount(cmd.params, this.#nsqd.options.max_rdy_count);
         if (typeof count !== "number") return this.#fail(count);
         this.readyCount = count;
-        if (this.isReady()) this.channel!.dispatch();
-        else this.#flush();
+        this.channel!.readyChanged(this);
+        if (!this.isReady()) this.#flush();
         return;
       }
       case "MPUB": {
@@ -529,7 +530,7 @@ export class ClientV2 implements SocketHandler, Consumer, AckListener {
         if (reason !== null) return this.#fail(protocolErrorEcho("E_REQ_FAILED", ["REQ ", cmd.id, ` failed ${reason}`], false));
         this.requeueCount++;
         this.inFlightCount--;
-        this.channel!.dispatch();
+        this.channel!.readyChanged(this);
         return;
       }
       case "TOUCH": {
@@ -564,6 +565,7 @@ export class ClientV2 implements SocketHandler, Consumer, AckListener {
         if (this.state !== ClientState.Subscribed) return this.#fail(stateError("CLS"));
         this.readyCount = 0;
         this.state = ClientState.Closing;
+        this.channel?.readyChanged(this);
         this.#respond(CLOSE_WAIT_FRAME);
         return;
       case "IDENTIFY":

@@ -125,7 +125,7 @@ class FakeConsumer implements Consumer {
     const r = channel.finish(this.id, m.id);
     if (r === null) {
       this.inFlight--;
-      channel.dispatch();
+      channel.readyChanged(this);
     }
     return r;
   }
@@ -133,7 +133,7 @@ class FakeConsumer implements Consumer {
     const r = channel.requeue(this.id, this.received[index]!.message.id, ms);
     if (r === null) {
       this.inFlight--;
-      channel.dispatch();
+      channel.readyChanged(this);
     }
     return r;
   }
@@ -250,6 +250,50 @@ describe("Topic fan-out (D-BEH-FANOUT)", () => {
 });
 
 describe("Channel delivery (D-BEH-CHANNEL-DIST, D-TCP-RDY-SEMANTICS)", () => {
+  it("finds a ready consumer without asking the others: isReady calls per delivery do not grow with the consumers", () => {
+    const calls = (n: number): number => {
+      const topic = new Topic("t", new Host());
+      const ch = topic.getChannel("c");
+      const consumers: FakeConsumer[] = [];
+      let asked = 0;
+      for (let i = 0; i < n; i++) {
+        const c = new FakeConsumer(1);
+        const ready = c.isReady.bind(c);
+        c.isReady = () => (asked++, ready());
+        expect(ch.addConsumer(c)).toBeNull();
+        consumers.push(c);
+      }
+      // every consumer takes one message and stays busy (RDY 1)
+      for (let i = 0; i < n; i++) topic.publish(bytes(`m${i}`));
+      expect(consumers.every((c) => c.received.length === 1)).toBe(true);
+      expect(ch.readyCount()).toBe(0);
+      asked = 0;
+      // from now on one consumer at a time finishes and gets the next message
+      for (let i = 0; i < 200; i++) {
+        topic.publish(bytes(`x${i}`));
+        consumers[i % n]!.fin(ch, consumers[i % n]!.received.length - 1);
+      }
+      return asked / 200;
+    };
+    const few = calls(50);
+    const many = calls(20_000);
+    expect(many).toBeLessThanOrEqual(few + 1);
+    expect(many).toBeLessThan(10);
+  });
+
+  it("rotates fairly between ready consumers; one that becomes ready joins last in the rotation", () => {
+    const topic = new Topic("t", new Host());
+    const ch = topic.getChannel("c");
+    const [a, b, c] = [new FakeConsumer(100), new FakeConsumer(100), new FakeConsumer(0)];
+    for (const k of [a, b, c]) ch.addConsumer(k);
+    for (let i = 0; i < 4; i++) topic.publish(bytes(`m${i}`));
+    c.rdy = 100;
+    ch.readyChanged(c);
+    for (let i = 4; i < 10; i++) topic.publish(bytes(`m${i}`));
+    const who = (body: string) => [a, b, c].findIndex((k) => k.received.some((r) => r.body === body));
+    expect(Array.from({ length: 10 }, (_, i) => who(`m${i}`))).toEqual([0, 1, 0, 1, 0, 1, 2, 0, 1, 2]);
+  });
+
   it("shares messages fairly between ready consumers, each message once", () => {
     const topic = new Topic("t", new Host());
     const consumers = [new FakeConsumer(2500), new FakeConsumer(2500), new FakeConsumer(2500)];
@@ -324,7 +368,7 @@ describe("Channel delivery (D-BEH-CHANNEL-DIST, D-TCP-RDY-SEMANTICS)", () => {
     expect(ch.depth()).toBe(10);
     host.commit(); // the disk queue's records become readable once written
     c.rdy = 100;
-    ch.dispatch();
+    ch.readyChanged(c);
     expect(c.received.map((r) => r.body).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`).sort());
     expect(ch.depth()).toBe(0);
   });
@@ -484,6 +528,7 @@ describe("Channel timers: timeout, requeue, defer, touch (processTimers(now))", 
     topic.publish(bytes("a"), 1000);
     topic.publish(bytes("b"), 2000);
     c.rdy = 10;
+    ch.readyChanged(c);
     expect(ch.processTimers(Date.now() + 5000)).toBe(true);
     expect(c.received.map((r) => r.body)).toEqual(["a", "b", "c"]);
   });
