@@ -7,12 +7,14 @@
 //   reader   consume from any nsqd (SUB, RDY, FIN every message; optionally over
 //            TLS, Snappy or DEFLATE)
 //   profile  summarise a .cpuprofile (hot spots by self and total time)
+//   consumers  many consumers (SUB + RDY 1 each, FIN on receipt) on one channel of any nsqd
 import { FlagError, formatUsage, parseFlags } from "../src/common/flags.ts";
 import type { OptionTable } from "../src/common/options.ts";
 import { CLEAN_STOPS, formatResult, parseTarget, runReader, runWriter } from "./bench-client.ts";
 import { ROOT, TARGETS, formatTable, parseConsumeVariants, runDriver, type TargetName } from "./bench-driver.ts";
 import type { TransportOptions } from "./bench-transport.ts";
 import { formatProfile, summarizeProfile } from "./bench-profile.ts";
+import { formatConsumers, runConsumers } from "./bench-consumers.ts";
 import { join } from "node:path";
 
 const COMMON: OptionTable = [
@@ -70,12 +72,21 @@ const DRIVER: OptionTable = [
   { flag: "tls", key: null, type: "bool", default: false, help: "start nsqd with the test certificate (test/fixtures/tls), as every tls consume variant does" },
 ];
 
+const CONSUMERS: OptionTable = [
+  { flag: "nsqd-tcp-address", key: null, type: "string", default: "127.0.0.1:4150", help: "<addr>:<port> of the nsqd to benchmark" },
+  { flag: "topic", key: null, type: "string", default: "consumers_bench", help: "topic to publish to" },
+  { flag: "channel", key: null, type: "string", default: "ch", help: "channel the consumers share" },
+  { flag: "consumers", key: null, type: "list", default: [], help: "consumer counts to run, comma separated (default 50,1000,5000)" },
+  { flag: "count", key: null, type: "int", default: 100_000, help: "messages per run" },
+  { flag: "size", key: null, type: "int", default: 100, help: "message body size in bytes" },
+];
+
 const PROFILE: OptionTable = [
   { flag: "top", key: null, type: "int", default: 15, help: "rows per table" },
   { flag: "filter", key: null, type: "string", default: "", help: "only frames whose name or file contains this text (e.g. src/)" },
 ];
 
-const MODES: Record<string, OptionTable> = { run: DRIVER, writer: WRITER, reader: READER, profile: PROFILE };
+const MODES: Record<string, OptionTable> = { run: DRIVER, writer: WRITER, reader: READER, profile: PROFILE, consumers: CONSUMERS };
 
 type Values = Record<string, unknown>;
 
@@ -150,6 +161,23 @@ async function main(argv: string[]): Promise<number> {
     });
     process.stdout.write(formatResult("bench_reader", r) + "\n");
     return CLEAN_STOPS.includes(r.stop) ? 0 : 1;
+  }
+  if (mode === "consumers") {
+    const list = (v.consumers as string[]).flatMap((x) => x.split(",")).filter((x) => x !== "");
+    const counts = list.length === 0 ? [50, 1000, 5000] : list.map((x) => Number(x));
+    for (const n of counts) if (!Number.isInteger(n) || n < 1) throw new FlagError(`invalid consumer count ${n}`);
+    for (const n of counts) {
+      const r = await runConsumers({
+        target: parseTarget(v["nsqd-tcp-address"] as string),
+        topic: `${v.topic as string}_${n}`,
+        channel: v.channel as string,
+        consumers: n,
+        count: v.count as number,
+        size: v.size as number,
+      });
+      process.stdout.write(formatConsumers(r) + "\n");
+    }
+    return 0;
   }
   if (mode === "profile") {
     if (rest.length === 0) throw new FlagError("profile: give one or more .cpuprofile files");
