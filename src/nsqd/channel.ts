@@ -11,7 +11,8 @@
 // keeps what is in flight or deferred recoverable after a crash; this class
 // tells it when a message is delivered, done, requeued or deferred.
 import { MinHeap } from "./heap.ts";
-import { Message, idKey } from "./message.ts";
+import type { Message } from "./message.ts";
+import { IdMap } from "./id-map.ts";
 import { isEphemeral } from "../protocol/names.ts";
 import type { QueueHost } from "./backend.ts";
 import { LatencyStream } from "./quantile.ts";
@@ -49,9 +50,9 @@ export class Channel implements StoreOwner {
   readonly ephemeral: boolean;
   readonly #host: QueueHost;
   readonly #store: MessageStore;
-  readonly #inFlight = new Map<string, Message>();
+  readonly #inFlight = new IdMap();
   readonly #inFlightHeap = new MinHeap<Message>((m) => m.due);
-  readonly #deferred = new Map<string, Message>();
+  readonly #deferred = new IdMap();
   readonly #deferredHeap = new MinHeap<Message>((m) => m.due);
   readonly #consumers: Consumer[] = [];
   /** Each consumer's node in its ready ring, and consumers by id (timeouts find their owner). */
@@ -266,15 +267,15 @@ export class Channel implements StoreOwner {
     message.clientId = consumer.id;
     message.deliveredAt = now;
     message.due = now + consumer.msgTimeout;
-    this.#inFlight.set(message.key, message);
+    this.#inFlight.add(message);
     this.#inFlightHeap.push(message);
   }
 
   #popInFlight(clientId: number, id: Uint8Array): Message | string {
-    const message = this.#inFlight.get(idKey(id));
+    const message = this.#inFlight.getById(id);
     if (message === undefined) return "ID not in flight";
     if (message.clientId !== clientId) return "client does not own message";
-    this.#inFlight.delete(message.key);
+    this.#inFlight.delete(message);
     this.#inFlightHeap.remove(message);
     return message;
   }
@@ -299,7 +300,7 @@ export class Channel implements StoreOwner {
       this.dispatch();
       return null;
     }
-    if (this.#deferred.has(message.key)) return "ID already deferred";
+    if (this.#deferred.has(message)) return "ID already deferred";
     this.#startDeferred(message, timeoutMs, false);
     return null;
   }
@@ -311,7 +312,7 @@ export class Channel implements StoreOwner {
 
   /** TOUCH (D-BEH-TOUCH). */
   touch(clientId: number, id: Uint8Array, clientMsgTimeout: number): string | null {
-    const message = this.#inFlight.get(idKey(id));
+    const message = this.#inFlight.getById(id);
     if (message === undefined) return "ID not in flight";
     if (message.clientId !== clientId) return "client does not own message";
     const now = Date.now();
@@ -322,19 +323,19 @@ export class Channel implements StoreOwner {
   }
 
   #startDeferred(message: Message, deferMs: number, fresh: boolean): void {
-    if (this.#deferred.has(message.key)) return;
+    if (this.#deferred.has(message)) return;
     const due = Date.now() + deferMs;
     this.#store.defer(message, due, fresh);
     message.due = due;
-    this.#deferred.set(message.key, message);
+    this.#deferred.add(message);
     this.#deferredHeap.push(message);
   }
 
   /** A deferred message of an earlier run (side log), due at `due`. */
   #restoreDeferred(message: Message, due: number): void {
-    if (this.#deferred.has(message.key)) return;
+    if (this.#deferred.has(message)) return;
     message.due = due;
-    this.#deferred.set(message.key, message);
+    this.#deferred.add(message);
     this.#deferredHeap.push(message);
   }
 
@@ -344,7 +345,7 @@ export class Channel implements StoreOwner {
     let released = false;
     for (let m = this.#inFlightHeap.peek(); m !== undefined && m.due <= now; m = this.#inFlightHeap.peek()) {
       this.#inFlightHeap.pop();
-      this.#inFlight.delete(m.key);
+      this.#inFlight.delete(m);
       this.timeoutCount++;
       const owner = this.#byId.get(m.clientId);
       if (owner !== undefined) {
@@ -356,7 +357,7 @@ export class Channel implements StoreOwner {
     }
     for (let m = this.#deferredHeap.peek(); m !== undefined && m.due <= now; m = this.#deferredHeap.peek()) {
       this.#deferredHeap.pop();
-      this.#deferred.delete(m.key);
+      this.#deferred.delete(m);
       this.#store.undefer(m);
       worked = released = true;
     }
@@ -366,7 +367,7 @@ export class Channel implements StoreOwner {
     return worked;
   }
 
-  readonly #isInFlight = (m: Message): boolean => this.#inFlight.get(m.key) === m;
+  readonly #isInFlight = (m: Message): boolean => this.#inFlight.getLike(m) === m;
 
   pause(): void {
     this.paused = true;

@@ -24,11 +24,10 @@ import {
   encodeError,
   encodeResponse,
   messageFrameSize,
-  writeMessageFrame,
 } from "../protocol/frames.ts";
 import { decodeUtf8, goQuote } from "../protocol/text.ts";
 import type { Channel, Consumer } from "./channel.ts";
-import type { Message } from "./message.ts";
+import { writeFrameOf, type Message } from "./message.ts";
 import type { Nsqd } from "./nsqd.ts";
 import { VERSION } from "../common/version.ts";
 import { queryAnyAuthd, type AuthState } from "./auth.ts";
@@ -250,7 +249,7 @@ export class ClientV2 implements SocketHandler, Consumer, AckListener {
     this.messageCount++;
     const size = messageFrameSize(message.body.length);
     this.#reserve(size);
-    this.#outLength += writeMessageFrame(this.#out, this.#outLength, message.timestamp, message.attempts, message.id, message.body);
+    this.#outLength += writeFrameOf(this.#out, this.#outLength, message);
     if (this.#outLength >= this.outputBufferSize) {
       this.#flush();
     } else if (!this.isReady() || this.outputBufferTimeout <= 0) {
@@ -308,11 +307,15 @@ export class ClientV2 implements SocketHandler, Consumer, AckListener {
       this.#write(bytes);
       return;
     }
-    const bytes = this.#out.subarray(0, this.#outLength);
-    // The socket keeps the bytes: continue in a fresh buffer.
-    this.#out = this.#out.length - this.#outLength >= 4096 ? this.#out.subarray(this.#outLength) : new Uint8Array(Math.max(this.outputBufferSize, 4096));
+    const out = this.#out;
+    const n = this.#outLength;
     this.#outLength = 0;
-    this.#write(bytes);
+    this.#write(out.subarray(0, n));
+    // Bytes the socket still holds must stay as they are: go on after them, or in
+    // a fresh buffer. Bytes that already reached the kernel free the buffer.
+    if (this.#out === out && !(this.#socket.writeDone?.() ?? false)) {
+      this.#out = out.length - n >= 4096 ? out.subarray(n) : new Uint8Array(Math.max(this.outputBufferSize, 4096));
+    }
   }
 
   #write(bytes: Uint8Array): void {
@@ -484,7 +487,7 @@ export class ClientV2 implements SocketHandler, Consumer, AckListener {
         const topic = this.#nsqd.getTopic(cmd.topic);
         const committer = this.#nsqd.committer;
         try {
-          topic.publish(cmd.body);
+          topic.publish(cmd.body, 0, this.#decoder === null);
         } catch (e) {
           committer.endPublish();
           return this.#fail(protocolError("E_PUB_FAILED", `PUB failed ${(e as Error).message}`));
@@ -510,7 +513,7 @@ export class ClientV2 implements SocketHandler, Consumer, AckListener {
         const topic = this.#nsqd.getTopic(cmd.topic);
         const committer = this.#nsqd.committer;
         try {
-          topic.publishMany(cmd.bodies);
+          topic.publishMany(cmd.bodies, this.#decoder === null);
         } catch (e) {
           committer.endPublish();
           return this.#fail(protocolError("E_MPUB_FAILED", `MPUB failed ${(e as Error).message}`));
@@ -548,7 +551,7 @@ export class ClientV2 implements SocketHandler, Consumer, AckListener {
         const topic = this.#nsqd.getTopic(cmd.topic);
         const committer = this.#nsqd.committer;
         try {
-          topic.publish(cmd.body, cmd.deferMs);
+          topic.publish(cmd.body, cmd.deferMs, this.#decoder === null);
         } catch (e) {
           committer.endPublish();
           return this.#fail(protocolError("E_DPUB_FAILED", `DPUB failed ${(e as Error).message}`));

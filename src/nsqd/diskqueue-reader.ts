@@ -56,21 +56,44 @@ export class SegmentReader {
    * whole record of a valid size (or the segment cannot be read).
    */
   read(fileNum: number, pos: number, end: number): Uint8Array | BadRecord {
+    const len = this.readCopy(fileNum, pos, end);
+    if (len < 0) return new BadRecord(this.badReason);
+    return this.copyBuf.subarray(this.copyAt, this.copyAt + len);
+  }
+
+  /** Where readCopy() put the record: `copyBuf[copyAt, copyAt + length)`, memory nobody else writes. */
+  copyBuf: Uint8Array = new Uint8Array(0);
+  copyAt = 0;
+  /** Why the last readCopy() failed. */
+  badReason = "";
+
+  /**
+   * read() without a view of its own: copies the record out (see copyBuf)
+   * and returns its length, or -1 when it is not a whole record of a valid
+   * size (badReason says why).
+   */
+  readCopy(fileNum: number, pos: number, end: number): number {
     let file: ReadFile;
     try {
       file = this.#open(fileNum);
     } catch (err) {
-      return new BadRecord(err instanceof Error ? err.message : String(err));
+      return this.#bad(err instanceof Error ? err.message : String(err));
     }
     try {
-      if (!this.#ensure(file, pos, 4, end)) return new BadRecord(`segment ends inside a record header (${end - pos} bytes left)`);
+      if (!this.#ensure(file, pos, 4, end)) return this.#bad(`segment ends inside a record header (${end - pos} bytes left)`);
       const len = this.#view!.getInt32(pos - this.#start);
-      if (len < this.#minMsgSize || len > this.#maxMsgSize) return new BadRecord(`invalid record size ${len}`);
-      if (!this.#ensure(file, pos, 4 + len, end)) return new BadRecord(`segment ends inside a record of ${len} bytes`);
-      return this.#copyOut(pos - this.#start + 4, len);
+      if (len < this.#minMsgSize || len > this.#maxMsgSize) return this.#bad(`invalid record size ${len}`);
+      if (!this.#ensure(file, pos, 4 + len, end)) return this.#bad(`segment ends inside a record of ${len} bytes`);
+      this.#copyOut(pos - this.#start + 4, len);
+      return len;
     } catch (err) {
-      return new BadRecord(err instanceof Error ? err.message : String(err));
+      return this.#bad(err instanceof Error ? err.message : String(err));
     }
+  }
+
+  #bad(reason: string): number {
+    this.badReason = reason;
+    return -1;
   }
 
   close(): void {
@@ -119,9 +142,13 @@ export class SegmentReader {
     return got >= n;
   }
 
-  #copyOut(from: number, len: number): Uint8Array {
+  #copyOut(from: number, len: number): void {
     const src = this.#buf!;
-    if (len > ARENA_RECORD) return src.slice(from, from + len);
+    if (len > ARENA_RECORD) {
+      this.copyBuf = src.slice(from, from + len);
+      this.copyAt = 0;
+      return;
+    }
     let arena = this.#arena;
     let at = this.#arenaUsed;
     if (arena === null || at + len > arena.length) {
@@ -130,7 +157,8 @@ export class SegmentReader {
     }
     arena.set(src.subarray(from, from + len), at);
     this.#arenaUsed = at + len;
-    return arena.subarray(at, at + len);
+    this.copyBuf = arena;
+    this.copyAt = at;
   }
 }
 

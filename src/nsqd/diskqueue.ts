@@ -45,6 +45,7 @@ import type { Logger } from "../common/log.ts";
 import { RecordBuffer } from "./record-buffer.ts";
 import { ReleaseWindow } from "./release-window.ts";
 import { BadRecord, SegmentReader, scanSegment } from "./diskqueue-reader.ts";
+import { Message } from "./message.ts";
 
 export interface DiskQueueOptions {
   /** "<topic>" or "<topic>:<channel>". */
@@ -283,9 +284,9 @@ export class DiskQueue {
   }
 
   /** put() of a message payload record, framed straight into the buffer. */
-  putMessage(timestampNs: number, attempts: number, id: Uint8Array, body: Uint8Array, keep = false): void {
-    this.#checkSize(26 + body.length);
-    (keep ? this.#keep : this.#fresh).pushMessage(timestampNs, attempts, id, body);
+  putMessage(m: Message, keep = false): void {
+    this.#checkSize(26 + m.body.length);
+    (keep ? this.#keep : this.#fresh).pushMessage(m);
     this.#markDirty();
   }
 
@@ -331,16 +332,16 @@ export class DiskQueue {
    * landed. Throws when a write fails. For shutdown, where the position of
    * each deferred message is recorded beside the queue.
    */
-  putNow(timestampNs: number, attempts: number, id: Uint8Array, body: Uint8Array): QueuePosition {
+  putNow(m: Message): QueuePosition {
     const before = this.flush();
     if (before.error !== null) throw before.error;
-    this.#checkSize(26 + body.length);
-    const total = 4 + 26 + body.length;
+    this.#checkSize(26 + m.body.length);
+    const total = 4 + 26 + m.body.length;
     const at: QueuePosition =
       this.#writePos > 0 && this.#writePos + total > this.#maxBytesPerFile
         ? { fileNum: this.#writeFileNum + 1, pos: 0 }
         : { fileNum: this.#writeFileNum, pos: this.#writePos };
-    this.#keep.pushMessage(timestampNs, attempts, id, body);
+    this.#keep.pushMessage(m);
     const r = this.flush();
     if (r.error !== null) {
       this.#keep.clear();
@@ -474,11 +475,26 @@ export class DiskQueue {
    * `lastFileNum`/`lastPos` say where it was.
    */
   readNext(): Uint8Array | null {
-    if (this.#closed) return null;
+    const len = this.#readCopy();
+    if (len < 0) return null;
+    const r = this.#reader;
+    return r.copyBuf.subarray(r.copyAt, r.copyAt + len);
+  }
+
+  /** readNext() as a Message whose body is a view of the copied record (no view of the whole record is made). */
+  readNextMessage(): Message | null {
+    const len = this.#readCopy();
+    if (len < 0) return null;
+    return Message.fromBytes(this.#reader.copyBuf, this.#reader.copyAt, len);
+  }
+
+  /** Copies the next record out (reader.copyBuf/copyAt); its length, or -1 when none is readable. */
+  #readCopy(): number {
+    if (this.#closed) return -1;
     for (;;) {
       if (this.#readFileNum > this.#writeFileNum || (this.#readFileNum === this.#writeFileNum && this.#readPos >= this.#writePos)) {
         this.#checkTail();
-        return null;
+        return -1;
       }
       let end: number;
       if (this.#readFileNum < this.#writeFileNum) {
@@ -500,18 +516,18 @@ export class DiskQueue {
       } else {
         end = this.#writePos;
       }
-      const record = this.#reader.read(this.#readFileNum, this.#readPos, end);
-      if (record instanceof BadRecord) {
-        this.#badSegment(record.reason);
+      const len = this.#reader.readCopy(this.#readFileNum, this.#readPos, end);
+      if (len < 0) {
+        this.#badSegment(this.#reader.badReason);
         continue;
       }
       this.lastFileNum = this.#readFileNum;
       this.lastPos = this.#readPos;
       this.lastSeq = this.#window.push(this.#readFileNum, this.#readPos, undefined);
-      this.#readPos += 4 + record.length;
+      this.#readPos += 4 + len;
       this.#depth--;
       this.#count(1);
-      return record;
+      return len;
     }
   }
 

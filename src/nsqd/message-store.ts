@@ -28,10 +28,10 @@
 // they are written when the disk takes writes again.
 import type { Logger } from "../common/log.ts";
 import type { FileSystem } from "../runtime/types.ts";
-import { decodeMessagePayload, encodeMessagePayload } from "../protocol/frames.ts";
+import { decodeMessagePayload } from "../protocol/frames.ts";
 import type { Committable, Committer } from "./commit.ts";
 import { DiskQueue, type DiskQueueHost, type QueuePosition } from "./diskqueue.ts";
-import { Message, idKey } from "./message.ts";
+import { Message, idKey, payloadOf } from "./message.ts";
 import { Ring } from "./ring.ts";
 import { SideLog, type SideEntry, type SideLogHost } from "./side-log.ts";
 
@@ -91,7 +91,7 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
   #owner: StoreOwner | null = null;
   #fromDiskNext = false;
   /** Side log DELs waiting for the disk write of the message's new copy. */
-  #pendingDels: Uint8Array[] = [];
+  #pendingDels: Message[] = [];
   /** Window entries whose message has a new copy in the buffers: settled once it is written. */
   #settleAfterWrite: number[] = [];
   /** Due times (REF entries) of records in the queue, by message id: applied when the reader meets them. */
@@ -178,7 +178,7 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
     if (side !== null) {
       // A DEL may reach the file only after the message's new copy did.
       if (error === null && this.#pendingDels.length > 0) {
-        for (const id of this.#pendingDels) side.del(id);
+        for (const m of this.#pendingDels) side.del(m);
         this.#pendingDels = [];
       }
       const r = side.flush();
@@ -213,7 +213,7 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
     const entries: SideEntry[] = [];
     for (const { message: m, due } of this.#owner?.sideMessages?.() ?? []) {
       if (m.diskAt !== null) entries.push({ kind: "ref", due, id: m.id, at: m.diskAt });
-      else if (m.inSide) entries.push({ kind: "add", due, payload: encodeMessagePayload(m.timestamp, m.attempts, m.id, m.body) });
+      else if (m.inSide) entries.push({ kind: "add", due, payload: payloadOf(m) });
     }
     for (const [key, due] of this.#dueById) entries.push({ kind: "ref", due, id: latin1Bytes(key), at: null });
     try {
@@ -266,7 +266,7 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
     const disk = this.disk;
     if (disk === null) return DROPPED;
     if (fresh) this.#refuseWhileFailing();
-    disk.putMessage(m.timestamp, m.attempts, m.id, m.body, !fresh);
+    disk.putMessage(m, !fresh);
     if (fresh) this.#committer.fresh();
     return DISK;
   }
@@ -291,15 +291,13 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
     this.#fromDiskNext = false;
     if (!diskHas) return null;
     for (;;) {
-      const record = disk.readNext();
-      if (record === null) return null;
-      const d = decodeMessagePayload(record);
-      const m = new Message(d.id, idKey(d.id), d.body, d.timestampNs, d.attempts);
+      const m = disk.readNextMessage();
+      if (m === null) return null;
       m.diskSeq = disk.lastSeq;
       if (this.#skip.size > 0) {
         const at = { fileNum: disk.lastFileNum, pos: disk.lastPos };
         const held = this.#skip.get(posKey(at));
-        if (held !== undefined && held.key === m.key) {
+        if (held !== undefined && held.idHi === m.idHi && held.idLo === m.idLo) {
           this.#skip.delete(posKey(at));
           this.#reachedSkipped(held, at);
           disk.settle(m.diskSeq);
@@ -314,7 +312,7 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
         const due = this.#dueById.get(m.key);
         if (due !== undefined) {
           this.#dueById.delete(m.key);
-          this.#pendingDels.push(m.id.slice());
+          this.#pendingDels.push(m);
           this.dirty();
           m.deferMs = Math.max(0, due - Date.now());
         }
@@ -353,7 +351,7 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
     }
     if (m.inSide) {
       m.inSide = false;
-      this.#pendingDels.push(m.id);
+      this.#pendingDels.push(m);
       this.dirty();
     }
   }
@@ -369,7 +367,7 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
     }
     if (m.inSide) {
       m.inSide = false;
-      this.#pendingDels.push(m.id);
+      this.#pendingDels.push(m);
       this.dirty();
     }
   }
@@ -404,7 +402,7 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
     this.push(m, false);
     if (m.inSide) {
       m.inSide = false;
-      this.#pendingDels.push(m.id);
+      this.#pendingDels.push(m);
       this.dirty();
     }
   }
@@ -468,8 +466,7 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
     for (const [key, e] of entries) {
       if (e.kind === "add") {
         if (restore === null) continue;
-        const d = decodeMessagePayload(e.payload);
-        const m = new Message(d.id, key, d.body, d.timestampNs, d.attempts);
+        const m = Message.fromRecord(e.payload);
         if (this.durable) {
           m.inSide = true;
           keep.push(e);
@@ -490,7 +487,7 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
       if (record === null) continue;
       const d = decodeMessagePayload(record);
       if (idKey(d.id) !== key) continue;
-      const m = new Message(d.id.slice(), key, d.body, d.timestampNs, d.attempts);
+      const m = Message.fromRecord(record);
       m.diskAt = e.at;
       this.#skip.set(posKey(e.at), m);
       keep.push(e);
@@ -523,10 +520,10 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
       let at = m.diskAt;
       if (at === null || before(at, start)) {
         try {
-          at = disk.putNow(m.timestamp, m.attempts, m.id, m.body);
+          at = disk.putNow(m);
         } catch (err) {
           // Keep it whole in the side log rather than lose it.
-          refs.push({ kind: "add", due, payload: encodeMessagePayload(m.timestamp, m.attempts, m.id, m.body) });
+          refs.push({ kind: "add", due, payload: payloadOf(m) });
           this.#log.error(`failed to write a deferred message to ${disk.name} - ${err instanceof Error ? err.message : String(err)}`);
           return;
         }
@@ -536,9 +533,9 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
     for (const m of this.memory.drain()) {
       // A topic's delayed publish (DPUB) keeps its due time too.
       if (m.deferMs > 0) save(m, Math.floor(m.timestamp / 1e6) + m.deferMs);
-      else disk.putMessage(m.timestamp, m.attempts, m.id, m.body, true);
+      else disk.putMessage(m, true);
     }
-    for (const m of inFlight) disk.putMessage(m.timestamp, m.attempts, m.id, m.body, true);
+    for (const m of inFlight) disk.putMessage(m, true);
     for (const [key, due] of this.#dueById) refs.push({ kind: "ref", due, id: latin1Bytes(key), at: null });
     for (const m of deferred) {
       save(m, m.due);

@@ -46,7 +46,8 @@ export class Nsqd implements TopicHost {
   readonly topics = new Map<string, Topic>();
   readonly clients = new Set<ClientV2>();
   readonly startTime = Math.floor(Date.now() / 1000);
-  readonly #ids: IdGenerator;
+  /** Makes the ids of published messages (D-TCP-MSGID). */
+  readonly ids: IdGenerator;
   #nextClientId = 0;
   #tcp: TcpListener | null = null;
   #http: HttpServer | null = null;
@@ -70,7 +71,7 @@ export class Nsqd implements TopicHost {
     this.options = options;
     this.runtime = deps.runtime;
     this.logger = deps.logger;
-    this.#ids = new IdGenerator(options.id);
+    this.ids = new IdGenerator(options.id);
     this.#dataPath = options.data_path === "" ? deps.runtime.cwd() : options.data_path;
     this.committer = new Committer({
       fsyncBeforeAck: options.sync_every === 1 || options.sync_every === 0,
@@ -390,9 +391,6 @@ export class Nsqd implements TopicHost {
 
   // ---- TopicHost -----------------------------------------------------------
 
-  nextMessageId(): Uint8Array {
-    return this.#ids.next();
-  }
 
   openStore(name: string, ephemeral: boolean): MessageStore {
     const o = this.options;

@@ -1,6 +1,7 @@
 // A growable byte buffer of length-prefixed records ([int32 big-endian len][len
 // bytes], the disk queue's record framing) waiting to be written out in one call.
-import { MESSAGE_HEADER_SIZE, writePayload } from "../protocol/frames.ts";
+import { MESSAGE_HEADER_SIZE } from "../protocol/frames.ts";
+import { writePayloadOf, type Message } from "./message.ts";
 
 /** Initial capacity; the buffer doubles as needed and shrinks back after a large burst. */
 const INITIAL = 16 * 1024;
@@ -38,12 +39,12 @@ export class RecordBuffer {
   }
 
   /** Appends a message payload record (D-TCP-MSG layout) without building the payload first. */
-  pushMessage(timestampNs: number, attempts: number, id: Uint8Array, body: Uint8Array): void {
-    const len = MESSAGE_HEADER_SIZE + body.length;
+  pushMessage(m: Message): void {
+    const len = MESSAGE_HEADER_SIZE + m.body.length;
     this.#reserve(4 + len);
     const at = this.#length;
     this.#view.setInt32(at, len);
-    writePayload(this.#bytes, at + 4, timestampNs, attempts, id, body);
+    writePayloadOf(this.#bytes, at + 4, m);
     this.#length = at + 4 + len;
     this.#records++;
   }

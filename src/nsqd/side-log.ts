@@ -25,9 +25,9 @@
 // tail after a crash) and the next rewrite drops it.
 import type { AppendFile, FileSystem } from "../runtime/types.ts";
 import type { Logger } from "../common/log.ts";
-import { MESSAGE_HEADER_SIZE, readInt64, writeInt64, writePayload } from "../protocol/frames.ts";
+import { MESSAGE_HEADER_SIZE, readInt64, writeInt64 } from "../protocol/frames.ts";
 import { RecordBuffer } from "./record-buffer.ts";
-import { idKey } from "./message.ts";
+import { idKey, writePayloadOf, type Message } from "./message.ts";
 import type { QueuePosition } from "./diskqueue.ts";
 
 const MAGIC = new TextEncoder().encode("NSQDEFER1\n");
@@ -130,12 +130,12 @@ export class SideLog {
   }
 
   /** Buffers ADD: the whole message with its due time. */
-  add(m: { timestamp: number; attempts: number; id: Uint8Array; body: Uint8Array }, due: number, keep: boolean): void {
+  add(m: Message, due: number, keep: boolean): void {
     // [kind][due][payload]: the payload is the disk queue's record.
     const rec = new Uint8Array(9 + MESSAGE_HEADER_SIZE + m.body.length);
     rec[0] = ADD;
     writeInt64(rec, 1, due);
-    writePayload(rec, 9, m.timestamp, m.attempts, m.id, m.body);
+    writePayloadOf(rec, 9, m);
     (keep ? this.#keep : this.#fresh).push(rec);
     this.#markDirty();
   }
@@ -146,11 +146,11 @@ export class SideLog {
     this.#markDirty();
   }
 
-  /** Buffers DEL for `id`. */
-  del(id: Uint8Array): void {
+  /** Buffers DEL for the id of `m`. */
+  del(m: Message): void {
     const rec = this.#scratch.subarray(0, 17);
     rec[0] = DEL;
-    rec.set(id, 1);
+    m.writeId(rec, 1);
     this.#keep.push(rec);
     this.#markDirty();
   }

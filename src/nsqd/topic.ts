@@ -3,7 +3,7 @@
 // own store (memory, then disk: message-store.ts), and the first channels to
 // exist receive them.
 import { Channel } from "./channel.ts";
-import { Message, idKey } from "./message.ts";
+import { Message, type IdGenerator } from "./message.ts";
 import { isEphemeral } from "../protocol/names.ts";
 import type { QueueHost } from "./backend.ts";
 import { DISK, type MessageStore, type StoreOwner } from "./message-store.ts";
@@ -15,7 +15,8 @@ export interface TopicHost extends QueueHost {
   /** Called after a channel was created (not during metadata load): lookupd REGISTER + metadata. */
   channelCreated(topic: Topic, channel: Channel): void;
   channelDeleted(topic: Topic, channel: Channel): void;
-  nextMessageId(): Uint8Array;
+  /** Makes the ids of published messages (D-TCP-MSGID). */
+  readonly ids: IdGenerator;
 }
 
 export class Topic implements StoreOwner {
@@ -56,16 +57,24 @@ export class Topic implements StoreOwner {
 
   /** Make a message from a published body (already copied out of the socket's chunk). */
   #newMessage(body: Uint8Array, timestampNs: number, deferMs = 0): Message {
-    const id = this.#host.nextMessageId();
-    const m = new Message(id, idKey(id), body, timestampNs, 0);
+    const ids = this.#host.ids;
+    ids.nextHalves();
+    const m = new Message(ids.hi, ids.lo, null, body, timestampNs, 0);
     m.deferMs = deferMs;
     return m;
   }
 
-  /** Publish one body (PUB, DPUB, /pub). Throws when exiting or the disk write fails. */
-  publish(body: Uint8Array, deferMs = 0): void {
+  /**
+   * Publish one body (PUB, DPUB, /pub). Throws when exiting or the disk write
+   * fails. `owned`: the caller hands over the buffer under `body` (nothing
+   * else writes it again): the body is kept as it is when it fills at least
+   * half of that buffer, else copied out, so a small body never holds a large
+   * buffer alive.
+   */
+  publish(body: Uint8Array, deferMs = 0, owned = false): void {
     if (this.exiting) throw new Error("exiting");
-    this.#put(this.#newMessage(body.slice(), Date.now() * 1e6, deferMs));
+    const kept = owned && body.length * 2 >= body.buffer.byteLength ? body : body.slice();
+    this.#put(this.#newMessage(kept, Date.now() * 1e6, deferMs));
     this.messageCount++;
     this.messageBytes += body.length;
   }
@@ -75,11 +84,11 @@ export class Topic implements StoreOwner {
    * lie in one stretch of it: that stretch is copied once and every message
    * keeps a view of it, instead of one allocation per message.
    */
-  publishMany(bodies: readonly Uint8Array[]): void {
+  publishMany(bodies: readonly Uint8Array[], owned = false): void {
     if (this.exiting) throw new Error("exiting");
-    const owned = copyTogether(bodies);
+    const kept = keepTogether(bodies, owned);
     const now = Date.now() * 1e6;
-    for (const body of owned) {
+    for (const body of kept) {
       this.#put(this.#newMessage(body, now));
       this.messageBytes += body.length;
     }
@@ -227,19 +236,30 @@ export class Topic implements StoreOwner {
   }
 }
 
-/** Copies of `bodies`: views of one new buffer when they share one in order, else one copy each. */
-function copyTogether(bodies: readonly Uint8Array[]): Uint8Array[] {
+/**
+ * The bodies of one MPUB, kept together: as they are when the caller owns
+ * their buffer and they fill at least half of it, else copied into one new
+ * buffer (one allocation per MPUB, not one per message) and viewed from there.
+ */
+function keepTogether(bodies: readonly Uint8Array[], owned: boolean): readonly Uint8Array[] {
   const n = bodies.length;
-  if (n === 0) return [];
-  const first = bodies[0]!;
-  const buffer = first.buffer;
-  let end = first.byteOffset + first.length;
-  for (let i = 1; i < n; i++) {
-    const b = bodies[i]!;
-    if (b.buffer !== buffer || b.byteOffset < end) return bodies.map((x) => x.slice());
-    end = b.byteOffset + b.length;
+  if (n === 0) return bodies;
+  let total = 0;
+  for (let i = 0; i < n; i++) total += bodies[i]!.length;
+  if (owned) {
+    const buffer = bodies[0]!.buffer;
+    let shared = true;
+    for (let i = 1; i < n && shared; i++) shared = bodies[i]!.buffer === buffer;
+    if (shared && total * 2 >= buffer.byteLength) return bodies;
   }
-  const start = first.byteOffset;
-  const copy = new Uint8Array(buffer, start, end - start).slice();
-  return bodies.map((b) => copy.subarray(b.byteOffset - start, b.byteOffset - start + b.length));
+  const copy = new Uint8Array(total);
+  const out: Uint8Array[] = new Array(n);
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const b = bodies[i]!;
+    copy.set(b, at);
+    out[i] = copy.subarray(at, at + b.length);
+    at += b.length;
+  }
+  return out;
 }

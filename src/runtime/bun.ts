@@ -65,6 +65,8 @@ class BunSocket implements Socket {
   /** Set once upgradeTls started: the raw socket's own events are then ignored. */
   #upgraded = false;
   #flushed: (() => void) | null = null;
+  /** The last write() went to the kernel whole. */
+  #lastDone = false;
   readonly #host: string;
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -149,16 +151,24 @@ class BunSocket implements Socket {
   }
 
   write(bytes: Uint8Array): boolean {
+    this.#lastDone = false;
     if (this.#closed) return false;
     if (this.#head < this.#queue.length) {
       this.#queue.push(bytes);
       return false;
     }
     const n = this.#raw.write(bytes);
-    if (n === bytes.byteLength) return true;
+    if (n === bytes.byteLength) {
+      this.#lastDone = true;
+      return true;
+    }
     if (n < 0) return false;
     this.#queue.push(n === 0 ? bytes : bytes.subarray(n));
     return false;
+  }
+
+  writeDone(): boolean {
+    return this.#lastDone;
   }
 
   end(): void {

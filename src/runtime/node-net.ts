@@ -23,6 +23,14 @@ import { errorOf, isIpLiteral, noopHandler } from "./shared.ts";
 
 type AnySocket = net.Socket | tls.TLSSocket;
 
+/**
+ * On Node a write that reaches the kernel at once leaves writableLength at 0
+ * and keeps no hold on the bytes (TLS: OpenSSL copied them). The node:net of
+ * Bun and Deno may still hold the bytes for a write they finish later, so
+ * writeDone() is trusted on Node only.
+ */
+const WRITABLE_LENGTH_MEANS_DONE = !("Deno" in globalThis) && !("Bun" in globalThis);
+
 /** A node:net socket (later a node:tls socket wrapping it) behind the Socket interface. */
 export class NodeSocket implements Socket {
   #sock: AnySocket;
@@ -103,6 +111,10 @@ export class NodeSocket implements Socket {
   write(bytes: Uint8Array): boolean {
     if (this.#closed) return false;
     return this.#sock.write(bytes);
+  }
+
+  writeDone(): boolean {
+    return WRITABLE_LENGTH_MEANS_DONE && !this.#closed && this.#sock.writableLength === 0;
   }
 
   end(): void {

@@ -129,6 +129,12 @@ export interface Socket {
    * The caller must not modify `bytes` after the call.
    */
   write(bytes: Uint8Array): boolean;
+  /**
+   * Whether every byte of the last write() already left for the kernel, so
+   * that the caller may write new data into the same memory (nsqd reuses its
+   * output buffer then). Optional: without it the caller assumes not.
+   */
+  writeDone?(): boolean;
   /** Flush what is queued, then close. */
   end(): void;
   /** Close now, dropping anything queued. */

@@ -1,7 +1,8 @@
 // IdGenerator (D-TCP-MSGID): 16 lowercase hex chars of
 // ((tick - epoch) << 22) | (node << 12) | sequence, unique and increasing.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { IdGenerator, idKey } from "../../src/nsqd/message.ts";
+import { IdGenerator, Message, idKey } from "../../src/nsqd/message.ts";
+import { IdMap } from "../../src/nsqd/id-map.ts";
 
 const TWEPOCH = 1288834974288n;
 const decoder = new TextDecoder();
@@ -86,5 +87,53 @@ describe("IdGenerator", () => {
     const b = g.next();
     expect(idKey(a)).toBe(hex(a));
     expect(idKey(a)).not.toBe(idKey(b));
+  });
+});
+
+describe("Message ids as two 32-bit halves, and IdMap", () => {
+  const enc = new TextEncoder();
+
+  it("an id's 16 hex bytes go to two halves and come back byte for byte", () => {
+    const g = new IdGenerator(1023);
+    for (let i = 0; i < 2000; i++) {
+      const bytes = g.next();
+      const m = Message.withId(bytes, new Uint8Array(0), 0);
+      expect(m.raw).toBeNull();
+      expect(hex(m.id)).toBe(hex(bytes));
+    }
+    for (const text of ["0000000000000000", "ffffffffffffffff", "8000000000000000", "7fffffff80000000"]) {
+      expect(hex(Message.withId(enc.encode(text), new Uint8Array(0), 0).id)).toBe(text);
+    }
+  });
+
+  it("an id that is not lowercase hex (a file from elsewhere) keeps its bytes", () => {
+    for (const text of ["ABCDEF0123456789", "not-a-hex-id!!!!", "0123456789abcdeG"]) {
+      const m = Message.withId(enc.encode(text), new Uint8Array(0), 0);
+      expect(m.raw).not.toBeNull();
+      expect(hex(m.id)).toBe(text);
+    }
+  });
+
+  it("IdMap finds, refuses and removes by id, hex or not, with many ids sharing buckets", () => {
+    const map = new IdMap();
+    const g = new IdGenerator(3);
+    const all: Message[] = [];
+    for (let i = 0; i < 5000; i++) all.push(Message.withId(g.next(), new Uint8Array(0), i));
+    const odd = Message.withId(enc.encode("Z123456789abcdef"), new Uint8Array(0), -1);
+    all.push(odd);
+    for (const m of all) map.add(m);
+    expect(map.size).toBe(5001);
+    for (const m of all) expect(map.getById(m.id)).toBe(m);
+    expect(map.getById(enc.encode("0000000000000000"))).toBeUndefined();
+    expect(map.getById(enc.encode("z123456789abcdef"))).toBeUndefined();
+    for (const m of all.slice(0, 2500)) expect(map.delete(m)).toBe(true);
+    expect(map.delete(all[0]!)).toBe(false);
+    expect(map.size).toBe(2501);
+    for (const m of all.slice(0, 2500)) expect(map.getById(m.id)).toBeUndefined();
+    for (const m of all.slice(2500)) expect(map.getById(m.id)).toBe(m);
+    expect([...map.values()].length).toBe(2501);
+    map.clear();
+    expect(map.size).toBe(0);
+    expect(map.getById(odd.id)).toBeUndefined();
   });
 });

@@ -11,6 +11,7 @@ import { createNodeFileSystem } from "../../src/runtime/node-fs.ts";
 import type { AppendFile, FileSystem } from "../../src/runtime/types.ts";
 import { recordingLogger, useTempDir } from "./helpers.ts";
 import { independentRead, independentWrite } from "./layout.ts";
+import { Message } from "../../src/nsqd/message.ts";
 
 const MIN = 26;
 const MAX = 1024 + 26;
@@ -492,7 +493,7 @@ describe("DiskQueue failed writes (ENOSPC, EIO)", () => {
   test("putNow writes at once and says where; readAt reads it back", () => {
     const q = open({ maxBytesPerFile: 300 });
     put(q, record(1), record(2));
-    const at = q.putNow(5, 0, new TextEncoder().encode("0123456789abcdef"), new TextEncoder().encode("body"));
+    const at = q.putNow(Message.withId(new TextEncoder().encode("0123456789abcdef"), new TextEncoder().encode("body"), 5, 0));
     expect(at).toEqual({ fileNum: 0, pos: (4 + 27) + (4 + 28) });
     const r = q.readAt(at)!;
     expect(new TextDecoder().decode(r.subarray(26))).toBe("body");

@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { SideLog, type SideEntry } from "../../src/nsqd/side-log.ts";
 import { MessageStore, SPILL_AFTER_MS, SPILL_WINDOW } from "../../src/nsqd/message-store.ts";
 import { Committer } from "../../src/nsqd/commit.ts";
-import { Message, idKey } from "../../src/nsqd/message.ts";
+import { Message } from "../../src/nsqd/message.ts";
 import { createNodeFileSystem } from "../../src/runtime/node-fs.ts";
 import type { AppendFile, FileSystem } from "../../src/runtime/types.ts";
 import { silentLogger } from "../../src/common/log.ts";
@@ -25,7 +25,7 @@ beforeEach(() => {
 let nextId = 0;
 function message(body: string, attempts = 1): Message {
   const id = enc.encode(String(nextId++).padStart(16, "0"));
-  return new Message(id, idKey(id), enc.encode(body), 1_700_000_000_000_000_000, attempts);
+  return Message.withId(id, enc.encode(body), 1_700_000_000_000_000_000, attempts);
 }
 
 function summary(live: Map<string, SideEntry>): string[] {
@@ -44,9 +44,9 @@ describe("SideLog", () => {
     log.ref(enc.encode("cccccccccccccccc"), 3000, { fileNum: 2, pos: 40 }, true);
     log.ref(enc.encode("dddddddddddddddd"), 4000, null, true);
     expect(log.flush()).toEqual({ dropped: 0, error: null });
-    log.del(a.id);
+    log.del(a);
     log.add(a, 5000, true); // deferred again later
-    log.del(b.id);
+    log.del(b);
     log.flush();
     log.close();
     const live = new SideLog(path.join(dir, "q.diskqueue.deferred.dat"), fs, silentLogger, null).load();
