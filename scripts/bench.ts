@@ -8,6 +8,7 @@
 //            TLS, Snappy or DEFLATE)
 //   profile  summarise a .cpuprofile (hot spots by self and total time)
 //   consumers  many consumers (SUB + RDY 1 each, FIN on receipt) on one channel of any nsqd
+//   latency  publish-to-delivery latency at fixed rates against any nsqd
 import { FlagError, formatUsage, parseFlags } from "../src/common/flags.ts";
 import type { OptionTable } from "../src/common/options.ts";
 import { CLEAN_STOPS, formatResult, parseTarget, runReader, runWriter } from "./bench-client.ts";
@@ -15,6 +16,7 @@ import { ROOT, TARGETS, formatTable, parseConsumeVariants, runDriver, type Targe
 import type { TransportOptions } from "./bench-transport.ts";
 import { formatProfile, summarizeProfile } from "./bench-profile.ts";
 import { formatConsumers, runConsumers } from "./bench-consumers.ts";
+import { formatLatency, runLatency } from "./bench-latency.ts";
 import { join } from "node:path";
 
 const COMMON: OptionTable = [
@@ -81,12 +83,20 @@ const CONSUMERS: OptionTable = [
   { flag: "size", key: null, type: "int", default: 100, help: "message body size in bytes" },
 ];
 
+const LATENCY: OptionTable = [
+  { flag: "nsqd-tcp-address", key: null, type: "string", default: "127.0.0.1:4150", help: "<addr>:<port> of the nsqd to benchmark" },
+  { flag: "topic", key: null, type: "string", default: "latency_bench", help: "topic to publish to" },
+  { flag: "rate", key: null, type: "list", default: [], help: "messages per second, comma separated (default 10000,50000)" },
+  { flag: "runfor", key: null, type: "duration", default: 10_000, help: "length of each run" },
+  { flag: "size", key: null, type: "int", default: 100, help: "message body size in bytes" },
+];
+
 const PROFILE: OptionTable = [
   { flag: "top", key: null, type: "int", default: 15, help: "rows per table" },
   { flag: "filter", key: null, type: "string", default: "", help: "only frames whose name or file contains this text (e.g. src/)" },
 ];
 
-const MODES: Record<string, OptionTable> = { run: DRIVER, writer: WRITER, reader: READER, profile: PROFILE, consumers: CONSUMERS };
+const MODES: Record<string, OptionTable> = { run: DRIVER, writer: WRITER, reader: READER, profile: PROFILE, consumers: CONSUMERS, latency: LATENCY };
 
 type Values = Record<string, unknown>;
 
@@ -176,6 +186,22 @@ async function main(argv: string[]): Promise<number> {
         size: v.size as number,
       });
       process.stdout.write(formatConsumers(r) + "\n");
+    }
+    return 0;
+  }
+  if (mode === "latency") {
+    const list = (v.rate as string[]).flatMap((x) => x.split(",")).filter((x) => x !== "");
+    const rates = list.length === 0 ? [10_000, 50_000] : list.map((x) => Number(x));
+    for (const rate of rates) if (!Number.isInteger(rate) || rate < 1) throw new FlagError(`invalid rate ${rate}`);
+    for (const rate of rates) {
+      const r = await runLatency({
+        target: parseTarget(v["nsqd-tcp-address"] as string),
+        topic: `${v.topic as string}_${rate}`,
+        rate,
+        durationMs: v.runfor as number,
+        size: v.size as number,
+      });
+      process.stdout.write(formatLatency("bench_latency", r) + "\n");
     }
     return 0;
   }

@@ -33,6 +33,7 @@ import { VERSION } from "../common/version.ts";
 import { queryAnyAuthd, type AuthState } from "./auth.ts";
 import { deflateTransport, snappyTransport, type CompressedTransport } from "./compress.ts";
 import type { AckListener, Generation } from "./commit.ts";
+import type { Flushable } from "./flush-ticker.ts";
 
 /**
  * Answers held back until the disk writes of their publishes settle
@@ -57,7 +58,7 @@ const CLIENT_TIMEOUT = 60_000;
 /** D-TCP-NEGOTIATE: the TLS handshake must finish within this. */
 const TLS_HANDSHAKE_TIMEOUT = 5_000;
 
-export class ClientV2 implements SocketHandler, Consumer, AckListener {
+export class ClientV2 implements SocketHandler, Consumer, AckListener, Flushable {
   readonly id: number;
   readonly #nsqd: Nsqd;
   readonly #socket: Socket;
@@ -99,7 +100,8 @@ export class ClientV2 implements SocketHandler, Consumer, AckListener {
   #writable = true;
   #lastRead = Date.now();
   #heartbeatTimer: ReturnType<typeof setInterval> | null = null;
-  #flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Waiting for the next tick of the shared output-buffer ticker (flush-ticker.ts). */
+  #tickQueued = false;
   #out: Uint8Array = new Uint8Array(0);
   #outLength = 0;
   /** Commands wait while an auth query or the TLS handshake is under way (the original blocks its read loop). */
@@ -258,9 +260,17 @@ export class ClientV2 implements SocketHandler, Consumer, AckListener {
       // done, so a burst of FINs gets its replacement messages in one write.
       if (this.#batching) this.#pendingResponse = true;
       else this.#flush();
-    } else if (this.#flushTimer === null) {
-      this.#flushTimer = setTimeout(this.#onFlushTimer, this.outputBufferTimeout);
+    } else if (!this.#tickQueued) {
+      // Buffered: out at the next tick of this timeout's ticker at the latest.
+      this.#tickQueued = true;
+      this.#nsqd.flushTicker.add(this, this.outputBufferTimeout);
     }
+  }
+
+  /** The output-buffer ticker (D-TCP-OUTBUF). */
+  tick(): void {
+    this.#tickQueued = false;
+    this.#flush();
   }
 
   inFlightRemoved(count: number): void {
@@ -283,17 +293,8 @@ export class ClientV2 implements SocketHandler, Consumer, AckListener {
     this.#out = next;
   }
 
-  readonly #onFlushTimer = (): void => {
-    this.#flushTimer = null;
-    this.#flush();
-  };
-
   /** Write out buffered frames: one socket write per flush. */
   #flush(): void {
-    if (this.#flushTimer !== null) {
-      clearTimeout(this.#flushTimer);
-      this.#flushTimer = null;
-    }
     if (this.#outLength === 0 || this.#closed) return;
     if (this.#held.length > 0) {
       // Only what precedes the first held answer may go.
@@ -462,9 +463,11 @@ export class ClientV2 implements SocketHandler, Consumer, AckListener {
 
   #stopTimers(): void {
     if (this.#heartbeatTimer !== null) clearInterval(this.#heartbeatTimer);
-    if (this.#flushTimer !== null) clearTimeout(this.#flushTimer);
     this.#heartbeatTimer = null;
-    this.#flushTimer = null;
+    if (this.#tickQueued) {
+      this.#tickQueued = false;
+      this.#nsqd.flushTicker.remove(this, this.outputBufferTimeout);
+    }
   }
 
   // ---- commands ------------------------------------------------------------

@@ -8,6 +8,7 @@ import { Topic, type TopicHost } from "./topic.ts";
 import type { Channel } from "./channel.ts";
 import { ClientV2 } from "./client-v2.ts";
 import { Committer } from "./commit.ts";
+import { FlushTicker } from "./flush-ticker.ts";
 import { MessageStore } from "./message-store.ts";
 import { IdGenerator } from "./message.ts";
 import { LatencyStream } from "./quantile.ts";
@@ -66,6 +67,8 @@ export class Nsqd implements TopicHost {
   #lookup: LookupPeers | null = null;
   /** When disk writes happen and publishes may be answered (commit.ts). */
   readonly committer: Committer;
+  /** Flushes the connections' output buffers every --output-buffer-timeout (flush-ticker.ts). */
+  readonly flushTicker = new FlushTicker();
 
   constructor(options: NsqdOptions, deps: NsqdDeps) {
     this.options = options;
@@ -232,6 +235,7 @@ export class Nsqd implements TopicHost {
     if (lost > 0) this.logger.error(`${lost} messages could not be written to disk at shutdown and are lost`);
     if (this.#scanTimer !== null) clearInterval(this.#scanTimer);
     this.#scanTimer = null;
+    this.flushTicker.stop();
     await this.#lookup?.close();
     this.#lookup = null;
     this.#lock?.release();
