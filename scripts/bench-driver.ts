@@ -23,6 +23,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createChannel, formatResult, runReader, runWriter, type RunResult, type TcpTarget } from "./bench-client.ts";
 import { PLAINTEXT, describeTransport, type TransportOptions } from "./bench-transport.ts";
+import { runRtt } from "./bench-rtt.ts";
+import { runLatency, type LatencyResult } from "./bench-latency.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -57,6 +59,10 @@ export interface DriverOptions {
   pid: number;
   /** Transports case 2 runs over, in order (empty: plaintext only). */
   consume: TransportOptions[];
+  /** Case 4's load generator: the compiled C client (bench-rtt.c), or null for the JavaScript writer. */
+  rttClient: string | null;
+  /** Length of each latency case (5, 6). */
+  latencyMs: number;
   /** Start nsqd with the test certificate even when no consume variant uses TLS. */
   tls: boolean;
 }
@@ -114,6 +120,8 @@ const CASE_NAMES: Record<number, string> = {
   2: "2 consume backlog",
   3: "3 MPUB 200 x 1000 B",
   4: "4 PUB 100 B / round trip",
+  5: "5 latency at 10,000/s",
+  6: "6 latency at 50,000/s",
 };
 
 function log(line: string): void {
@@ -311,8 +319,12 @@ async function runCases(label: string, target: TcpTarget, pid: number, o: Driver
   });
   await attempt(4, async () => {
     await createChannel(target, topic("pub"), "ch");
+    if (o.rttClient !== null) return runRtt(o.rttClient, { target, topic: topic("pub"), size: 100, count: o.pubCount, runforMs: o.runforMs });
     return runWriter({ ...base, topic: topic("pub"), size: 100, batchSize: 1, pipeline: 1, connections: 1, count: o.pubCount });
   });
+  for (const [n, rate] of [[5, 10_000], [6, 50_000]] as const) {
+    await attempt(n, () => runLatency({ target, topic: topic(`latency_${rate}`), rate, durationMs: o.latencyMs, size: 100 }));
+  }
   return rows;
 }
 
@@ -400,6 +412,11 @@ export function formatTable(rows: CaseRow[]): string {
     const mbs = x.seconds > 0 ? x.bytes / x.seconds / 1024 / 1024 : 0;
     let notes = `stop: ${x.stop}`;
     if (x.latencyUs && r.name.startsWith("4")) notes += `; RTT p50 ${x.latencyUs.p50.toFixed(0)} us, p99 ${x.latencyUs.p99.toFixed(0)} us`;
+    if ("p999" in x) {
+      const l = x as LatencyResult;
+      const ms = (us: number) => (us / 1000).toFixed(us < 10_000 ? 2 : 1);
+      notes += `; p50 ${ms(l.p50)} ms, p99 ${ms(l.p99)} ms, p99.9 ${ms(l.p999)} ms, max ${ms(l.max)} ms`;
+    }
     return [
       r.target,
       r.name,
@@ -410,7 +427,7 @@ export function formatTable(rows: CaseRow[]): string {
       mib(r.rssKiB),
       mib(r.peakKiB),
       r.nsqdCpuPct >= 0 ? `${r.nsqdCpuPct.toFixed(0)}%` : "-",
-      `${x.clientCpuPct.toFixed(0)}%`,
+      x.clientCpuPct >= 0 ? `${x.clientCpuPct.toFixed(0)}%` : "-",
       notes,
     ];
   });

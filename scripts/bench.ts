@@ -2,7 +2,7 @@
 // `node_modules/.bin/bun scripts/bench.ts`). Flags use Go syntax like the
 // original's bench_writer / bench_reader (-flag=value, --flag value, ...).
 //
-//   run      start our nsqd under --target and report the four tracked cases (default mode)
+//   run      start our nsqd under --target and report the tracked cases (default mode)
 //   writer   publish to any nsqd (MPUB batches, or PUB with --batch-size=1)
 //   reader   consume from any nsqd (SUB, RDY, FIN every message; optionally over
 //            TLS, Snappy or DEFLATE)
@@ -17,6 +17,7 @@ import type { TransportOptions } from "./bench-transport.ts";
 import { formatProfile, summarizeProfile } from "./bench-profile.ts";
 import { formatConsumers, runConsumers } from "./bench-consumers.ts";
 import { formatLatency, runLatency } from "./bench-latency.ts";
+import { rttClient } from "./bench-rtt.ts";
 import { join } from "node:path";
 
 const COMMON: OptionTable = [
@@ -51,10 +52,12 @@ const READER: OptionTable = [
 const DRIVER: OptionTable = [
   { flag: "target", key: null, type: "list", default: [], help: `nsqd to start: ${TARGETS.join("|")}|all (repeatable; default binary)` },
   { flag: "binary", key: null, type: "string", default: join(ROOT, "dist", "nsq"), help: "executable for --target=binary (built with npm run build when missing)" },
-  { flag: "cases", key: null, type: "string", default: "1,2,3,4", help: "cases to run, comma separated" },
+  { flag: "cases", key: null, type: "string", default: "1,2,3,4,5,6", help: "cases to run, comma separated (5, 6: latency at 10,000 and 50,000 msgs/s)" },
+  { flag: "latency-runfor", key: null, type: "duration", default: 10_000, help: "length of each latency case" },
   { flag: "count", key: null, type: "int", default: 1_000_000, help: "case 1 messages (case 2 consumes them)" },
   { flag: "large-count", key: null, type: "int", default: 200_000, help: "case 3 messages" },
   { flag: "pub-count", key: null, type: "int", default: 50_000, help: "case 4 messages" },
+  { flag: "rtt-client", key: null, type: "string", default: "auto", help: "case 4 load generator: c (scripts/bench-rtt.c, compiled with cc), node, or auto (c when cc is there)" },
   { flag: "runfor", key: null, type: "duration", default: 30_000, help: "upper bound of each case" },
   { flag: "connections", key: null, type: "int", default: 1, help: "TCP connections of cases 1-3" },
   { flag: "pipeline", key: null, type: "int", default: 4, help: "MPUBs in flight per connection" },
@@ -120,6 +123,18 @@ function targets(list: string[]): TargetName[] {
     else throw new FlagError(`invalid value ${JSON.stringify(item)} for flag -target: use ${TARGETS.join(", ")} or all`);
   }
   return [...new Set(out)];
+}
+
+/** The compiled C client for case 4, or null for the JavaScript writer. */
+function pickRttClient(choice: string, cases: number[]): string | null {
+  if (choice !== "auto" && choice !== "c" && choice !== "node") throw new FlagError(`invalid value ${JSON.stringify(choice)} for flag -rtt-client: use c, node or auto`);
+  if (choice === "node" || !cases.includes(4)) return null;
+  const c = rttClient();
+  if (c.path === null) {
+    if (choice === "c") throw new FlagError(`-rtt-client=c: cannot compile scripts/bench-rtt.c (${c.why})`);
+    process.stderr.write(`[bench] case 4 uses the JavaScript writer: no C compiler (${c.why})\n`);
+  }
+  return c.path;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -215,7 +230,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const cases = (v.cases as string).split(",").map((x) => Number(x.trim()));
-  for (const c of cases) if (![1, 2, 3, 4].includes(c)) throw new FlagError(`invalid case ${c} in -cases (1..4)`);
+  for (const c of cases) if (![1, 2, 3, 4, 5, 6].includes(c)) throw new FlagError(`invalid case ${c} in -cases (1..6)`);
   const external = v["nsqd-tcp-address"] as string;
   const rows = await runDriver({
     targets: targets(v.target as string[]),
@@ -224,6 +239,8 @@ async function main(argv: string[]): Promise<number> {
     count: v.count as number,
     largeCount: v["large-count"] as number,
     pubCount: v["pub-count"] as number,
+    rttClient: pickRttClient(v["rtt-client"] as string, cases),
+    latencyMs: v["latency-runfor"] as number,
     runforMs: v.runfor as number,
     connections: v.connections as number,
     pipeline: v.pipeline as number,
