@@ -6,11 +6,11 @@ import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { RunResult, TcpTarget } from "./bench-client.ts";
-import { ROOT } from "./bench-driver.ts";
 
-const SOURCE = join(ROOT, "scripts", "bench-rtt.c");
+const SOURCE = join(dirname(fileURLToPath(import.meta.url)), "bench-rtt.c");
 
 /** The compiled client, or null (no C compiler; the reason is in `why`). */
 export function rttClient(): { path: string | null; why: string } {
