@@ -27,6 +27,7 @@ import {
 import { isValidChannelName, isValidTopicName } from "../src/protocol/names.ts";
 import { FrameScanner, type FrameSink } from "./bench-frames.ts";
 import { PLAINTEXT, checkTransport, openWire, type TransportOptions, type Wire } from "./bench-transport.ts";
+import { errorText } from "../src/common/errors.ts";
 
 export interface TcpTarget {
   host: string;
@@ -310,7 +311,7 @@ class WriterConnection {
     try {
       frames = this.#reader.push(chunk);
     } catch (e) {
-      return this.#fail(`bad frame: ${(e as Error).message}`);
+      return this.#fail(`bad frame: ${errorText(e)}`);
     }
     const run = this.#run;
     const now = performance.now();
@@ -489,7 +490,7 @@ class ReaderConnection implements FrameSink {
     try {
       this.#scanner.push(chunk);
     } catch (e) {
-      return run.end(`bad frame: ${(e as Error).message}`);
+      return run.end(`bad frame: ${errorText(e)}`);
     }
     if (run.received !== before) {
       run.lastMessage = performance.now();

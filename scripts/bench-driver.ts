@@ -23,6 +23,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createChannel, formatResult, runReader, runWriter, type RunResult, type TcpTarget } from "./bench-client.ts";
 import { PLAINTEXT, describeTransport, type TransportOptions } from "./bench-transport.ts";
+import { errorText } from "../src/common/errors.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -250,7 +251,7 @@ async function runCases(label: string, target: TcpTarget, pid: number, o: Driver
     try {
       record(n, await fn(), undefined, name);
     } catch (e) {
-      record(n, null, (e as Error).message, name);
+      record(n, null, errorText(e), name);
     }
   };
   const base = { target, connections: o.connections, pipeline: o.pipeline, runforMs: o.runforMs };
@@ -277,7 +278,7 @@ async function runCases(label: string, target: TcpTarget, pid: number, o: Driver
         expected = w.messages;
         log(`${label} backlog for ${name}: ${w.messages} messages published (${w.stop})`);
       } catch (e) {
-        record(2, null, `publishing the backlog: ${(e as Error).message}`, name);
+        record(2, null, `publishing the backlog: ${errorText(e)}`, name);
         continue;
       }
     }
@@ -351,8 +352,8 @@ async function runTarget(name: TargetName, o: DriverOptions): Promise<CaseRow[]>
     if (daemon.child.exitCode !== null) log(`${name}: nsqd exited early; last stderr:\n${daemon.tail.join("\n")}`);
     return rows;
   } catch (e) {
-    log(`${name}: ${(e as Error).message}`);
-    return [{ target: name, name: "start", result: null, error: (e as Error).message, rssKiB: 0, peakKiB: 0, nsqdCpuPct: -1 }];
+    log(`${name}: ${errorText(e)}`);
+    return [{ target: name, name: "start", result: null, error: errorText(e), rssKiB: 0, peakKiB: 0, nsqdCpuPct: -1 }];
   } finally {
     if (daemon !== null) await stopNsqd(daemon, 30_000);
     rmSync(dataPath, { recursive: true, force: true });

@@ -23,6 +23,7 @@ import { readFileSync } from "node:fs";
 import { FrameType, MAGIC_V2, encodeIdentify } from "../src/protocol/frames.ts";
 import { SnappyFrameDecoder, SnappyFrameEncoder } from "../src/protocol/snappy-frame.ts";
 import { compression } from "../src/runtime/compression.ts";
+import { errorText } from "../src/common/errors.ts";
 
 export interface TransportOptions {
   /** Upgrade to TLS after IDENTIFY. */
@@ -99,7 +100,7 @@ function snappyLayer(send: (b: Uint8Array) => void, fail: (why: string) => void)
       try {
         out = decoder.push(bytes);
       } catch (e) {
-        return fail(`snappy: ${(e as Error).message}`);
+        return fail(`snappy: ${errorText(e)}`);
       }
       if (out.length > 0) layer.sink(out);
     },

@@ -9,6 +9,7 @@ import { Nsqd } from "../../src/nsqd/nsqd.ts";
 import { NSQD_OPTIONS, type NsqdOptions } from "../../src/nsqd/options.ts";
 import type { CommandContext } from "../context.ts";
 import { DAEMON_PROGRAM_FLAGS, daemonLogger, parseDaemonOptions, runUntilSignal } from "../daemon.ts";
+import { errorText } from "../../src/common/errors.ts";
 
 
 /**
@@ -36,7 +37,7 @@ export function checkNsqdOptions(options: NsqdOptions): NsqdOptions {
   try {
     o.log_level = parseLogLevel(o.log_level);
   } catch (e) {
-    throw new ConfigError((e as Error).message);
+    throw new ConfigError(errorText(e));
   }
   // D-FLAG-TLS-MIN-VERSION: an empty value keeps the default.
   if (o.tls_min_version === "") o.tls_min_version = "tls1.0";
@@ -63,7 +64,7 @@ export async function nsqdCommand(ctx: CommandContext, args: readonly string[]):
         return checkNsqdOptions(o);
       } catch (e) {
         // The original reports these as nsqd.New failures.
-        throw new ConfigError(`failed to instantiate nsqd - ${(e as Error).message}`);
+        throw new ConfigError(`failed to instantiate nsqd - ${errorText(e)}`);
       }
     },
   });

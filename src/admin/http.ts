@@ -14,7 +14,9 @@ import type { Notifier } from "./notify.ts";
 import type { AdminOptions } from "./options.ts";
 import { aggregateTopic, clientsByNodeTopology, producerHttpAddress } from "./stats.ts";
 import { ASSETS, renderIndex } from "./ui/assets.ts";
-import { joinHostPort, splitCredentials, type UpstreamClient } from "./upstream.ts";
+import { splitCredentials, type UpstreamClient } from "./upstream.ts";
+import { joinHostPort } from "../common/address.ts";
+import { errorText } from "../common/errors.ts";
 
 /** What the handler needs from the Admin. */
 export interface AdminHttpHost {
@@ -230,7 +232,7 @@ export function createAdminHttpHandler(host: AdminHttpHost): FetchHandler {
       const r = await fetch(out, { headers, signal: AbortSignal.timeout(Math.max(o.http_client_request_timeout, 1)) });
       return new Response(await r.arrayBuffer(), { status: r.status, headers: { "Content-Type": r.headers.get("Content-Type") ?? "application/octet-stream" } });
     } catch (e) {
-      logger.error(`graphite proxy failed - ${(e as Error).message}`);
+      logger.error(`graphite proxy failed - ${errorText(e)}`);
       return plain(502, "Bad Gateway");
     }
   });
@@ -293,8 +295,8 @@ export function createAdminHttpHandler(host: AdminHttpHost): FetchHandler {
     try {
       stats = (await host.cluster.nsqdStats([producer], "", "", true)).value;
     } catch (e) {
-      logger.error(`failed to get nsqd stats - ${(e as Error).message}`);
-      throw new HttpError(502, `UPSTREAM_ERROR: ${(e as Error).message}`);
+      logger.error(`failed to get nsqd stats - ${errorText(e)}`);
+      throw new HttpError(502, `UPSTREAM_ERROR: ${errorText(e)}`);
     }
     let totalClients = 0;
     let totalMessages = 0;
@@ -336,7 +338,7 @@ export function createAdminHttpHandler(host: AdminHttpHost): FetchHandler {
       rate = Number(answer[0]!.datapoints[0]![0]);
       if (!Number.isFinite(rate)) throw new TypeError("no datapoint");
     } catch (e) {
-      logger.error(`graphite request failed - ${(e as Error).message}`);
+      logger.error(`graphite request failed - ${errorText(e)}`);
       throw new HttpError(500, "INTERNAL_ERROR");
     }
     return v1(200, { rate: rate < 0 ? "N/A" : (rate / interval).toFixed(2) });

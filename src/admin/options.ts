@@ -3,6 +3,7 @@
 // original's flag names, config keys and defaults. Durations are milliseconds.
 // checkAdminOptions() applies the startup checks (A-FLAG-VALIDATION).
 import type { OptionTable } from "../common/options.ts";
+import { splitHostPort } from "../common/address.ts";
 import { parseCidr } from "./cidr.ts";
 
 export interface AdminOptions {
@@ -95,8 +96,8 @@ export function normalizeBasePath(p: string): string {
  * resolve fails on the first query instead (reported per upstream).
  */
 export function isHostPort(value: string): boolean {
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value);
-  return m !== null && Number(m[3]) <= 65535;
+  const hp = splitHostPort(value);
+  return hp !== null && hp.port <= 65535;
 }
 
 /**

@@ -7,6 +7,7 @@
 // two nodes the "nodes" list of a channel misses the first node and that
 // node's own channel row shows the totals. Here aggregates are fresh objects
 // and every node keeps its own numbers.
+import { joinHostPort } from "../common/address.ts";
 
 // ---- what nsqd sends (D-HTTP-STATS-*) -----------------------------------------
 
@@ -191,11 +192,11 @@ export interface Producer {
 
 /** The node id used everywhere: `<broadcast_address>:<http_port>`. */
 export function producerHttpAddress(p: Pick<Producer, "broadcast_address" | "http_port">): string {
-  return p.broadcast_address.includes(":") ? `[${p.broadcast_address}]:${p.http_port}` : `${p.broadcast_address}:${p.http_port}`;
+  return joinHostPort(p.broadcast_address, p.http_port);
 }
 
 export function producerTcpAddress(p: Pick<Producer, "broadcast_address" | "tcp_port">): string {
-  return p.broadcast_address.includes(":") ? `[${p.broadcast_address}]:${p.tcp_port}` : `${p.broadcast_address}:${p.tcp_port}`;
+  return joinHostPort(p.broadcast_address, p.tcp_port);
 }
 
 // ---- semantic versions (out_of_date) ------------------------------------------------

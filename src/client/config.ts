@@ -8,6 +8,7 @@
 import { parseDuration, formatDuration } from "../common/duration.ts";
 import { parseGoBool, parseGoFloat, parseGoInt } from "../common/go-scalars.ts";
 import { VERSION } from "../common/version.ts";
+import { errorText } from "../common/errors.ts";
 
 /** go-nsq's version, reported in the default user agent (`go-nsq/1.1.0`). */
 export const GO_NSQ_VERSION = "1.1.0";
@@ -223,7 +224,7 @@ export class Config {
           try {
             v = /^[+-]?\d+$/.test(value) ? Number(value) : parseDuration(value);
           } catch (e) {
-            throw fail((e as Error).message);
+            throw fail(errorText(e));
           }
         } else throw fail("invalid value type");
         break;

@@ -27,6 +27,7 @@ import {
 import { concatBytes, decodeUtf8 } from "../protocol/text.ts";
 import { ConfigOptionError, type ConfigValues } from "./config.ts";
 import { parseHostPort } from "./address.ts";
+import { errorText } from "../common/errors.ts";
 
 /** What nsqd answered to IDENTIFY (the fields a client reads, D-TCP-IDENTIFY-RESP). */
 export interface IdentifyResponse {
@@ -239,7 +240,7 @@ export class Connection {
       try {
         return fs.readText(path);
       } catch (e) {
-        throw new ConfigOptionError(`${option} ${JSON.stringify(path)} could not be read - ${(e as Error).message}`);
+        throw new ConfigOptionError(`${option} ${JSON.stringify(path)} could not be read - ${errorText(e)}`);
       }
     };
     const o: TlsClientOptions = { rejectUnauthorized: !c.tls_insecure_skip_verify };
@@ -372,7 +373,7 @@ export class Connection {
     try {
       out = this.#encoder!.push(plain, true);
     } catch (e) {
-      this.#logger.error(`(${this.address}) failed to compress - ${(e as Error).message}`);
+      this.#logger.error(`(${this.address}) failed to compress - ${errorText(e)}`);
       this.close();
       return;
     }
@@ -393,7 +394,7 @@ export class Connection {
       try {
         chunk = this.#decoder.push(chunk, true);
       } catch (e) {
-        this.#logger.error(`(${this.address}) failed to decompress - ${(e as Error).message}`);
+        this.#logger.error(`(${this.address}) failed to decompress - ${errorText(e)}`);
         this.close();
         return;
       }
@@ -420,7 +421,7 @@ export class Connection {
     try {
       frames = this.#reader.push(chunk);
     } catch (e) {
-      this.#logger.error(`(${this.address}) protocol error - ${(e as Error).message}`);
+      this.#logger.error(`(${this.address}) protocol error - ${errorText(e)}`);
       this.close();
       return;
     }

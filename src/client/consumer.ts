@@ -27,6 +27,7 @@ import {
   type BackoffSignal,
   type RdySlot,
 } from "./rdy.ts";
+import { errorText } from "../common/errors.ts";
 
 /** A message handler: return (or resolve) to FIN, throw (or reject) to REQ with backoff. */
 export type Handler = (message: Message) => void | Promise<void>;
@@ -261,7 +262,7 @@ export class Consumer {
       c.clearTimers();
       c.conn.close();
       if (this.#stopping) this.#finishStop();
-      throw new Error(`failed to connect to nsqd ${address} - ${(e as Error).message}`);
+      throw new Error(`failed to connect to nsqd ${address} - ${errorText(e)}`);
     }
     this.#pending.delete(address);
     if (this.#stopping || c.conn.closed) {
@@ -300,7 +301,7 @@ export class Consumer {
           userAgent: this.config.user_agent,
         });
       } catch (e) {
-        this.#logger.error(`${this.#prefix}error querying nsqlookupd (${addr}) - ${(e as Error).message}`);
+        this.#logger.error(`${this.#prefix}error querying nsqlookupd (${addr}) - ${errorText(e)}`);
       }
     }
     if (producers === null || this.#stopping) return;
@@ -309,7 +310,7 @@ export class Consumer {
         .filter((a) => !this.#conns.has(a) && !this.#pending.has(a))
         .map((a) =>
           this.#connect(a).catch((e) => {
-            if (!(e instanceof AlreadyConnectedError)) this.#logger.error(`${this.#prefix}(${a}) error connecting to nsqd - ${(e as Error).message}`);
+            if (!(e instanceof AlreadyConnectedError)) this.#logger.error(`${this.#prefix}(${a}) error connecting to nsqd - ${errorText(e)}`);
           }),
         ),
     );
@@ -353,7 +354,7 @@ export class Consumer {
         try {
           this.#failedHandler(message);
         } catch (e) {
-          this.#logger.error(`${this.#prefix}failed-message handler threw - ${(e as Error).message}`);
+          this.#logger.error(`${this.#prefix}failed-message handler threw - ${errorText(e)}`);
         }
       }
       message.finish();
@@ -423,7 +424,7 @@ export class Consumer {
       this.#logger.info(`${this.#prefix}(${address}) trying to reconnect`);
       this.#connect(address).catch((e) => {
         if (e instanceof AlreadyConnectedError || this.#stopping) return;
-        this.#logger.error(`${this.#prefix}(${address}) error connecting to nsqd - ${(e as Error).message}`);
+        this.#logger.error(`${this.#prefix}(${address}) error connecting to nsqd - ${errorText(e)}`);
         this.#scheduleReconnect(address);
       });
     }, this.config.lookupd_poll_interval);
@@ -470,7 +471,7 @@ export class Consumer {
     lane.message = null;
     this.#idle.push(lane);
     if (error !== undefined) {
-      this.#logger.error(`${this.#prefix}Handler returned error (${(error as Error)?.message ?? String(error)}) for msg ${message.idString}`);
+      this.#logger.error(`${this.#prefix}Handler returned error (${errorText(error)}) for msg ${message.idString}`);
     }
     if (message.isAutoResponseDisabled) return;
     if (error === undefined) message.finish();

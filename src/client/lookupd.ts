@@ -3,7 +3,7 @@
 // version=1.0` header, unwrapped JSON when the answer carries
 // `X-NSQ-Content-Type: nsq; version=1.0` and the legacy `{"data": ...}`
 // envelope otherwise, and `got response <status> <body>` on a non-200.
-import { joinHostPort } from "./address.ts";
+import { joinHostPort } from "../common/address.ts";
 
 export const NSQ_ACCEPT = "application/vnd.nsq; version=1.0";
 

@@ -4,6 +4,7 @@
 // connection goes, its producer leaves every key it was registered under
 // (L-TCP-DISCONNECT).
 import type { Logger } from "../common/log.ts";
+import { joinHostPort } from "../common/address.ts";
 import { VERSION } from "../common/version.ts";
 import { protocolError, type ErrorCommand } from "../protocol/command-reader.ts";
 import { V1CommandReader, encodeV1Response, parseTopicChannel } from "../protocol/lookup.ts";
@@ -75,10 +76,6 @@ export function decodePeerInfo(body: Uint8Array, id: string, now: number): PeerI
   return info;
 }
 
-/** `ip:port`, IPv6 in brackets, as Go's net.Addr prints it. */
-export function joinHostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-}
 
 export class LookupConnection implements SocketHandler {
   readonly #host: LookupConnectionHost;

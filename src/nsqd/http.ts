@@ -43,6 +43,7 @@ import type { Nsqd } from "./nsqd.ts";
 import type { Topic } from "./topic.ts";
 import { metricsResponse } from "./prometheus.ts";
 import { nsqdStatsdPrefix } from "./statsd.ts";
+import { errorText } from "../common/errors.ts";
 
 const NSQ_CONTENT_TYPE = "nsq; version=1.0";
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -457,7 +458,7 @@ export function createHttpHandler(nsqd: Nsqd, handlerOptions: HttpHandlerOptions
     try {
       nsqd.persistMetadata();
     } catch (e) {
-      log.error(`failed to persist metadata - ${(e as Error).message}`);
+      log.error(`failed to persist metadata - ${errorText(e)}`);
     }
   }
 
@@ -474,7 +475,7 @@ export function createHttpHandler(nsqd: Nsqd, handlerOptions: HttpHandlerOptions
     } catch (e) {
       committer.endPublish();
       if (topic.exiting) throw new HttpError(503, "EXITING");
-      log.error(`failed to publish - ${(e as Error).message}`);
+      log.error(`failed to publish - ${errorText(e)}`);
       throw new HttpError(500, "INTERNAL_ERROR");
     }
     const gen = committer.endPublish();
@@ -490,7 +491,7 @@ export function createHttpHandler(nsqd: Nsqd, handlerOptions: HttpHandlerOptions
     try {
       fn();
     } catch (e) {
-      log.error(`failure in ${what} - ${(e as Error).message}`);
+      log.error(`failure in ${what} - ${errorText(e)}`);
       throw new HttpError(500, "INTERNAL_ERROR");
     }
   }
@@ -504,7 +505,7 @@ export function createHttpHandler(nsqd: Nsqd, handlerOptions: HttpHandlerOptions
     try {
       hostname = nsqd.runtime.hostname();
     } catch (e) {
-      throw new HttpError(500, (e as Error).message);
+      throw new HttpError(500, errorText(e));
     }
     return {
       json: {
@@ -835,7 +836,7 @@ export function createHttpHandler(nsqd: Nsqd, handlerOptions: HttpHandlerOptions
         response = await run(route, ctx);
       } catch (e) {
         // The original's panic handler (X-HTTP-ERRORS).
-        log.error(`panic in HTTP handler - ${(e as Error)?.message ?? String(e)}`);
+        log.error(`panic in HTTP handler - ${errorText(e)}`);
         response = v1Error(500, "INTERNAL_ERROR");
       }
       if (route.log) logRequest(response.status, req, uri, info, started);

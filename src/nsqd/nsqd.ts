@@ -19,22 +19,12 @@ import { createHttpHandler } from "./http.ts";
 import { buildTlsOptions } from "./tls-config.ts";
 import { StatsdPusher } from "./statsd.ts";
 import { LookupPeers } from "./lookup-peer.ts";
+import { formatAddress, parseListenAddress } from "../common/address.ts";
+import { errorText } from "../common/errors.ts";
 
 export interface NsqdDeps {
   runtime: Runtime;
   logger: Logger;
-}
-
-/** `host:port` (IPv6 in brackets) is TCP; anything else is a Unix socket path (D-TCP-LISTEN). */
-export function parseListenAddress(value: string): Address {
-  const m = /^(?:\[([^\]]*)\]|([^:/]*)):(\d+)$/.exec(value);
-  if (m !== null) return { host: m[1] ?? m[2] ?? "", port: Number(m[3]) };
-  return { path: value };
-}
-
-export function formatAddress(address: Address): string {
-  if ("path" in address) return address.path;
-  return address.host.includes(":") ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
 }
 
 const QUEUE_SCAN_INTERVAL = 100;
@@ -157,7 +147,7 @@ export class Nsqd implements TopicHost {
     try {
       this.#lock = fs.lockDirectory(this.#dataPath);
     } catch (e) {
-      throw new Error(`failed to lock data-path: ${(e as Error).message}`);
+      throw new Error(`failed to lock data-path: ${errorText(e)}`);
     }
     try {
       this.#tcp = await this.runtime.listen(parseListenAddress(o.tcp_address), (socket) => {
@@ -216,7 +206,7 @@ export class Nsqd implements TopicHost {
     try {
       this.persistMetadata();
     } catch (e) {
-      this.logger.error(`failed to persist metadata - ${(e as Error).message}`);
+      this.logger.error(`failed to persist metadata - ${errorText(e)}`);
     }
     // Whatever the last turn buffered is written before the queues close.
     this.committer.close();
@@ -225,7 +215,7 @@ export class Nsqd implements TopicHost {
       try {
         lost += topic.close(false);
       } catch (e) {
-        this.logger.error(`failed to close topic ${topic.name} - ${(e as Error).message}`);
+        this.logger.error(`failed to close topic ${topic.name} - ${errorText(e)}`);
       }
     }
     if (lost > 0) this.logger.error(`${lost} messages could not be written to disk at shutdown and are lost`);
@@ -384,7 +374,7 @@ export class Nsqd implements TopicHost {
     try {
       this.persistMetadata();
     } catch (e) {
-      this.logger.error(`failed to persist metadata - ${(e as Error).message}`);
+      this.logger.error(`failed to persist metadata - ${errorText(e)}`);
     }
   }
 

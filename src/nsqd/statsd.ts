@@ -4,8 +4,10 @@
 // those spread evenly over (interval - 1 s), as the original does. Counters
 // are deltas since the previous push.
 import type { UdpSocket } from "../runtime/types.ts";
+import { joinHostPort, splitHostPort, type HostPort } from "../common/address.ts";
 import type { Nsqd } from "./nsqd.ts";
 import { collectStats, memoryStats, type TopicStats } from "./stats.ts";
+import { errorText } from "../common/errors.ts";
 
 export interface StatsdLine {
   name: string;
@@ -37,8 +39,7 @@ export function statsdHostKey(hostPort: string): string {
 /** --statsd-prefix with `%s` replaced by the host key, ending in ".", or "" when the prefix is empty. */
 export function statsdPrefix(prefix: string, broadcastAddress: string, broadcastHttpPort: number): string {
   if (prefix === "") return "";
-  const host = broadcastAddress.includes(":") ? `[${broadcastAddress}]` : broadcastAddress;
-  let p = prefix.replaceAll("%s", statsdHostKey(`${host}:${broadcastHttpPort}`));
+  let p = prefix.replaceAll("%s", statsdHostKey(joinHostPort(broadcastAddress, broadcastHttpPort)));
   if (!p.endsWith(".")) p += ".";
   return p;
 }
@@ -141,10 +142,10 @@ export function packDatagrams(prefix: string, lines: readonly StatsdLine[], pack
 }
 
 /** `host:port` (IPv6 in brackets) of --statsd-address. */
-function parseHostPort(address: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(address);
-  if (m === null) throw new Error(`invalid statsd address ${address}`);
-  return { host: m[1] ?? m[2] ?? "", port: Number(m[3]) };
+function parseHostPort(address: string): HostPort {
+  const hp = splitHostPort(address);
+  if (hp === null) throw new Error(`invalid statsd address ${address}`);
+  return hp;
 }
 
 /** The push loop of one nsqd. */
@@ -186,7 +187,7 @@ export class StatsdPusher {
     try {
       target = parseHostPort(o.statsd_address);
     } catch (e) {
-      nsqd.logger.error(`failed to create UDP socket to statsd(${o.statsd_address}) - ${(e as Error).message}`);
+      nsqd.logger.error(`failed to create UDP socket to statsd(${o.statsd_address}) - ${errorText(e)}`);
       return;
     }
     nsqd.logger.info(`STATSD: pushing stats to ${o.statsd_address}`);
@@ -212,7 +213,7 @@ export class StatsdPusher {
       this.#spread = null;
       while (i < datagrams.length) {
         socket.send(datagrams[i++]!, target.host, target.port).catch((e: unknown) => {
-          nsqd.logger.error(`STATSD: failed to send to ${o.statsd_address} - ${(e as Error).message}`);
+          nsqd.logger.error(`STATSD: failed to send to ${o.statsd_address} - ${errorText(e)}`);
         });
         if (gap > 0 && i < datagrams.length) {
           this.#spread = setTimeout(sendNext, gap);

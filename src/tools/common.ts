@@ -9,6 +9,7 @@ import { createLogger } from "../common/logger.ts";
 import { VERSION } from "../common/version.ts";
 import type { Runtime, SignalName } from "../runtime/types.ts";
 import { Config, ConfigOptionError, toolUserAgent } from "../client/config.ts";
+import { errorText } from "../common/errors.ts";
 
 /** Where a tool prints: text lines for usage/errors, bytes for data. */
 export interface ToolIo {
@@ -136,7 +137,7 @@ export async function runTool(ctx: ToolContext, logger: Logger, main: () => Prom
       logger.fatal(e.message);
       return 1;
     }
-    logger.fatal((e as Error)?.message ?? String(e));
+    logger.fatal(errorText(e));
     return 1;
   }
 }

@@ -2,8 +2,9 @@
 // the channel's figures, aggregated over the nodes, every --interval.
 import type { OptionTable } from "../common/options.ts";
 import { endpointUrl, getJsonV1 } from "../client/lookupd.ts";
-import { joinHostPort } from "../client/address.ts";
+import { joinHostPort } from "../common/address.ts";
 import { SignalWaiter, ToolError, VERSION_FLAG, listFlag, parseToolFlags, requireOneAddressKind, runTool, toolLogger, type ToolContext } from "./common.ts";
+import { errorText } from "../common/errors.ts";
 
 export const STAT_FLAGS: OptionTable = [
   VERSION_FLAG,
@@ -155,13 +156,13 @@ export async function statMain(ctx: ToolContext, args: readonly string[]): Promi
         try {
           addrs = o.lookupd_http_address.length > 0 ? await lookupHttpAddrs(o.lookupd_http_address, o.topic, timeoutMs) : o.nsqd_http_address;
         } catch (e) {
-          throw new ToolError(`ERROR: failed to get topic producers - ${(e as Error).message}`);
+          throw new ToolError(`ERROR: failed to get topic producers - ${errorText(e)}`);
         }
         let stats: StatsJson[];
         try {
           stats = await Promise.all(addrs.map((a) => nodeStats(a, o.topic, o.channel, timeoutMs)));
         } catch (e) {
-          throw new ToolError(`ERROR: failed to get nsqd stats - ${(e as Error).message}`);
+          throw new ToolError(`ERROR: failed to get nsqd stats - ${errorText(e)}`);
         }
         const cur = aggregate(stats, o.topic, o.channel);
         if (cur === null) throw new ToolError(`ERROR: failed to find channel(${o.channel}) in stats metadata for topic(${o.topic})`);

@@ -19,6 +19,7 @@ import {
   type ToolContext,
 } from "./common.ts";
 import type { Config } from "../client/config.ts";
+import { errorText } from "../common/errors.ts";
 
 export const TO_FILE_FLAGS: OptionTable = [
   VERSION_FLAG,
@@ -82,7 +83,7 @@ export async function toFileMain(ctx: ToolContext, args: readonly string[]): Pro
   try {
     level = parseLogLevel(o.log_level);
   } catch (e) {
-    ctx.io.err(`${(e as Error).message}\n`);
+    ctx.io.err(`${errorText(e)}\n`);
     return 1;
   }
   const logger = toolLogger(ctx, o.log_prefix, level);
@@ -103,7 +104,7 @@ export async function toFileMain(ctx: ToolContext, args: readonly string[]): Pro
     try {
       pattern = new RegExp(o.topic_pattern);
     } catch (e) {
-      throw new ToolError(`invalid --topic-pattern - ${(e as Error).message}`);
+      throw new ToolError(`invalid --topic-pattern - ${errorText(e)}`);
     }
     const workDir = o.work_dir === "" ? o.output_dir : o.work_dir;
     const hostname = runtime.hostname();
@@ -114,7 +115,7 @@ export async function toFileMain(ctx: ToolContext, args: readonly string[]): Pro
       try {
         return fileNameFormat(o.filename_format, { topic, host, pid: runtime.pid, gzip: o.gzip, needsRev });
       } catch (e) {
-        throw new ToolError((e as Error).message);
+        throw new ToolError(errorText(e));
       }
     };
     formatFor("check");
@@ -164,12 +165,12 @@ export async function toFileMain(ctx: ToolContext, args: readonly string[]): Pro
         try {
           for (const t of await lookupTopics(l, { timeoutMs: o.http_client_request_timeout })) found.add(t);
         } catch (e) {
-          logger.error(`could not retrieve topic list: ${(e as Error).message}`);
+          logger.error(`could not retrieve topic list: ${errorText(e)}`);
         }
       }
       for (const t of found) {
         if (loggers.has(t) || !pattern.test(t) || !isValidTopicName(t)) continue;
-        await start(t).catch((e) => logger.error(`[${t}] ${(e as Error).message}`));
+        await start(t).catch((e) => logger.error(`[${t}] ${errorText(e)}`));
       }
     };
 

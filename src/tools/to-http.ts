@@ -21,6 +21,7 @@ import {
   toolLogger,
   type ToolContext,
 } from "./common.ts";
+import { errorText } from "../common/errors.ts";
 
 const DEFAULT_CONTENT_TYPE = "application/octet-stream";
 
@@ -139,7 +140,7 @@ export async function toHttpMain(ctx: ToolContext, args: readonly string[]): Pro
         await res.arrayBuffer();
       } catch (err) {
         const cause = (err as Error).cause as Error | undefined;
-        throw new Error(`${e.method} ${e.url} failed - ${cause?.message ?? (err as Error).message}`);
+        throw new Error(`${e.method} ${e.url} failed - ${cause?.message ?? errorText(err)}`);
       }
       const ok = e.method === "POST" ? res.status >= 200 && res.status < 300 : res.status === 200;
       if (!ok) throw new Error(`got status code ${res.status}`);
@@ -160,7 +161,7 @@ export async function toHttpMain(ctx: ToolContext, args: readonly string[]): Pro
         await send(e, m.body);
       } catch (err) {
         pool.mark(e, false);
-        logger.error(`${(err as Error).message} (msg ${m.idString}: ${decodeUtf8(m.body.subarray(0, 64))})`);
+        logger.error(`${errorText(err)} (msg ${m.idString}: ${decodeUtf8(m.body.subarray(0, 64))})`);
         throw err;
       }
       pool.mark(e, true);
