@@ -3,10 +3,12 @@
 // pack them into datagrams of at most --statsd-udp-packet-size bytes and send
 // those spread evenly over (interval - 1 s), as the original does. Counters
 // are deltas since the previous push.
-import type { UdpSocket } from "../runtime/types.ts";
+import type { Runtime, UdpSocket } from "../runtime/types.ts";
 import { joinHostPort, splitHostPort, type HostPort } from "../common/address.ts";
-import type { Nsqd } from "./nsqd.ts";
-import { collectStats, memoryStats, type TopicStats } from "./stats.ts";
+import type { Logger } from "../common/log.ts";
+import type { NsqdOptions } from "./options.ts";
+import { collectStats, memoryStats, type StatsHost } from "./stats.ts";
+import type { TopicStats } from "../protocol/stats-json.ts";
 import { errorText } from "../common/errors.ts";
 
 export interface StatsdLine {
@@ -44,12 +46,27 @@ export function statsdPrefix(prefix: string, broadcastAddress: string, broadcast
   return p;
 }
 
+/** What the statsd prefix is made of. */
+export interface StatsdPrefixHost {
+  readonly options: Readonly<Pick<NsqdOptions, "statsd_prefix" | "broadcast_address" | "broadcast_http_port">>;
+  readonly runtime: Pick<Runtime, "hostname">;
+  /** The bound HTTP port (-1 on a Unix socket). */
+  readonly httpPort: number;
+}
+
+/** What the push loop reads from the daemon (Nsqd implements it). */
+export interface StatsdHost extends StatsHost, StatsdPrefixHost {
+  readonly options: Readonly<NsqdOptions>;
+  readonly logger: Logger;
+  readonly runtime: Pick<Runtime, "hostname" | "memoryUsage" | "udpSocket">;
+}
+
 /**
  * The prefix this nsqd writes: --statsd-prefix expanded as the original does
  * once at start-up, which GET /config/statsd_prefix then reports. The
  * broadcast HTTP port defaults to the bound one (0 on a Unix socket).
  */
-export function nsqdStatsdPrefix(nsqd: Nsqd): string {
+export function nsqdStatsdPrefix(nsqd: StatsdPrefixHost): string {
   const o = nsqd.options;
   const address = o.broadcast_address !== "" ? o.broadcast_address : nsqd.runtime.hostname();
   return statsdPrefix(o.statsd_prefix, address, o.broadcast_http_port !== 0 ? o.broadcast_http_port : Math.max(nsqd.httpPort, 0));
@@ -150,14 +167,14 @@ function parseHostPort(address: string): HostPort {
 
 /** The push loop of one nsqd. */
 export class StatsdPusher {
-  readonly #nsqd: Nsqd;
+  readonly #nsqd: StatsdHost;
   #timer: ReturnType<typeof setInterval> | null = null;
   #last: StatsdSnapshot = emptySnapshot();
   /** Datagrams still to send in this interval, and the socket they go through. */
   #spread: ReturnType<typeof setTimeout> | null = null;
   #socket: UdpSocket | null = null;
 
-  constructor(nsqd: Nsqd) {
+  constructor(nsqd: StatsdHost) {
     this.#nsqd = nsqd;
   }
 

@@ -36,6 +36,7 @@
 // once when complete; partial data is kept as views, never re-concatenated.
 
 import { isValidNameBytes } from "./names.ts";
+import { MPUB_COUNT_CUT, MPUB_MESSAGE_CUT, checkMpubBodySize, checkMpubCount, checkMpubMessageSize, mpubSizeCut } from "./mpub.ts";
 import { concatBytes, decodeAscii, decodeUtf8, goQuote, parseDecimal, parseDecimalU64, utf8 } from "./text.ts";
 
 /** D-TCP-CMDLINE: the original reads lines through a 16 KiB buffer; a longer line drops the connection. */
@@ -365,10 +366,8 @@ export class CommandReader {
         case S_MPUB_COUNT: {
           if (!this.#readWord()) return null;
           const n = readWordValue(this.#word);
-          // 4 bytes of count, then at least 5 bytes (size + 1) per message.
-          if (n <= 0 || n > Math.trunc((this.#maxBodySize - 4) / 5)) {
-            return this.#fail("E_BAD_BODY", `MPUB invalid message count ${n}`);
-          }
+          const bad = checkMpubCount(n, this.#maxBodySize);
+          if (bad !== null) return this.#fail(bad.code, bad.text);
           this.#mpubCount = n;
           this.#bodies = [];
           this.#state = S_MPUB_SIZE;
@@ -377,12 +376,8 @@ export class CommandReader {
         case S_MPUB_SIZE: {
           if (!this.#readWord()) return null;
           const size = readWordValue(this.#word);
-          if (size <= 0) {
-            return this.#fail("E_BAD_MESSAGE", `MPUB invalid message(${this.#bodies.length}) body size ${size}`);
-          }
-          if (size > this.#maxMsgSize) {
-            return this.#fail("E_BAD_MESSAGE", `MPUB message too big ${size} > ${this.#maxMsgSize}`);
-          }
+          const bad = checkMpubMessageSize(this.#bodies.length, size, this.#maxMsgSize);
+          if (bad !== null) return this.#fail(bad.code, bad.text);
           this.#bodyLen = size;
           this.#state = S_MPUB_BODY;
           break;
@@ -436,11 +431,12 @@ export class CommandReader {
         err = protocolError("E_BAD_BODY", `${verb} failed to read body`);
       }
     } else if (state === S_MPUB_COUNT) {
-      err = protocolError("E_BAD_BODY", "MPUB failed to read message count");
+      err = protocolError(MPUB_COUNT_CUT.code, MPUB_COUNT_CUT.text);
     } else if (state === S_MPUB_SIZE) {
-      err = protocolError("E_BAD_MESSAGE", `MPUB failed to read message(${this.#bodies.length}) body size`);
+      const cut = mpubSizeCut(this.#bodies.length);
+      err = protocolError(cut.code, cut.text);
     } else if (state === S_MPUB_BODY) {
-      err = protocolError("E_BAD_MESSAGE", "MPUB failed to read message body");
+      err = protocolError(MPUB_MESSAGE_CUT.code, MPUB_MESSAGE_CUT.text);
     }
     this.#die(null);
     return err;
@@ -707,8 +703,8 @@ export class CommandReader {
       this.#bodyLen = size;
       this.#state = S_BODY;
     } else if (kind === B_MPUB) {
-      if (size <= 0) return this.#fail("E_BAD_BODY", `MPUB invalid body size ${size}`);
-      if (size > this.#maxBodySize) return this.#fail("E_BAD_BODY", `MPUB body too big ${size} > ${this.#maxBodySize}`);
+      const bad = checkMpubBodySize(size, this.#maxBodySize);
+      if (bad !== null) return this.#fail(bad.code, bad.text);
       // The declared size is only range-checked; exactly `count` messages are read.
       this.#state = S_MPUB_COUNT;
     } else {

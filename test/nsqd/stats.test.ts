@@ -11,10 +11,10 @@ import {
   goFixed1,
   memoryStats,
   nanosecondsToHuman,
-  type ClientStats,
   type ClientStatsSource,
   type Stats,
 } from "../../src/nsqd/stats.ts";
+import type { ClientStats } from "../../src/protocol/stats-json.ts";
 import { createHttpHandler } from "../../src/nsqd/http.ts";
 import { encodeIdentify, encodePub, encodeRdy, encodeSub } from "../../src/protocol/frames.ts";
 import { RawConnection, waitFor } from "../integration/harness.ts";
