@@ -12,7 +12,7 @@ import { isEphemeral } from "../protocol/names.ts";
 import { decodeUtf8, utf8 } from "../protocol/text.ts";
 import type { Socket, SocketHandler } from "../runtime/types.ts";
 import type { PeerInfo, RegistrationDB } from "./registration-db.ts";
-import { goJson } from "./http-api.ts";
+import { goJson } from "../common/http/json.ts";
 
 /** What a connection needs from the daemon. */
 export interface LookupConnectionHost {

@@ -9,6 +9,7 @@
 // Ephemeral topics and channels never get here: leaving them out is the caller's job.
 
 import type { FileSystem } from "../runtime/types.ts";
+import { goJson } from "../common/http/json.ts";
 
 export interface ChannelMetadata {
   name: string;
@@ -42,12 +43,7 @@ export function encodeMetadata(metadata: Metadata): string {
       paused: t.paused,
       channels: t.channels.length === 0 ? null : t.channels.map((c) => ({ name: c.name, paused: c.paused })),
     }));
-  return goJsonEscape(JSON.stringify({ topics, version: metadata.version }));
-}
-
-// encoding/json escapes these by default; JSON.stringify leaves them as they are.
-function goJsonEscape(json: string): string {
-  return json.replace(/[<>&\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return goJson({ topics, version: metadata.version });
 }
 
 /**

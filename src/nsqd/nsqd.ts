@@ -2,11 +2,12 @@
 // queue scanner and the data-directory lock (SPEC §2-§5).
 import type { Address, DirectoryLock, HttpClient, HttpServer, Runtime, TcpListener, TlsServerOptions } from "../runtime/types.ts";
 import { createAuthHttpClient } from "./auth.ts";
-import type { Logger } from "../common/log.ts";
-import type { NsqdOptions } from "./options.ts";
+import type { LogLevel, Logger } from "../common/log.ts";
+import type { LevelledLogger } from "../common/logger.ts";
+import { normaliseNsqdOptions, type NsqdOptions } from "./options.ts";
 import { Topic, type TopicHost } from "./topic.ts";
 import type { Channel } from "./channel.ts";
-import { ClientV2 } from "./client-v2.ts";
+import { ClientV2, type ClientHost } from "./client-v2.ts";
 import { Committer } from "./commit.ts";
 import { MessageStore } from "./message-store.ts";
 import { IdGenerator } from "./message.ts";
@@ -15,9 +16,9 @@ import { readMetadata, writeMetadata, type Metadata } from "./metadata.ts";
 import { isValidTopicName, isValidChannelName } from "../protocol/names.ts";
 import { MESSAGE_HEADER_SIZE } from "../protocol/frames.ts";
 import { VERSION } from "../common/version.ts";
-import { createHttpHandler } from "./http.ts";
+import { createHttpHandler, type NsqdHttpHost } from "./http.ts";
 import { buildTlsOptions } from "./tls-config.ts";
-import { StatsdPusher } from "./statsd.ts";
+import { StatsdPusher, type StatsdHost } from "./statsd.ts";
 import { LookupPeers } from "./lookup-peer.ts";
 import { formatAddress, parseListenAddress } from "../common/address.ts";
 import { errorText } from "../common/errors.ts";
@@ -29,8 +30,8 @@ export interface NsqdDeps {
 
 const QUEUE_SCAN_INTERVAL = 100;
 
-export class Nsqd implements TopicHost {
-  readonly options: NsqdOptions;
+export class Nsqd implements TopicHost, ClientHost, NsqdHttpHost, StatsdHost {
+  readonly #options: NsqdOptions;
   readonly runtime: Runtime;
   readonly logger: Logger;
   readonly topics = new Map<string, Topic>();
@@ -43,9 +44,9 @@ export class Nsqd implements TopicHost {
   #https: HttpServer | null = null;
   #statsd: StatsdPusher | null = null;
   /** D-BEH-TLS: the server side of TLS (TCP upgrade and HTTPS), null when no cert/key is set. */
-  tlsOptions: TlsServerOptions | null = null;
+  readonly tlsOptions: TlsServerOptions | null;
   /** D-BEH-AUTH: the client for auth servers (--tls-root-ca-file for HTTPS), null when auth is off. */
-  authHttpClient: HttpClient | null = null;
+  readonly authHttpClient: HttpClient | null;
   #lock: DirectoryLock | null = null;
   #scanTimer: ReturnType<typeof setInterval> | null = null;
   #healthError: string | null = null;
@@ -56,10 +57,18 @@ export class Nsqd implements TopicHost {
   /** When disk writes happen and publishes may be answered (commit.ts). */
   readonly committer: Committer;
 
+  /**
+   * Checks and completes the options as the original's nsqd.New does
+   * (./options.ts) and reads the TLS files; throws what it refuses, before
+   * anything is opened.
+   */
   constructor(options: NsqdOptions, deps: NsqdDeps) {
-    this.options = options;
+    options = normaliseNsqdOptions(options);
+    this.#options = options;
     this.runtime = deps.runtime;
     this.logger = deps.logger;
+    this.tlsOptions = buildTlsOptions(options, deps.runtime.fs);
+    this.authHttpClient = options.auth_http_addresses.length > 0 ? createAuthHttpClient(deps.runtime, options) : null;
     this.#ids = new IdGenerator(options.id);
     this.#dataPath = options.data_path === "" ? deps.runtime.cwd() : options.data_path;
     this.committer = new Committer({
@@ -79,6 +88,24 @@ export class Nsqd implements TopicHost {
         }
       },
     });
+  }
+
+  /** The options in force; PUT /config changes them through the setters below. */
+  get options(): Readonly<NsqdOptions> {
+    return this.#options;
+  }
+
+  /** PUT /config/nsqlookupd_tcp_addresses: removed peers are closed, new ones connected (D-BEH-LOOKUP-RECONFIG). */
+  setLookupdTcpAddresses(addresses: readonly string[]): void {
+    this.#options.nsqlookupd_tcp_addresses = [...addresses];
+    this.#lookup?.setAddresses(this.#options.nsqlookupd_tcp_addresses);
+  }
+
+  /** PUT /config/log_level: the option, and the logger's level when it can change at run time (the CLI's can). */
+  setLogLevel(level: LogLevel): void {
+    this.#options.log_level = level;
+    const l = this.logger as Partial<LevelledLogger>;
+    if (typeof l.setLevel === "function") l.setLevel(level);
   }
 
   get dataPath(): string {
@@ -135,14 +162,6 @@ export class Nsqd implements TopicHost {
   async start(): Promise<void> {
     const o = this.options;
     const fs = this.runtime.fs;
-    // D-BEH-TLS: a client-certificate policy implies --tls-required; TLS
-    // required without a cert/key is a startup error (before anything binds).
-    if (o.tls_client_auth_policy !== "" && o.tls_required === "false") o.tls_required = "true";
-    this.tlsOptions = buildTlsOptions(o, fs);
-    if (this.tlsOptions === null && o.tls_required !== "false") {
-      throw new Error("cannot require TLS client connections without TLS key and cert");
-    }
-    if (o.auth_http_addresses.length > 0) this.authHttpClient = createAuthHttpClient(this.runtime, o);
     fs.mkdir(this.#dataPath);
     try {
       this.#lock = fs.lockDirectory(this.#dataPath);
@@ -226,7 +245,6 @@ export class Nsqd implements TopicHost {
     this.#lock?.release();
     this.#lock = null;
     this.authHttpClient?.close();
-    this.authHttpClient = null;
   }
 
   async #releaseListeners(): Promise<void> {

@@ -154,6 +154,10 @@ describe("nsq nsqd", () => {
       [["--node-id=-1"], /--node-id must be \[0,1024\)$/],
       [["--e2e-processing-latency-percentile=1.5"], /invalid E2E processing latency percentile: 1.5$/],
       [["--e2e-processing-latency-percentile=0"], /invalid E2E processing latency percentile: 0$/],
+      // The original makes these checks when it builds the daemon, before it listens (nsqd.New).
+      [["--tls-required=true"], /FATAL: failed to instantiate nsqd - cannot require TLS client connections without TLS key and cert$/],
+      [["--tls-client-auth-policy=require"], /FATAL: failed to instantiate nsqd - cannot require TLS client connections without TLS key and cert$/],
+      [["--tls-cert=/missing.pem", "--tls-key=/missing.pem"], /FATAL: failed to instantiate nsqd - failed to build TLS config - /],
       [["--config=/bad.toml"], /FATAL: invalid value "loud" for config option log_level/, { "/bad.toml": 'log_level = "loud"' }],
       [["--config=/missing.toml"], /FATAL: failed to load config file \/missing.toml - /],
     ];

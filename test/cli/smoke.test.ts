@@ -59,6 +59,10 @@ describe.each(RUNTIMES)("%s", (rt) => {
       "-msg-timeout=1m30s",
       "-e2e-processing-latency-percentile=0.5,0.99",
       "-tls-required",
+      // TLS required needs a cert and key (checked, not read, before the options print)
+      "-tls-cert=cert.pem",
+      "-tls-key",
+      "key.pem",
     ]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);

@@ -193,7 +193,8 @@ describe("lookupd HTTP API", () => {
     const redirect = await f.call("GET", "/topics/?x=1");
     expect(redirect.status).toBe(301);
     expect(redirect.headers.get("location")).toBe("/topics?x=1");
-    expect((await f.call("POST", "/topic/create/?topic=t")).status).toBe(308);
+    // 307 as the original (httprouter v1.3.0), not 308
+    expect((await f.call("POST", "/topic/create/?topic=t")).status).toBe(307);
     for (const old of ["/create_topic", "/delete_topic", "/create_channel", "/delete_channel", "/tombstone_topic_producer"]) {
       expect((await f.call("GET", `${old}?topic=t`)).status).toBe(404);
     }

@@ -5,7 +5,8 @@ import { readFileSync } from "node:fs";
 import * as os from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { createHttpHandler, parseBinaryMpub } from "../../src/nsqd/http.ts";
+import { createHttpHandler } from "../../src/nsqd/http.ts";
+import { parseBinaryMpub } from "../../src/nsqd/http-mpub.ts";
 import { parseQuery } from "../../src/common/query.ts";
 import { NSQD_OPTIONS, type NsqdOptions } from "../../src/nsqd/options.ts";
 import type { FetchHandler } from "../../src/runtime/types.ts";
@@ -692,10 +693,10 @@ describe("/config/:opt (D-HTTP-CONFIG)", () => {
   });
 
   test("PUT log_level takes a level name, changes the logger and answers the number", async () => {
-    await using d = await fixture();
     const levels: string[] = [];
     const logger = Object.assign(recordingLogger(), { setLevel: (l: string) => void levels.push(l) });
-    const handler = createHttpHandler(Object.assign(Object.create(d.nsqd), { logger, options: d.nsqd.options }));
+    await using d = await startTestNsqd({}, { logger });
+    const handler = createHttpHandler(d.nsqd);
     let r = await call(handler, "PUT", "/config/log_level", "debug");
     expect({ status: r.status, text: r.text }).toEqual({ status: 200, text: "1" });
     expect(d.nsqd.options.log_level).toBe("debug");
