@@ -118,7 +118,7 @@ export class Connection {
   #handshakeBytes: Uint8Array = EMPTY;
   #encoder: ByteTransform | null = null;
   #decoder: ByteTransform | null = null;
-  /** Writes waiting for the microtask that compresses them together (compressed connections only). */
+  /** Writes waiting for the microtask that sends them together (compressed together on a compressed connection). */
   #outParts: Uint8Array[] = [];
   #outLength = 0;
   #flushScheduled = false;
@@ -257,6 +257,7 @@ export class Connection {
   async #upgradeTls(options: TlsClientOptions): Promise<void> {
     // nsqd sends nothing between its IDENTIFY response and the TLS handshake.
     if (this.#handshakeBytes.length > 0) throw new Error("nsqd sent plain bytes where the TLS handshake should start");
+    this.#flushOut(); // what was written before goes out before the handshake
     const info = await this.#socket!.upgradeTls({ client: options });
     this.tls = true;
     this.#logger.info(`(${this.address}) upgraded to TLS (${info.version})`);
@@ -264,6 +265,7 @@ export class Connection {
 
   /** From here on writes are compressed and reads decompressed; bytes already received after the last frame are decompressed now. */
   #startCompression(name: "snappy" | "deflate", level: number): void {
+    this.#flushOut(); // what was written before goes out uncompressed
     const compression = this.#runtime.compression;
     let t: Transport;
     if (name === "snappy") {
@@ -343,16 +345,13 @@ export class Connection {
   }
 
   /**
-   * Queue bytes for the server. Returns false when the socket is gone. On a
-   * compressed connection the writes of one turn of the event loop are
-   * compressed (and flushed) together.
+   * Queue bytes for the server. Returns false when the socket is gone. The
+   * writes of one turn of the event loop go out in one socket write (FIN,
+   * RDY and TOUCH for a batch of messages cost one system call), compressed
+   * together on a compressed connection.
    */
   write(bytes: Uint8Array): boolean {
     if (this.#closed || this.#socket === null) return false;
-    if (this.#encoder === null) {
-      this.#socket.write(bytes);
-      return true;
-    }
     this.#outParts.push(bytes);
     this.#outLength += bytes.length;
     if (!this.#flushScheduled) {
@@ -369,9 +368,13 @@ export class Connection {
     const plain = parts.length === 1 ? parts[0]! : concatBytes(parts, this.#outLength);
     this.#outParts = [];
     this.#outLength = 0;
+    if (this.#encoder === null) {
+      this.#socket.write(plain);
+      return;
+    }
     let out: Uint8Array;
     try {
-      out = this.#encoder!.push(plain, true);
+      out = this.#encoder.push(plain, true);
     } catch (e) {
       this.#logger.error(`(${this.address}) failed to compress - ${errorText(e)}`);
       this.close();
@@ -380,7 +383,7 @@ export class Connection {
     if (out.length > 0) this.#socket.write(out);
   };
 
-  /** Close now (writes still waiting for compression go out first). */
+  /** Close now (writes still waiting go out first). */
   close(): void {
     if (this.#socket !== null && !this.#closed) {
       this.#flushOut();
@@ -450,13 +453,4 @@ export class Connection {
     // Only connections that finished the handshake were announced to the delegate.
     if (this.identity !== null) this.#delegate.onClose(this, err);
   }
-}
-
-/** Decoded message header fields from a payload (D-TCP-MSG). */
-export function messageTimestamp(payload: Uint8Array): number {
-  return readInt64(payload, 0);
-}
-
-export function messageAttempts(payload: Uint8Array): number {
-  return (payload[8]! << 8) | payload[9]!;
 }

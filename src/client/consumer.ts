@@ -8,11 +8,11 @@
 import type { Logger } from "../common/log.ts";
 import { silentLogger } from "../common/log.ts";
 import type { Runtime } from "../runtime/types.ts";
-import { CLS_COMMAND, encodeFin, encodeRdy, encodeReq, encodeSub, encodeTouch, MESSAGE_HEADER_SIZE } from "../protocol/frames.ts";
+import { CLS_COMMAND, decodeMessagePayload, encodeFin, encodeRdy, encodeReq, encodeSub, encodeTouch, MESSAGE_HEADER_SIZE } from "../protocol/frames.ts";
 import { isValidChannelName, isValidTopicName } from "../protocol/names.ts";
 import { decodeUtf8 } from "../protocol/text.ts";
 import { Config, type ConfigValues } from "./config.ts";
-import { Connection, NsqError, messageAttempts, messageTimestamp, type ConnectionDelegate } from "./connection.ts";
+import { Connection, NsqError, type ConnectionDelegate } from "./connection.ts";
 import { lookupProducers } from "./lookupd.ts";
 import { ClientRuntime } from "./runtime.ts";
 import { Message, type MessageResponder } from "./message.ts";
@@ -338,14 +338,8 @@ export class Consumer {
     c.inFlight++;
     c.lastMsgAt = Date.now();
     this.#stats.messagesReceived++;
-    const message = new Message(
-      data.subarray(10, 26),
-      data.subarray(MESSAGE_HEADER_SIZE),
-      messageTimestamp(data),
-      messageAttempts(data),
-      c.conn.address,
-      c,
-    );
+    const m = decodeMessagePayload(data);
+    const message = new Message(m.id, m.body, m.timestampNs, m.attempts, c.conn.address, c);
     const max = this.config.max_attempts;
     if (max > 0 && message.attempts > max) {
       // U-CLI-ATTEMPTS
