@@ -163,8 +163,18 @@ function describeMs(ms: number): string {
 }
 
 /**
- * The client configuration. `new Config({ max_in_flight: 10 })` or
- * `config.set("max_in_flight", "10")`; read the values on `config.values`.
+ * The client configuration, go-nsq's option names and defaults. A Consumer
+ * or Producer also takes the same options as a plain object.
+ *
+ * @example
+ * ```ts
+ * import { Config, Consumer } from "@nsq/nsq";
+ *
+ * const config = new Config({ max_in_flight: 10 });
+ * config.set("snappy", true);
+ * config.setOpt("lookupd_poll_interval,30s"); // the tools' --consumer-opt form
+ * const consumer = new Consumer("events", "archive", config);
+ * ```
  */
 export class Config {
   readonly values: ConfigValues;

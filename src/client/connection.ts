@@ -41,7 +41,18 @@ export interface IdentifyResponse {
   auth_required: boolean;
 }
 
-/** An error frame from nsqd: `code` is the `E_*` prefix (D-TCP-ERR-FORMAT). */
+/**
+ * An error frame from nsqd: `code` is the `E_*` prefix (D-TCP-ERR-FORMAT).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await producer.publish("bad topic!", "x");
+ * } catch (e) {
+ *   if (e instanceof NsqError) console.log(e.code); // "E_BAD_TOPIC"
+ * }
+ * ```
+ */
 export class NsqError extends Error {
   override readonly name = "NsqError";
   readonly code: string;
