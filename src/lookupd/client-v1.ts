@@ -6,7 +6,7 @@
 import type { Logger } from "../common/log.ts";
 import { joinHostPort } from "../common/address.ts";
 import { VERSION } from "../common/version.ts";
-import { protocolError, type ErrorCommand } from "../protocol/command-reader.ts";
+import { protocolError, type ErrorCommand } from "../protocol/commands.ts";
 import { V1CommandReader, encodeV1Response, parseTopicChannel } from "../protocol/lookup.ts";
 import { isEphemeral } from "../protocol/names.ts";
 import { decodeUtf8, utf8 } from "../protocol/text.ts";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { CommandReader, type Command, type CommandReaderOptions } from "../../src/protocol/command-reader.ts";
+import { CommandReader, type CommandReaderOptions } from "../../src/protocol/command-reader.ts";
+import type { Command } from "../../src/protocol/commands.ts";
 import {
   MAGIC_V2,
   encodeAuth,

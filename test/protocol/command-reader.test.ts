@@ -1,17 +1,7 @@
 import { describe, expect, it } from "vitest";
-import {
-  CommandReader,
-  MAX_LINE_SIZE,
-  checkIdCommand,
-  parseRdyCount,
-  parseSubParams,
-  reqTimeoutMs,
-  stateError,
-  tlsRequiredError,
-  type Command,
-  type CommandGate,
-  type CommandReaderOptions,
-} from "../../src/protocol/command-reader.ts";
+import { CommandReader, MAX_LINE_SIZE, type CommandReaderOptions } from "../../src/protocol/command-reader.ts";
+import { checkIdCommand, parseRdyCount, parseSubParams, reqTimeoutMs, stateError, tlsRequiredError } from "../../src/protocol/command-checks.ts";
+import type { Command, CommandGate } from "../../src/protocol/commands.ts";
 import { MAGIC_V2, encodeIdentify, encodeMpub, encodePub } from "../../src/protocol/frames.ts";
 import { allChunkings, be32, byteByByte, bytes, text, whole } from "./chunking.ts";
 
