@@ -6,6 +6,7 @@ import type { LogLevel, Logger } from "../common/log.ts";
 import type { LevelledLogger } from "../common/logger.ts";
 import { normaliseNsqdOptions, type NsqdOptions } from "./options.ts";
 import { Topic, type TopicHost } from "./topic.ts";
+import type { EphemeralChannel } from "./backend.ts";
 import type { Channel } from "./channel.ts";
 import { ClientV2, type ClientHost } from "./client-v2.ts";
 import { Committer } from "./commit.ts";
@@ -442,7 +443,7 @@ export class Nsqd implements TopicHost, ClientHost, NsqdHttpHost, StatsdHost {
     this.#lookup?.unregister(topic.name, channel.name);
   }
 
-  deleteEphemeralChannel(channel: Channel): void {
+  deleteEphemeralChannel(channel: EphemeralChannel): void {
     const topic = this.topics.get(channel.topicName);
     if (topic === undefined || topic.channels.get(channel.name) !== channel) return;
     topic.deleteChannel(channel.name);
