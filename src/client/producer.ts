@@ -157,7 +157,7 @@ export class Producer {
 
   #shift(): Transaction | undefined {
     if (this.#head >= this.#transactions.length) return undefined;
-    const t = this.#transactions[this.#head]!;
+    const t = this.#transactions[this.#head];
     this.#transactions[this.#head++] = undefined as unknown as Transaction;
     if (this.#head === this.#transactions.length) {
       this.#transactions = [];
