@@ -10,6 +10,7 @@ import type { CommandContext } from "./context.ts";
 import { errorText } from "../src/common/errors.ts";
 
 /** Flags of a daemon program that are not options of its component. */
+// biome-ignore format: one option per line reads as a table
 export const DAEMON_PROGRAM_FLAGS: OptionTable = [
   { flag: "version", key: null, type: "bool", default: false, help: "print version string" },
   { flag: "config", key: null, type: "string", default: "", help: "path to config file" },
@@ -93,7 +94,9 @@ export async function runUntilSignal(
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   const removers = [runtime.onSignal("SIGINT", () => stop()), runtime.onSignal("SIGTERM", () => stop())];
-  const cleanup = () => removers.forEach((remove) => remove());
+  const cleanup = () => {
+    for (const remove of removers) remove();
+  };
   try {
     await component.start();
   } catch (e) {

@@ -23,6 +23,7 @@ import {
   encodePub,
   encodeRdy,
   encodeSub,
+  type Frame,
 } from "../src/protocol/frames.ts";
 import { isValidChannelName, isValidTopicName } from "../src/protocol/names.ts";
 import { FrameScanner, type FrameSink } from "./bench-frames.ts";
@@ -307,7 +308,7 @@ class WriterConnection {
   }
 
   #onData(chunk: Uint8Array): void {
-    let frames;
+    let frames: Frame[];
     try {
       frames = this.#reader.push(chunk);
     } catch (e) {
@@ -424,9 +425,12 @@ class ReaderRun {
     const deadline = setTimeout(() => this.end("runfor"), this.o.runforMs);
     const idle =
       this.o.idleMs > 0
-        ? setInterval(() => {
-            if (this.received > 0 && performance.now() - this.lastMessage >= this.o.idleMs) this.end("drained");
-          }, Math.min(100, this.o.idleMs))
+        ? setInterval(
+            () => {
+              if (this.received > 0 && performance.now() - this.lastMessage >= this.o.idleMs) this.end("drained");
+            },
+            Math.min(100, this.o.idleMs),
+          )
         : null;
     await this.finished;
     clearTimeout(deadline);

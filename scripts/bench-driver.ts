@@ -73,7 +73,10 @@ const CONSUME_NAMES = ["plaintext", "tls", "snappy", "deflate", "tls+snappy", "t
 
 /** --consume values ("tls,snappy", repeatable) to transports; [] gives [plaintext]. */
 export function parseConsumeVariants(list: readonly string[]): TransportOptions[] {
-  const names = list.flatMap((x) => x.split(",")).map((x) => x.trim()).filter((x) => x !== "");
+  const names = list
+    .flatMap((x) => x.split(","))
+    .map((x) => x.trim())
+    .filter((x) => x !== "");
   if (names.length === 0) return [PLAINTEXT];
   const out: TransportOptions[] = [];
   for (const name of names) {
@@ -238,8 +241,7 @@ async function runCases(label: string, target: TcpTarget, pid: number, o: Driver
   const record = (n: number, result: RunResult | null, error?: string, name = CASE_NAMES[n]!) => {
     const { rss, peak } = pid > 0 ? readRss(pid) : { rss: 0, peak: 0 };
     const cpuAfter = pid > 0 ? readCpuSeconds(pid) : -1;
-    const nsqdCpuPct =
-      result !== null && result.seconds > 0 && cpuBefore >= 0 && cpuAfter >= 0 ? ((cpuAfter - cpuBefore) / result.seconds) * 100 : -1;
+    const nsqdCpuPct = result !== null && result.seconds > 0 && cpuBefore >= 0 && cpuAfter >= 0 ? ((cpuAfter - cpuBefore) / result.seconds) * 100 : -1;
     const row: CaseRow = { target: label, name, result, rssKiB: rss, peakKiB: peak, nsqdCpuPct };
     if (error !== undefined) row.error = error;
     rows.push(row);

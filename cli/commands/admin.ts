@@ -10,7 +10,6 @@ import type { CommandContext } from "../context.ts";
 import { DAEMON_PROGRAM_FLAGS, daemonLogger, parseDaemonOptions, runUntilSignal } from "../daemon.ts";
 import { errorText } from "../../src/common/errors.ts";
 
-
 export const ADMIN_FLAGS: OptionTable = [...DAEMON_PROGRAM_FLAGS, ...ADMIN_OPTIONS];
 
 export async function adminCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {

@@ -10,7 +10,6 @@ import type { CommandContext } from "../context.ts";
 import { DAEMON_PROGRAM_FLAGS, daemonLogger, parseDaemonOptions, runUntilSignal } from "../daemon.ts";
 import { errorText } from "../../src/common/errors.ts";
 
-
 /**
  * nsqd's flag table for this host. As in the original, the hostname-derived
  * defaults are real defaults (shown by -help, overridden by flag or config):

@@ -29,6 +29,7 @@ interface UpOptions {
   log_level: string;
 }
 
+// biome-ignore format: one option per line reads as a table
 const UP_FLAGS: OptionTable = [
   { flag: "version", key: null, type: "bool", default: false, help: "print version string" },
   { flag: "data-path", key: "data_path", type: "string", default: "./data", help: "directory for nsqd's disk queues and metadata" },

@@ -18,7 +18,7 @@ import {
   producerTcpAddress,
 } from "./stats.ts";
 import type { UpstreamClient } from "./upstream.ts";
-import { joinHostPort, splitHostPort } from "../common/address.ts";
+import { splitHostPort } from "../common/address.ts";
 import { errorText } from "../common/errors.ts";
 
 /** Every upstream of a query failed: the handler answers 502 UPSTREAM_ERROR. */
@@ -145,9 +145,7 @@ export class ClusterInfo {
   }
 
   async lookupdTopicChannels(topic: string, lookupd: readonly string[]): Promise<Partial<string[]>> {
-    const r = await fanOut(lookupd, "nsqlookupd", (a) =>
-      this.#get<{ channels?: string[] }>("nsqlookupd", `http://${a}/channels?topic=${q(topic)}`),
-    );
+    const r = await fanOut(lookupd, "nsqlookupd", (a) => this.#get<{ channels?: string[] }>("nsqlookupd", `http://${a}/channels?topic=${q(topic)}`));
     return { value: uniqSorted(r.values.flatMap((v) => v.channels ?? [])), errors: r.errors };
   }
 
@@ -180,9 +178,7 @@ export class ClusterInfo {
   }
 
   async lookupdTopicProducers(topic: string, lookupd: readonly string[]): Promise<Partial<Producer[]>> {
-    const r = await fanOut(lookupd, "nsqlookupd", (a) =>
-      this.#get<{ producers?: LookupdProducer[] }>("nsqlookupd", `http://${a}/lookup?topic=${q(topic)}`),
-    );
+    const r = await fanOut(lookupd, "nsqlookupd", (a) => this.#get<{ producers?: LookupdProducer[] }>("nsqlookupd", `http://${a}/lookup?topic=${q(topic)}`));
     const seen = new Map<string, Producer>();
     for (const answer of r.values) {
       for (const raw of answer.producers ?? []) {
@@ -230,7 +226,11 @@ export class ClusterInfo {
     const r = await fanOut(nsqd, "nsqd", async (a) => {
       const info = await this.#get<NsqdInfo>("nsqd", `http://${a}/info`);
       const stats = await this.#get<NsqdStatsAnswer>("nsqd", `http://${a}/stats?format=json&include_clients=false`);
-      return this.#producerFromInfo(a, info, (stats.topics ?? []).map((t) => t.topic_name));
+      return this.#producerFromInfo(
+        a,
+        info,
+        (stats.topics ?? []).map((t) => t.topic_name),
+      );
     });
     return { value: r.values, errors: r.errors };
   }
@@ -280,9 +280,7 @@ export class ClusterInfo {
       }
       if (!includeClients) endpoint += "&include_clients=false";
       const answer = await this.#get<NsqdStatsAnswer>("nsqd", endpoint);
-      return (answer.topics ?? [])
-        .filter((t) => selectedTopic === "" || t.topic_name === selectedTopic)
-        .map((t) => nodeTopic(t, p, includeClients, now));
+      return (answer.topics ?? []).filter((t) => selectedTopic === "" || t.topic_name === selectedTopic).map((t) => nodeTopic(t, p, includeClients, now));
     });
     const topics = r.values.flat();
     topics.sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
@@ -382,4 +380,3 @@ export class ClusterInfo {
     return errors;
   }
 }
-

@@ -73,7 +73,12 @@ async function collect<T>(step: Promise<{ value: T; errors: string[] }>, message
 
 /** Same for actions, which report a flat list of errors. */
 async function collectAction(step: Promise<string[]>, messages: string[], logger: Logger, what: string): Promise<void> {
-  await collect(step.then((errors) => ({ value: null, errors })), messages, logger, what);
+  await collect(
+    step.then((errors) => ({ value: null, errors })),
+    messages,
+    logger,
+    what,
+  );
 }
 
 async function readJson(req: Request, badMessage: (e: Error) => string): Promise<Record<string, unknown>> {
@@ -204,7 +209,10 @@ export function createAdminHttpHandler(host: AdminHttpHost): FetchHandler {
     if (auth !== null) headers.set("Authorization", auth);
     try {
       const r = await fetch(out, { headers, signal: AbortSignal.timeout(Math.max(o.http_client_request_timeout, 1)) });
-      return new Response(await r.arrayBuffer(), { status: r.status, headers: { "Content-Type": r.headers.get("Content-Type") ?? "application/octet-stream" } });
+      return new Response(await r.arrayBuffer(), {
+        status: r.status,
+        headers: { "Content-Type": r.headers.get("Content-Type") ?? "application/octet-stream" },
+      });
     } catch (e) {
       logger.error(`graphite proxy failed - ${errorText(e)}`);
       return plainText("Bad Gateway", 502);
@@ -266,13 +274,13 @@ export function createAdminHttpHandler(host: AdminHttpHost): FetchHandler {
     const producers = await collect(host.cluster.producers(sources()), messages, logger, "get producers");
     const producer = producers.find((p) => producerHttpAddress(p) === node);
     if (producer === undefined) throw new HttpError(404, "NODE_NOT_FOUND");
-    let stats;
-    try {
-      stats = (await host.cluster.nsqdStats([producer], "", "", true)).value;
-    } catch (e) {
-      logger.error(`failed to get nsqd stats - ${errorText(e)}`);
-      throw new HttpError(502, `UPSTREAM_ERROR: ${errorText(e)}`);
-    }
+    const stats = await host.cluster.nsqdStats([producer], "", "", true).then(
+      (r) => r.value,
+      (e: unknown) => {
+        logger.error(`failed to get nsqd stats - ${errorText(e)}`);
+        throw new HttpError(502, `UPSTREAM_ERROR: ${errorText(e)}`);
+      },
+    );
     let totalClients = 0;
     let totalMessages = 0;
     for (const t of stats.topics) {
@@ -324,9 +332,7 @@ export function createAdminHttpHandler(host: AdminHttpHost): FetchHandler {
     const v = Number(new URL(req.url).searchParams.get("points") ?? "");
     return Number.isInteger(v) && v > 0 ? v : undefined;
   };
-  add("GET", "/api/history/topics", (req) =>
-    v1({ interval_ms: host.history.intervalMs, topics: host.history.allTopics(limitOf(req)), message: "" }),
-  );
+  add("GET", "/api/history/topics", (req) => v1({ interval_ms: host.history.intervalMs, topics: host.history.allTopics(limitOf(req)), message: "" }));
   add("GET", "/api/history/topics/:topic", (req, { topic }) =>
     v1({
       topic_name: topic,
@@ -362,17 +368,19 @@ export function createAdminHttpHandler(host: AdminHttpHost): FetchHandler {
     return v1({ message: warn(messages) });
   });
 
-  const action = (hasChannel: boolean): Handler => async (req, { topic, channel = "" }, info) => {
-    requireAdmin(req);
-    const body = await readJson(req, (e) => e.message);
-    const act = str(body["action"]);
-    if (act !== "pause" && act !== "unpause" && act !== "empty") throw new HttpError(400, "INVALID_ACTION");
-    // Sent whatever the outcome, as the original does for these three.
-    notify(`${act}_${hasChannel ? "channel" : "topic"}`, topic!, channel, "", req, info);
-    const messages: string[] = [];
-    await collectAction(host.cluster.topicChannelAction(topic!, channel, act, sources()), messages, logger, `${act} topic/channel`);
-    return v1({ message: warn(messages) });
-  };
+  const action =
+    (hasChannel: boolean): Handler =>
+    async (req, { topic, channel = "" }, info) => {
+      requireAdmin(req);
+      const body = await readJson(req, (e) => e.message);
+      const act = str(body["action"]);
+      if (act !== "pause" && act !== "unpause" && act !== "empty") throw new HttpError(400, "INVALID_ACTION");
+      // Sent whatever the outcome, as the original does for these three.
+      notify(`${act}_${hasChannel ? "channel" : "topic"}`, topic!, channel, "", req, info);
+      const messages: string[] = [];
+      await collectAction(host.cluster.topicChannelAction(topic!, channel, act, sources()), messages, logger, `${act} topic/channel`);
+      return v1({ message: warn(messages) });
+    };
   add("POST", "/api/topics/:topic", action(false));
   add("POST", "/api/topics/:topic/:channel", action(true));
 

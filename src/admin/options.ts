@@ -40,6 +40,7 @@ export interface AdminOptions {
 
 const SECOND = 1000;
 
+// biome-ignore format: one option per line reads as a table
 export const ADMIN_OPTIONS: OptionTable = [
   { flag: "log-level", key: "log_level", type: "string", default: "info", help: "set log verbosity: debug, info, warn, error, or fatal", choices: ["debug", "info", "warn", "warning", "error", "fatal"] },
   { flag: "log-prefix", key: "log_prefix", type: "string", default: "[nsqadmin] ", help: "log message prefix" },

@@ -419,7 +419,14 @@ export function aggregateTopic(topic: string, nodes: TopicStats[]): TopicStats {
     }
   }
   for (const [name, list] of channelNodes) {
-    base.channels.push(aggregateChannel(topic, name, list, list.some((c) => c.clients !== null)));
+    base.channels.push(
+      aggregateChannel(
+        topic,
+        name,
+        list,
+        list.some((c) => c.clients !== null),
+      ),
+    );
   }
   return withTopology(base as unknown as TopicStats, z, r, g, "always");
 }

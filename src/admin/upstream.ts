@@ -50,7 +50,8 @@ export function readUpstreamTls(
     } catch (e) {
       throw new Error(`failed to LoadX509KeyPair ${pair} - ${errorText(e)}`);
     }
-    if (!cert.includes("-----BEGIN CERTIFICATE-----")) throw new Error(`failed to LoadX509KeyPair ${pair} - tls: failed to find any PEM data in certificate input`);
+    if (!cert.includes("-----BEGIN CERTIFICATE-----"))
+      throw new Error(`failed to LoadX509KeyPair ${pair} - tls: failed to find any PEM data in certificate input`);
     if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) throw new Error(`failed to LoadX509KeyPair ${pair} - tls: failed to find any PEM data in key input`);
     tls.cert = cert;
     tls.key = key;
@@ -211,4 +212,3 @@ export function httpsEndpoint(endpoint: string, body: string): string | null {
   u.port = String(port);
   return u.toString();
 }
-

@@ -243,7 +243,7 @@ export class Config {
         else if (typeof value === "string") {
           try {
             v = parseGoInt(value);
-          } catch (e) {
+          } catch {
             throw fail(`strconv.ParseInt: parsing ${JSON.stringify(value)}: invalid syntax`);
           }
         } else throw fail("invalid value type");
@@ -300,9 +300,7 @@ export class Config {
   validate(): void {
     const v = this.values;
     if (v.heartbeat_interval > v.read_timeout) {
-      throw new ConfigOptionError(
-        `HeartbeatInterval ${describeMs(v.heartbeat_interval)} must be less than ReadTimeout ${describeMs(v.read_timeout)}`,
-      );
+      throw new ConfigOptionError(`HeartbeatInterval ${describeMs(v.heartbeat_interval)} must be less than ReadTimeout ${describeMs(v.read_timeout)}`);
     }
     // As go-nsq: one compression at a time (nsqd refuses both too, D-TCP-NEGOTIATE).
     if (v.snappy && v.deflate) throw new ConfigOptionError("cannot enable both snappy and deflate");

@@ -13,17 +13,7 @@
 import type { Logger } from "../common/log.ts";
 import type { ByteTransform, Runtime, Socket, TlsClientOptions } from "../runtime/types.ts";
 import { SnappyFrameDecoder, SnappyFrameEncoder } from "../protocol/snappy-frame.ts";
-import {
-  FrameReader,
-  FrameType,
-  MAGIC_V2,
-  NOP_COMMAND,
-  encodeAuth,
-  encodeIdentify,
-  readInt32,
-  readInt64,
-  type Frame,
-} from "../protocol/frames.ts";
+import { FrameReader, FrameType, MAGIC_V2, NOP_COMMAND, encodeAuth, encodeIdentify, readInt32, type Frame } from "../protocol/frames.ts";
 import { concatBytes, decodeUtf8 } from "../protocol/text.ts";
 import { ConfigOptionError, type ConfigValues } from "./config.ts";
 import { parseHostPort } from "./address.ts";
@@ -161,10 +151,14 @@ export class Connection {
     // Certificate files are read before dialing: a bad path fails without a connection.
     const tlsOptions = c.tls_v1 ? this.#tlsOptions() : null;
     // Only a connection that may need TLS asks for an upgradable socket (slower on Deno).
-    this.#socket = await this.#runtime.connect({ host, port }, () => ({
-      data: (chunk) => this.#onData(chunk),
-      close: (err) => this.#onClose(err),
-    }), { timeoutMs: c.dial_timeout > 0 ? c.dial_timeout : undefined, allowTlsUpgrade: c.tls_v1 });
+    this.#socket = await this.#runtime.connect(
+      { host, port },
+      () => ({
+        data: (chunk) => this.#onData(chunk),
+        close: (err) => this.#onClose(err),
+      }),
+      { timeoutMs: c.dial_timeout > 0 ? c.dial_timeout : undefined, allowTlsUpgrade: c.tls_v1 },
+    );
     this.#lastReadAt = Date.now();
     // read_timeout: a live nsqd sends a heartbeat at least every heartbeat_interval.
     const period = Math.max(50, Math.min(c.read_timeout / 4, 5000));

@@ -12,7 +12,7 @@ import { CLS_COMMAND, decodeMessagePayload, encodeFin, encodeRdy, encodeReq, enc
 import { isValidChannelName, isValidTopicName } from "../protocol/names.ts";
 import { decodeUtf8 } from "../protocol/text.ts";
 import { Config, type ConfigValues } from "./config.ts";
-import { Connection, NsqError, type ConnectionDelegate } from "./connection.ts";
+import { Connection, type NsqError, type ConnectionDelegate } from "./connection.ts";
 import { lookupProducers } from "./lookupd.ts";
 import { ClientRuntime } from "./runtime.ts";
 import { Message, type MessageResponder } from "./message.ts";
@@ -542,7 +542,9 @@ export class Consumer {
       this.#logger.warn(`${this.#prefix}exiting backoff, returning all to RDY ${count}`);
       for (const other of this.#conns.values()) this.#updateRdy(other, count);
     } else if (action.kind === "backoff") {
-      this.#logger.warn(`${this.#prefix}backing off for ${(action.durationMs / 1000).toFixed(4)} seconds (backoff level ${action.level}), setting all to RDY 0`);
+      this.#logger.warn(
+        `${this.#prefix}backing off for ${(action.durationMs / 1000).toFixed(4)} seconds (backoff level ${action.level}), setting all to RDY 0`,
+      );
       for (const other of this.#conns.values()) this.#updateRdy(other, 0);
       this.#startBackoffTimer(action.durationMs);
     } else if (c.rdy > 0 && !this.#backoff.inBackoff && !this.#backoff.waiting) {

@@ -42,7 +42,7 @@ export async function getJsonV1(url: string, options: HttpGetOptions = {}): Prom
     res = await fetch(url, { headers, signal });
   } catch (e) {
     const err = e as Error;
-    const reason = err.name === "TimeoutError" ? `timed out after ${options.timeoutMs} ms` : (err.cause as Error | undefined)?.message ?? err.message;
+    const reason = err.name === "TimeoutError" ? `timed out after ${options.timeoutMs} ms` : ((err.cause as Error | undefined)?.message ?? err.message);
     throw new Error(`GET ${url} failed - ${reason}`);
   }
   const text = await res.text();

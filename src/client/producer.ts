@@ -9,7 +9,7 @@ import { encodeDpub, encodeMpub, encodePub } from "../protocol/frames.ts";
 import { isValidTopicName } from "../protocol/names.ts";
 import { decodeUtf8, utf8 } from "../protocol/text.ts";
 import { Config, type ConfigValues } from "./config.ts";
-import { Connection, NsqError, type ConnectionDelegate } from "./connection.ts";
+import { Connection, type NsqError, type ConnectionDelegate } from "./connection.ts";
 import type { ClientDeps } from "./consumer.ts";
 import { ClientRuntime } from "./runtime.ts";
 

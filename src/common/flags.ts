@@ -176,8 +176,7 @@ function describe(v: unknown): string {
 
 /** Convert a TOML value for one option. Throws ConfigError. */
 export function convertConfigValue(spec: OptionSpec, key: string, v: unknown): unknown {
-  const fail = (reason: string) =>
-    new ConfigError(`invalid value ${describe(v)} for config option ${key}: ${reason}`);
+  const fail = (reason: string) => new ConfigError(`invalid value ${describe(v)} for config option ${key}: ${reason}`);
   const fromText = (text: string): unknown => {
     try {
       return convertFlagText(spec, text);
@@ -248,11 +247,7 @@ function defaultOf(spec: OptionSpec): unknown {
  * default. Options without a config key (deprecated flags, --config, --version)
  * are not part of the result; read them from `flags.given`.
  */
-export function resolveOptions(
-  table: OptionTable,
-  flags: ParsedFlags,
-  config: Record<string, unknown> | null,
-): Record<string, unknown> {
+export function resolveOptions(table: OptionTable, flags: ParsedFlags, config: Record<string, unknown> | null): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const spec of table) {
     if (spec.key === null) continue;

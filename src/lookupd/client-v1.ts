@@ -76,7 +76,6 @@ export function decodePeerInfo(body: Uint8Array, id: string, now: number): PeerI
   return info;
 }
 
-
 export class LookupConnection implements SocketHandler {
   readonly #host: LookupConnectionHost;
   readonly #socket: Socket;

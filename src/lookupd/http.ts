@@ -142,8 +142,13 @@ export function lookupdRoutes(host: LookupdHttpHost): Route[] {
         const now = host.now();
         const clients = filterActive(db.findProducers("client", "", ""), host.inactiveProducerTimeout, 0, now);
         const nodes = clients.map((client) => {
-          const topics = db.lookupRegistrations(client.peer.id).filter((r) => r.category === "topic").map((r) => r.key);
-          const tombstones = topics.map((t) => db.producer({ category: "topic", key: t, subkey: "" }, client.peer.id)?.isTombstoned(host.tombstoneLifetime, now) ?? false);
+          const topics = db
+            .lookupRegistrations(client.peer.id)
+            .filter((r) => r.category === "topic")
+            .map((r) => r.key);
+          const tombstones = topics.map(
+            (t) => db.producer({ category: "topic", key: t, subkey: "" }, client.peer.id)?.isTombstoned(host.tombstoneLifetime, now) ?? false,
+          );
           return { ...peerJson(client.peer), tombstones, topics };
         });
         return v1Json({ producers: nodes });
@@ -223,7 +228,12 @@ export function lookupdRoutes(host: LookupdHttpHost): Route[] {
     },
     // L-HTTP-DEBUG-PPROF / X-PPROF: the same answers as nsqd's (../common/pprof.ts).
     ...pprofRoutes(
-      { program: "nsqlookupd", runtimeVersion: host.runtime.version, argv: () => [host.runtime.argv0(), ...host.runtime.args()], memoryUsage: () => host.runtime.memoryUsage() },
+      {
+        program: "nsqlookupd",
+        runtimeVersion: host.runtime.version,
+        argv: () => [host.runtime.argv0(), ...host.runtime.args()],
+        memoryUsage: () => host.runtime.memoryUsage(),
+      },
       "/debug/pprof",
     ).map((r) => ({ ...r, log: false })),
   ];

@@ -121,7 +121,9 @@ export async function queryAuthd(address: string, params: AuthParams, options: A
 
 /** Go's url.QueryEscape: spaces as "+", everything but unreserved characters escaped. */
 function encodeQuery(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, "+");
+  return encodeURIComponent(s)
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, "+");
 }
 
 /** Validate an auth server's JSON reply (D-BEH-AUTH). */

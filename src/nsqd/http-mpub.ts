@@ -7,15 +7,7 @@
 // (413 BODY_TOO_BIG), so a chunked upload cannot exhaust memory.
 import { BodySource, type LimitedRead } from "../common/http/body.ts";
 import { HttpError } from "../common/http/error.ts";
-import {
-  MPUB_COUNT_CUT,
-  MPUB_MESSAGE_CUT,
-  checkMpubCount,
-  checkMpubMessageSize,
-  mpubBodyTooBig,
-  mpubSizeCut,
-  type MpubFailure,
-} from "../protocol/mpub.ts";
+import { MPUB_COUNT_CUT, MPUB_MESSAGE_CUT, checkMpubCount, checkMpubMessageSize, mpubBodyTooBig, mpubSizeCut, type MpubFailure } from "../protocol/mpub.ts";
 
 /** A failure of the binary /mpub parse: the HTTP error text, and the TCP protocol's text for the same failure (for the log). */
 export interface MpubParseError {

@@ -343,16 +343,18 @@ export function createHttpHandler(nsqd: NsqdHttpHost, handlerOptions: HttpHandle
     return v1Empty();
   };
 
-  const topicPause = (pause: boolean) => async (req: RouteRequest): Promise<Response> => {
-    const name = (await reqParams(req)).get("topic");
-    if (name === undefined) throw new HttpError(400, "MISSING_ARG_TOPIC");
-    const topic = nsqd.getExistingTopic(name);
-    if (topic === undefined) throw new HttpError(404, "TOPIC_NOT_FOUND");
-    attempt(req.url.pathname, () => paused(pause, topic));
-    // Persisted at once, so a crash cannot silently undo the (un)pause (D-BEH-PAUSE).
-    persist();
-    return v1Empty();
-  };
+  const topicPause =
+    (pause: boolean) =>
+    async (req: RouteRequest): Promise<Response> => {
+      const name = (await reqParams(req)).get("topic");
+      if (name === undefined) throw new HttpError(400, "MISSING_ARG_TOPIC");
+      const topic = nsqd.getExistingTopic(name);
+      if (topic === undefined) throw new HttpError(404, "TOPIC_NOT_FOUND");
+      attempt(req.url.pathname, () => paused(pause, topic));
+      // Persisted at once, so a crash cannot silently undo the (un)pause (D-BEH-PAUSE).
+      persist();
+      return v1Empty();
+    };
 
   const channelCreate = async (req: RouteRequest): Promise<Response> => {
     const { topic, channel } = await existingTopicAndChannel(req);
@@ -374,14 +376,16 @@ export function createHttpHandler(nsqd: NsqdHttpHost, handlerOptions: HttpHandle
     return v1Empty();
   };
 
-  const channelPause = (pause: boolean) => async (req: RouteRequest): Promise<Response> => {
-    const { topic, channel } = await existingTopicAndChannel(req);
-    const c = topic.channels.get(channel);
-    if (c === undefined) throw new HttpError(404, "CHANNEL_NOT_FOUND");
-    attempt(req.url.pathname, () => paused(pause, c));
-    persist();
-    return v1Empty();
-  };
+  const channelPause =
+    (pause: boolean) =>
+    async (req: RouteRequest): Promise<Response> => {
+      const { topic, channel } = await existingTopicAndChannel(req);
+      const c = topic.channels.get(channel);
+      if (c === undefined) throw new HttpError(404, "CHANNEL_NOT_FOUND");
+      attempt(req.url.pathname, () => paused(pause, c));
+      persist();
+      return v1Empty();
+    };
 
   const config = async (req: RouteRequest): Promise<Response> => {
     const key = req.params["opt"] ?? "";

@@ -91,7 +91,8 @@ export class LookupPeer {
       () => {},
     );
     return result.catch((e: unknown) => {
-      if (!this.#closed) this.#host.logger.error(`LOOKUPD(${this.address}): ${verb ?? "connect"}${params.length ? " " + params.join(" ") : ""} - ${errorText(e)}`);
+      if (!this.#closed)
+        this.#host.logger.error(`LOOKUPD(${this.address}): ${verb ?? "connect"}${params.length ? " " + params.join(" ") : ""} - ${errorText(e)}`);
       return null;
     });
   }

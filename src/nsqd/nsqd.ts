@@ -170,17 +170,18 @@ export class Nsqd implements TopicHost, ClientHost, NsqdHttpHost, StatsdHost {
       throw new Error(`failed to lock data-path: ${errorText(e)}`);
     }
     try {
-      this.#tcp = await this.runtime.listen(parseListenAddress(o.tcp_address), (socket) => {
-        const client = new ClientV2(++this.#nextClientId, this, socket);
-        this.clients.add(client);
-        return client;
-      }, { allowTlsUpgrade: o.tls_cert !== "" && o.tls_key !== "" });
+      this.#tcp = await this.runtime.listen(
+        parseListenAddress(o.tcp_address),
+        (socket) => {
+          const client = new ClientV2(++this.#nextClientId, this, socket);
+          this.clients.add(client);
+          return client;
+        },
+        { allowTlsUpgrade: o.tls_cert !== "" && o.tls_key !== "" },
+      );
       this.logger.info(`TCP: listening on ${formatAddress(this.#tcp.address)}`);
       if (o.http_address !== "") {
-        this.#http = await this.runtime.serveHttp(
-          parseListenAddress(o.http_address),
-          createHttpHandler(this, { httpsPort: () => this.httpsPort }),
-        );
+        this.#http = await this.runtime.serveHttp(parseListenAddress(o.http_address), createHttpHandler(this, { httpsPort: () => this.httpsPort }));
         this.logger.info(`HTTP: listening on ${formatAddress(this.#http.address)}`);
       }
       if (this.tlsOptions !== null && o.https_address !== "") {

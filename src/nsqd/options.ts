@@ -67,6 +67,7 @@ export interface NsqdOptions {
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 
+// biome-ignore format: one option per line reads as a table
 export const NSQD_OPTIONS: OptionTable = [
   { flag: "log-level", key: "log_level", type: "string", default: "info", help: "set log verbosity: debug, info, warn, error, or fatal", choices: ["debug", "info", "warn", "warning", "error", "fatal"] },
   { flag: "log-prefix", key: "log_prefix", type: "string", default: "[nsqd] ", help: "log message prefix" },

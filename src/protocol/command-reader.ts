@@ -102,9 +102,7 @@ const V_PUB = 10;
 const V_MPUB = 11;
 const V_DPUB = 12;
 
-const VERB_NAMES: readonly (CommandVerb | null)[] = [
-  null, "IDENTIFY", "AUTH", "SUB", "RDY", "FIN", "REQ", "TOUCH", "CLS", "NOP", "PUB", "MPUB", "DPUB",
-];
+const VERB_NAMES: readonly (CommandVerb | null)[] = [null, "IDENTIFY", "AUTH", "SUB", "RDY", "FIN", "REQ", "TOUCH", "CLS", "NOP", "PUB", "MPUB", "DPUB"];
 
 function ascii(text: string): Uint8Array {
   const out = new Uint8Array(text.length);
@@ -117,9 +115,18 @@ const VERBS_BY_LENGTH: readonly (readonly [Uint8Array, number][])[] = (() => {
   const table: [Uint8Array, number][][] = [];
   // Order within a length: the hottest first.
   const verbs: [string, number][] = [
-    ["PUB", V_PUB], ["FIN", V_FIN], ["RDY", V_RDY], ["REQ", V_REQ], ["NOP", V_NOP],
-    ["MPUB", V_MPUB], ["DPUB", V_DPUB], ["TOUCH", V_TOUCH],
-    ["SUB", V_SUB], ["CLS", V_CLS], ["AUTH", V_AUTH], ["IDENTIFY", V_IDENTIFY],
+    ["PUB", V_PUB],
+    ["FIN", V_FIN],
+    ["RDY", V_RDY],
+    ["REQ", V_REQ],
+    ["NOP", V_NOP],
+    ["MPUB", V_MPUB],
+    ["DPUB", V_DPUB],
+    ["TOUCH", V_TOUCH],
+    ["SUB", V_SUB],
+    ["CLS", V_CLS],
+    ["AUTH", V_AUTH],
+    ["IDENTIFY", V_IDENTIFY],
   ];
   for (const [name, code] of verbs) (table[name.length] ??= []).push([ascii(name), code]);
   for (let i = 0; i < table.length; i++) table[i] ??= [];

@@ -4,36 +4,45 @@
 // are ./command-checks.ts.
 import { concatBytes, decodeUtf8, utf8 } from "./text.ts";
 
-export type CommandVerb =
-  | "IDENTIFY"
-  | "AUTH"
-  | "SUB"
-  | "RDY"
-  | "FIN"
-  | "REQ"
-  | "TOUCH"
-  | "CLS"
-  | "NOP"
-  | "PUB"
-  | "MPUB"
-  | "DPUB";
+export type CommandVerb = "IDENTIFY" | "AUTH" | "SUB" | "RDY" | "FIN" | "REQ" | "TOUCH" | "CLS" | "NOP" | "PUB" | "MPUB" | "DPUB";
 
-export interface IdentifyCommand { readonly kind: "IDENTIFY"; readonly body: Uint8Array }
+export interface IdentifyCommand {
+  readonly kind: "IDENTIFY";
+  readonly body: Uint8Array;
+}
 /** `params` is always empty: AUTH with parameters is refused by the reader. */
-export interface AuthCommand { readonly kind: "AUTH"; readonly body: Uint8Array; readonly params: string[] }
+export interface AuthCommand {
+  readonly kind: "AUTH";
+  readonly body: Uint8Array;
+  readonly params: string[];
+}
 /**
  * `params`: tokens after the verb (literal split on single spaces), as sent
  * (views of the line; check them with {@link parseSubParams} / {@link parseRdyCount}).
  */
-export interface SubCommand { readonly kind: "SUB"; readonly params: Uint8Array[] }
-export interface RdyCommand { readonly kind: "RDY"; readonly params: Uint8Array[] }
+export interface SubCommand {
+  readonly kind: "SUB";
+  readonly params: Uint8Array[];
+}
+export interface RdyCommand {
+  readonly kind: "RDY";
+  readonly params: Uint8Array[];
+}
 /**
  * FIN/TOUCH: `id` is a view of the first token after the verb (empty when
  * absent, any length: check with {@link checkIdCommand}); `paramCount` counts
  * tokens after the verb.
  */
-export interface FinCommand { readonly kind: "FIN"; readonly id: Uint8Array; readonly paramCount: number }
-export interface TouchCommand { readonly kind: "TOUCH"; readonly id: Uint8Array; readonly paramCount: number }
+export interface FinCommand {
+  readonly kind: "FIN";
+  readonly id: Uint8Array;
+  readonly paramCount: number;
+}
+export interface TouchCommand {
+  readonly kind: "TOUCH";
+  readonly id: Uint8Array;
+  readonly paramCount: number;
+}
 /** REQ: `timeout` is a view of the second token (parse with parseDecimal). */
 export interface ReqCommand {
   readonly kind: "REQ";
@@ -41,10 +50,22 @@ export interface ReqCommand {
   readonly timeout: Uint8Array;
   readonly paramCount: number;
 }
-export interface ClsCommand { readonly kind: "CLS" }
-export interface NopCommand { readonly kind: "NOP" }
-export interface PubCommand { readonly kind: "PUB"; readonly topic: string; readonly body: Uint8Array }
-export interface MpubCommand { readonly kind: "MPUB"; readonly topic: string; readonly bodies: Uint8Array[] }
+export interface ClsCommand {
+  readonly kind: "CLS";
+}
+export interface NopCommand {
+  readonly kind: "NOP";
+}
+export interface PubCommand {
+  readonly kind: "PUB";
+  readonly topic: string;
+  readonly body: Uint8Array;
+}
+export interface MpubCommand {
+  readonly kind: "MPUB";
+  readonly topic: string;
+  readonly bodies: Uint8Array[];
+}
 /**
  * DPUB after the range check: `deferMs` is the delay to apply (0..maxReqTimeout;
  * fractional only for absurd 64-bit-wrapping inputs), `deferRaw` the token as sent.
@@ -75,7 +96,9 @@ export interface ErrorCommand {
   readonly data?: Uint8Array;
 }
 /** D-TCP-CMDLINE: line over 16 KiB: close the connection without an error frame. */
-export interface DropCommand { readonly kind: "DROP" }
+export interface DropCommand {
+  readonly kind: "DROP";
+}
 
 export type Command =
   | IdentifyCommand

@@ -160,7 +160,9 @@ export function nodeHttpClient(options: HttpClientOptions = {}): HttpClient {
       const secure = out.url.protocol === "https:";
       if (!secure && out.url.protocol !== "http:") return reject(new TypeError(`fetch failed`, { cause: new Error(`unsupported scheme ${out.url.protocol}`) }));
       const headers: Record<string, string> = {};
-      out.headers.forEach((value, name) => (headers[name] = value));
+      out.headers.forEach((value, name) => {
+        headers[name] = value;
+      });
       if (out.body !== null) headers["content-length"] = String(out.body.byteLength);
       else if (out.method === "POST" || out.method === "PUT") headers["content-length"] = "0";
       let connectTimer: ReturnType<typeof setTimeout> | undefined;

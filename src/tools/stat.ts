@@ -7,6 +7,7 @@ import { SignalWaiter, ToolError, VERSION_FLAG, listFlag, parseToolFlags, requir
 import { errorText } from "../common/errors.ts";
 import type { ReceivedStats } from "../protocol/stats-json.ts";
 
+// biome-ignore format: one option per line reads as a table
 export const STAT_FLAGS: OptionTable = [
   VERSION_FLAG,
   { flag: "topic", key: "topic", type: "string", default: "", help: "NSQ topic" },
@@ -105,7 +106,7 @@ export async function statMain(ctx: ToolContext, args: readonly string[]): Promi
   if (parsed.kind === "exit") return parsed.code;
   const o = parsed.options;
   const logger = toolLogger(ctx);
-  return runTool(ctx, logger, async () => {
+  return runTool(logger, async () => {
     if (o.topic === "" || o.channel === "") throw new ToolError("--topic and --channel are required");
     if (!(o.interval > 0)) throw new ToolError("--interval should be positive");
     if (!(o.http_client_connect_timeout > 0)) throw new ToolError("--http-client-connect-timeout should be positive");

@@ -2,6 +2,7 @@
 // topics given with --topic or discovered through lookupd by --topic-pattern.
 import type { OptionTable } from "../common/options.ts";
 import { parseLogLevel } from "../common/logger.ts";
+import type { LogLevel } from "../common/log.ts";
 import { Consumer } from "../client/consumer.ts";
 import { lookupTopics } from "../client/lookupd.ts";
 import { isValidChannelName, isValidTopicName } from "../protocol/names.ts";
@@ -21,6 +22,7 @@ import {
 import type { Config } from "../client/config.ts";
 import { errorText } from "../common/errors.ts";
 
+// biome-ignore format: one option per line reads as a table
 export const TO_FILE_FLAGS: OptionTable = [
   VERSION_FLAG,
   { flag: "log-level", key: "log_level", type: "string", default: "info", help: "set log verbosity: debug, info, warn, error, or fatal" },
@@ -79,7 +81,7 @@ export async function toFileMain(ctx: ToolContext, args: readonly string[]): Pro
   if (parsed.kind === "exit") return parsed.code;
   const o = parsed.options;
   const { runtime } = ctx;
-  let level;
+  let level: LogLevel;
   try {
     level = parseLogLevel(o.log_level);
   } catch (e) {
@@ -87,7 +89,7 @@ export async function toFileMain(ctx: ToolContext, args: readonly string[]): Pro
     return 1;
   }
   const logger = toolLogger(ctx, o.log_prefix, level);
-  return runTool(ctx, logger, async () => {
+  return runTool(logger, async () => {
     if (parsed.rest.length > 0) throw new ToolError(`unknown arguments: ${parsed.rest.join(" ")}`);
     if (o.channel === "") throw new ToolError("--channel is required");
     if (!isValidChannelName(o.channel)) throw new ToolError("--channel is invalid");
@@ -145,10 +147,12 @@ export async function toFileMain(ctx: ToolContext, args: readonly string[]): Pro
       consumer.addHandler((m) => {
         try {
           const r = file.handle(m);
-          return r === undefined ? undefined : r.catch((e: unknown) => {
-            fatal(e);
-            throw e;
-          });
+          return r === undefined
+            ? undefined
+            : r.catch((e: unknown) => {
+                fatal(e);
+                throw e;
+              });
         } catch (e) {
           fatal(e);
           throw e;

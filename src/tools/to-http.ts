@@ -25,6 +25,7 @@ import { errorText } from "../common/errors.ts";
 
 const DEFAULT_CONTENT_TYPE = "application/octet-stream";
 
+// biome-ignore format: one option per line reads as a table
 export const TO_HTTP_FLAGS: OptionTable = [
   VERSION_FLAG,
   { flag: "topic", key: "topic", type: "string", default: "", help: "nsq topic" },
@@ -99,7 +100,7 @@ export async function toHttpMain(ctx: ToolContext, args: readonly string[]): Pro
   const o = parsed.options;
   const { runtime } = ctx;
   const logger = toolLogger(ctx);
-  return runTool(ctx, logger, async () => {
+  return runTool(logger, async () => {
     if (o.topic === "" || o.channel === "") throw new ToolError("--topic and --channel are required");
     if (!isValidTopicName(o.topic)) throw new ToolError("--topic is invalid");
     if (!isValidChannelName(o.channel)) throw new ToolError("--channel is invalid");
@@ -132,7 +133,12 @@ export async function toHttpMain(ctx: ToolContext, args: readonly string[]): Pro
       try {
         if (e.method === "POST") {
           h.set("Content-Type", o.content_type);
-          res = await fetch(e.url, { method: "POST", body: body as Uint8Array<ArrayBuffer>, headers: h, signal: AbortSignal.timeout(o.http_client_request_timeout) });
+          res = await fetch(e.url, {
+            method: "POST",
+            body: body as Uint8Array<ArrayBuffer>,
+            headers: h,
+            signal: AbortSignal.timeout(o.http_client_request_timeout),
+          });
         } else {
           const url = e.url.replace("%s", queryEscape(body));
           res = await fetch(url, { headers: h, signal: AbortSignal.timeout(o.http_client_request_timeout) });

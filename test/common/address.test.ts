@@ -47,7 +47,11 @@ describe("joinHostPort and formatAddress", () => {
   });
 
   it("round-trips through splitHostPort", () => {
-    for (const [host, port] of [["10.0.0.1", 1], ["::ffff:10.0.0.1", 65535], ["example.com", 4161]] as const) {
+    for (const [host, port] of [
+      ["10.0.0.1", 1],
+      ["::ffff:10.0.0.1", 65535],
+      ["example.com", 4161],
+    ] as const) {
       expect(splitHostPort(joinHostPort(host, port))).toEqual({ host, port });
     }
   });

@@ -91,7 +91,12 @@ describe("router fallbacks on all three daemons", () => {
     for (const d of all) {
       for (const path of ["/PING", "//ping", "/Ping/"]) {
         const r = await send(d, "GET", path);
-        expect({ daemon: d.name, path, status: r.status, location: r.headers.get("location") }).toEqual({ daemon: d.name, path, status: 301, location: "/ping" });
+        expect({ daemon: d.name, path, status: r.status, location: r.headers.get("location") }).toEqual({
+          daemon: d.name,
+          path,
+          status: 301,
+          location: "/ping",
+        });
       }
     }
   });
@@ -102,7 +107,12 @@ describe("router fallbacks on all three daemons", () => {
       const h = await send(d, "HEAD", "/ping");
       expect({ daemon: d.name, status: h.status, allow: h.headers.get("allow") }).toEqual({ daemon: d.name, status: 405, allow: "GET, OPTIONS" });
       const o = await send(d, "OPTIONS", "/ping");
-      expect({ daemon: d.name, status: o.status, allow: o.headers.get("allow"), text: o.text }).toEqual({ daemon: d.name, status: 200, allow: "GET, OPTIONS", text: "" });
+      expect({ daemon: d.name, status: o.status, allow: o.headers.get("allow"), text: o.text }).toEqual({
+        daemon: d.name,
+        status: 200,
+        allow: "GET, OPTIONS",
+        text: "",
+      });
       const p = await send(d, "PUT", "/ping");
       expect({ daemon: d.name, status: p.status, allow: p.headers.get("allow"), text: p.text }).toEqual({
         daemon: d.name,

@@ -100,7 +100,7 @@ describe.each(RUNTIMES)("lookupd discovery of an nsqd, both as processes on %s",
     const node = await waitFor(async () => {
       const nodes = (await lookupdGet("/nodes")).body.producers as NodeEntry[];
       const n = nodes.find(isThisNsqd);
-      return n !== undefined && n.topics.includes("disc") && n.topics.includes("disc2") ? n : undefined;
+      return n?.topics.includes("disc") && n.topics.includes("disc2") ? n : undefined;
     }, 20_000, "nsqd with disc and disc2 in /nodes");
     expect((await lookupdGet("/nodes")).body.producers).toHaveLength(1);
     expect([...node.topics].sort()).toEqual(["disc", "disc2"]);

@@ -21,7 +21,9 @@ function sized(line: string, size: number, body: Uint8Array | string = new Uint8
 function be32(...values: number[]): Uint8Array {
   const out = new Uint8Array(values.length * 4);
   const view = new DataView(out.buffer);
-  values.forEach((v, i) => view.setInt32(i * 4, v));
+  values.forEach((v, i) => {
+    view.setInt32(i * 4, v);
+  });
   return out;
 }
 

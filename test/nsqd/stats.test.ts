@@ -291,7 +291,7 @@ describe("collectStats against a running nsqd", () => {
     const text = await textRes.text();
     expect(text.startsWith(`nsqd v1.3.0 (built w/${d.runtime.version})\n`)).toBe(true);
     expect(text).toContain("\nTopics:\n   [events         ] depth: 0     be-depth: 0     msgs: 2        e2e%: \n");
-    expect(text).toMatch(/\n      \[archive {18}\] depth: 0 {5}be-depth: 0 {5}inflt: 2 {4}def: 0 {4}re-q: 0 {5}timeout: 0 {5}msgs: 2 {8}e2e%: \n/);
+    expect(text).toMatch(/\n {6}\[archive {18}\] depth: 0 {5}be-depth: 0 {5}inflt: 2 {4}def: 0 {4}re-q: 0 {5}timeout: 0 {5}msgs: 2 {8}e2e%: \n/);
     expect(text).toMatch(/\n {8}\[V2 subhost:\d+ test-consumer\/1\] state: 3 inflt: 2 {4}rdy: 5 {4}fin: 0 {8}re-q: 0 {8}msgs: 2 {8}connected: \d+s\n/);
     expect(text).toMatch(/\nProducers:\n {3}\[V2 pubhost:\d+ test-producer\/1\] msgs: 2 {8}topics: events=2 connected: \d+s\n$/);
   });

@@ -108,12 +108,26 @@ describe("import cycles", () => {
       ["d", []],
       ["e", ["e"]],
     ]);
-    expect(findCycles(g)).toEqual([["a", "b", "c", "a"], ["e", "e"]]);
-    expect(findCycles(new Map([["a", ["b"]], ["b", []]]))).toEqual([]);
+    expect(findCycles(g)).toEqual([
+      ["a", "b", "c", "a"],
+      ["e", "e"],
+    ]);
+    expect(
+      findCycles(
+        new Map([
+          ["a", ["b"]],
+          ["b", []],
+        ]),
+      ),
+    ).toEqual([]);
   });
 
   it("reads type imports and re-exports as imports", () => {
-    const info = ts.preProcessFile('import type { A } from "./a.ts";\nexport * from "./b.ts";\nexport { c } from "./c.ts";\nconst d = import("./d.ts");', true, true);
+    const info = ts.preProcessFile(
+      'import type { A } from "./a.ts";\nexport * from "./b.ts";\nexport { c } from "./c.ts";\nconst d = import("./d.ts");',
+      true,
+      true,
+    );
     expect(info.importedFiles.map((f) => f.fileName)).toEqual(["./a.ts", "./b.ts", "./c.ts", "./d.ts"]);
   });
 

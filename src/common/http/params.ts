@@ -30,10 +30,7 @@ export class QueryParams {
  * HttpError(400, "INVALID_REQUEST") when either fails, after telling
  * `onError` why (nsqd logs it; nsqlookupd does not).
  */
-export async function readParams(
-  req: { readonly request: Request; readonly rawQuery: string },
-  onError?: (reason: string) => void,
-): Promise<QueryParams> {
+export async function readParams(req: { readonly request: Request; readonly rawQuery: string }, onError?: (reason: string) => void): Promise<QueryParams> {
   const drained = await drain(req.request.body);
   const params = drained ? QueryParams.parse(req.rawQuery) : null;
   if (params === null) {
