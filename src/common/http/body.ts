@@ -1,6 +1,7 @@
 // Request bodies read as the original reads them, with a bound: never more
 // than a handler's limit is held, and a body the original ignores is drained
 // chunk by chunk without being kept.
+import { concatBytes } from "../../protocol/text.ts";
 
 /** Content-Length as a number, or -1 when absent or unreadable (a chunked body). */
 export function contentLength(req: Request): number {
@@ -39,19 +40,8 @@ export async function readLimited(body: ReadableStream<Uint8Array> | null, limit
   }
   if (total >= limit || failed) reader.cancel().catch(() => {});
   else reader.releaseLock();
-  return { bytes: concat(chunks, total), failed };
-}
-
-function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
   const [only] = chunks;
-  if (chunks.length === 1 && only !== undefined) return only;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
+  return { bytes: chunks.length === 1 && only !== undefined ? only : concatBytes(chunks, total), failed };
 }
 
 /** Read and discard a body the original reads and ignores. False when reading failed. */
