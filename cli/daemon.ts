@@ -7,8 +7,10 @@ import { createLogger, parseLogLevel, type LevelledLogger } from "../src/common/
 import type { OptionTable } from "../src/common/options.ts";
 import { versionString } from "../src/common/version.ts";
 import type { CommandContext } from "./context.ts";
+import { errorText } from "../src/common/errors.ts";
 
 /** Flags of a daemon program that are not options of its component. */
+// biome-ignore format: one option per line reads as a table
 export const DAEMON_PROGRAM_FLAGS: OptionTable = [
   { flag: "version", key: null, type: "bool", default: false, help: "print version string" },
   { flag: "config", key: null, type: "string", default: "", help: "path to config file" },
@@ -55,7 +57,7 @@ export function parseDaemonOptions<T extends { log_level: string; log_prefix: st
       options = spec.check(line.options);
     } catch (e) {
       if (e instanceof ConfigError) throw e;
-      throw new ConfigError((e as Error).message);
+      throw new ConfigError(errorText(e));
     }
     if (line.flags.given.get("print-options") === true) {
       io.out(JSON.stringify(options, null, 2) + "\n");
@@ -92,11 +94,13 @@ export async function runUntilSignal(
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   const removers = [runtime.onSignal("SIGINT", () => stop()), runtime.onSignal("SIGTERM", () => stop())];
-  const cleanup = () => removers.forEach((remove) => remove());
+  const cleanup = () => {
+    for (const remove of removers) remove();
+  };
   try {
     await component.start();
   } catch (e) {
-    log.fatal(`failed to start ${name} - ${(e as Error).message}`);
+    log.fatal(`failed to start ${name} - ${errorText(e)}`);
     cleanup();
     await component.close().catch(() => {});
     return 1;
@@ -106,7 +110,7 @@ export async function runUntilSignal(
   try {
     await component.close();
   } catch (e) {
-    log.error(`failed to close ${name} - ${(e as Error).message}`);
+    log.error(`failed to close ${name} - ${errorText(e)}`);
     return 1;
   }
   return 0;

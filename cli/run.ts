@@ -43,10 +43,15 @@ function helpText(runtimeVersion: string): string {
     sections[0] = { body: versionString("nsq", runtimeVersion) };
     sections.splice(1, 0, {
       title: "About",
-      body: "  NSQ, the realtime distributed messaging platform, as one program.\n" +
+      body:
+        "  NSQ, the realtime distributed messaging platform, as one program.\n" +
         "  Flags use Go syntax as in the original: -flag=value, -flag value, --flag=value.",
     });
-    text = sections.map((s) => (s.title ? `${s.title}:\n${s.body}` : s.body)).join("\n\n").replace(/[ \t]+$/gm, "") + "\n";
+    text =
+      sections
+        .map((s) => (s.title ? `${s.title}:\n${s.body}` : s.body))
+        .join("\n\n")
+        .replace(/[ \t]+$/gm, "") + "\n";
     // Printing is ours (so tests and ordered output work); hand cac nothing to print.
     sections.length = 0;
     return sections;

@@ -96,7 +96,7 @@ export function zip(dir, entries) {
     ch.writeUInt32LE(0x02014b50, 0);
     ch.writeUInt16LE((3 << 8) | 20, 4); // made by: Unix, so the mode below is read
     common(ch, 6);
-    ch.writeUInt32LE((((e.isDir ? 0o040000 : 0o100000) | e.mode) << 16 | (e.isDir ? 0x10 : 0)) >>> 0, 38);
+    ch.writeUInt32LE(((((e.isDir ? 0o040000 : 0o100000) | e.mode) << 16) | (e.isDir ? 0x10 : 0)) >>> 0, 38);
     ch.writeUInt32LE(offset, 42);
     central.push(ch, name);
     offset += lh.length + name.length + compressed.length;

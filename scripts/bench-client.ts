@@ -23,10 +23,12 @@ import {
   encodePub,
   encodeRdy,
   encodeSub,
+  type Frame,
 } from "../src/protocol/frames.ts";
 import { isValidChannelName, isValidTopicName } from "../src/protocol/names.ts";
 import { FrameScanner, type FrameSink } from "./bench-frames.ts";
 import { PLAINTEXT, checkTransport, openWire, type TransportOptions, type Wire } from "./bench-transport.ts";
+import { errorText } from "../src/common/errors.ts";
 
 export interface TcpTarget {
   host: string;
@@ -306,11 +308,11 @@ class WriterConnection {
   }
 
   #onData(chunk: Uint8Array): void {
-    let frames;
+    let frames: Frame[];
     try {
       frames = this.#reader.push(chunk);
     } catch (e) {
-      return this.#fail(`bad frame: ${(e as Error).message}`);
+      return this.#fail(`bad frame: ${errorText(e)}`);
     }
     const run = this.#run;
     const now = performance.now();
@@ -423,9 +425,12 @@ class ReaderRun {
     const deadline = setTimeout(() => this.end("runfor"), this.o.runforMs);
     const idle =
       this.o.idleMs > 0
-        ? setInterval(() => {
-            if (this.received > 0 && performance.now() - this.lastMessage >= this.o.idleMs) this.end("drained");
-          }, Math.min(100, this.o.idleMs))
+        ? setInterval(
+            () => {
+              if (this.received > 0 && performance.now() - this.lastMessage >= this.o.idleMs) this.end("drained");
+            },
+            Math.min(100, this.o.idleMs),
+          )
         : null;
     await this.finished;
     clearTimeout(deadline);
@@ -489,7 +494,7 @@ class ReaderConnection implements FrameSink {
     try {
       this.#scanner.push(chunk);
     } catch (e) {
-      return run.end(`bad frame: ${(e as Error).message}`);
+      return run.end(`bad frame: ${errorText(e)}`);
     }
     if (run.received !== before) {
       run.lastMessage = performance.now();

@@ -56,7 +56,8 @@ class Worker {
           this.received++;
           this.#onMessage();
         } else if (type === FrameType.Response) {
-          if (buf[start] === 0x5f) socket.write("NOP\n"); // _heartbeat_
+          if (buf[start] === 0x5f)
+            socket.write("NOP\n"); // _heartbeat_
           else if (this.#subscribed !== null) {
             const s = this.#subscribed;
             this.#subscribed = null;
@@ -117,7 +118,12 @@ export async function runConsumers(o: ConsumersOptions): Promise<ConsumersResult
     const start = performance.now();
     for (let sent = 0; sent < o.count; sent += per) {
       const k = Math.min(per, o.count - sent);
-      producer.write(encodeMpub(o.topic, Array.from({ length: k }, () => body)));
+      producer.write(
+        encodeMpub(
+          o.topic,
+          Array.from({ length: k }, () => body),
+        ),
+      );
     }
     const timeout = new Promise<never>((_, reject) =>
       setTimeout(() => reject(new Error(`only ${delivered} of ${o.count} messages within ${o.timeoutMs ?? 120_000} ms`)), o.timeoutMs ?? 120_000).unref(),

@@ -25,6 +25,7 @@ import { createChannel, formatResult, runReader, runWriter, type RunResult, type
 import { PLAINTEXT, describeTransport, type TransportOptions } from "./bench-transport.ts";
 import { runRtt } from "./bench-rtt.ts";
 import { runLatency, type LatencyResult } from "./bench-latency.ts";
+import { errorText } from "../src/common/errors.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -78,7 +79,10 @@ const CONSUME_NAMES = ["plaintext", "tls", "snappy", "deflate", "tls+snappy", "t
 
 /** --consume values ("tls,snappy", repeatable) to transports; [] gives [plaintext]. */
 export function parseConsumeVariants(list: readonly string[]): TransportOptions[] {
-  const names = list.flatMap((x) => x.split(",")).map((x) => x.trim()).filter((x) => x !== "");
+  const names = list
+    .flatMap((x) => x.split(","))
+    .map((x) => x.trim())
+    .filter((x) => x !== "");
   if (names.length === 0) return [PLAINTEXT];
   const out: TransportOptions[] = [];
   for (const name of names) {
@@ -245,8 +249,7 @@ async function runCases(label: string, target: TcpTarget, pid: number, o: Driver
   const record = (n: number, result: RunResult | null, error?: string, name = CASE_NAMES[n]!) => {
     const { rss, peak } = pid > 0 ? readRss(pid) : { rss: 0, peak: 0 };
     const cpuAfter = pid > 0 ? readCpuSeconds(pid) : -1;
-    const nsqdCpuPct =
-      result !== null && result.seconds > 0 && cpuBefore >= 0 && cpuAfter >= 0 ? ((cpuAfter - cpuBefore) / result.seconds) * 100 : -1;
+    const nsqdCpuPct = result !== null && result.seconds > 0 && cpuBefore >= 0 && cpuAfter >= 0 ? ((cpuAfter - cpuBefore) / result.seconds) * 100 : -1;
     const row: CaseRow = { target: label, name, result, rssKiB: rss, peakKiB: peak, nsqdCpuPct };
     if (error !== undefined) row.error = error;
     rows.push(row);
@@ -258,7 +261,7 @@ async function runCases(label: string, target: TcpTarget, pid: number, o: Driver
     try {
       record(n, await fn(), undefined, name);
     } catch (e) {
-      record(n, null, (e as Error).message, name);
+      record(n, null, errorText(e), name);
     }
   };
   const base = { target, connections: o.connections, pipeline: o.pipeline, runforMs: o.runforMs };
@@ -285,7 +288,7 @@ async function runCases(label: string, target: TcpTarget, pid: number, o: Driver
         expected = w.messages;
         log(`${label} backlog for ${name}: ${w.messages} messages published (${w.stop})`);
       } catch (e) {
-        record(2, null, `publishing the backlog: ${(e as Error).message}`, name);
+        record(2, null, `publishing the backlog: ${errorText(e)}`, name);
         continue;
       }
     }
@@ -322,7 +325,10 @@ async function runCases(label: string, target: TcpTarget, pid: number, o: Driver
     if (o.rttClient !== null) return runRtt(o.rttClient, { target, topic: topic("pub"), size: 100, count: o.pubCount, runforMs: o.runforMs });
     return runWriter({ ...base, topic: topic("pub"), size: 100, batchSize: 1, pipeline: 1, connections: 1, count: o.pubCount });
   });
-  for (const [n, rate] of [[5, 10_000], [6, 50_000]] as const) {
+  for (const [n, rate] of [
+    [5, 10_000],
+    [6, 50_000],
+  ] as const) {
     await attempt(n, () => runLatency({ target, topic: topic(`latency_${rate}`), rate, durationMs: o.latencyMs, size: 100 }));
   }
   return rows;
@@ -363,8 +369,8 @@ async function runTarget(name: TargetName, o: DriverOptions): Promise<CaseRow[]>
     if (daemon.child.exitCode !== null) log(`${name}: nsqd exited early; last stderr:\n${daemon.tail.join("\n")}`);
     return rows;
   } catch (e) {
-    log(`${name}: ${(e as Error).message}`);
-    return [{ target: name, name: "start", result: null, error: (e as Error).message, rssKiB: 0, peakKiB: 0, nsqdCpuPct: -1 }];
+    log(`${name}: ${errorText(e)}`);
+    return [{ target: name, name: "start", result: null, error: errorText(e), rssKiB: 0, peakKiB: 0, nsqdCpuPct: -1 }];
   } finally {
     if (daemon !== null) await stopNsqd(daemon, 30_000);
     rmSync(dataPath, { recursive: true, force: true });

@@ -68,7 +68,8 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
         fin[20] = 10;
         consumer.write(fin);
       } else if (type === FrameType.Response) {
-        if (buf[start] === 0x5f) consumer.write("NOP\n"); // _heartbeat_
+        if (buf[start] === 0x5f)
+          consumer.write("NOP\n"); // _heartbeat_
         else if (first) {
           first = false;
           subscribed();

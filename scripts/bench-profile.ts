@@ -119,7 +119,10 @@ export function formatProfile(s: ProfileSummary, top: number, filter: string): s
   const busy = s.totalMs - s.idleMs;
   const pct = (ms: number) => (busy > 0 ? ((ms / busy) * 100).toFixed(1) : "0.0");
   const pick = (sort: (a: HotSpot, b: HotSpot) => number) =>
-    s.spots.filter((x) => filter === "" || x.key.includes(filter)).sort(sort).slice(0, top);
+    s.spots
+      .filter((x) => filter === "" || x.key.includes(filter))
+      .sort(sort)
+      .slice(0, top);
   const lines = [
     `profile: ${(s.totalMs / 1000).toFixed(2)} s sampled, ${(busy / 1000).toFixed(2)} s busy, GC ${pct(s.gcMs)}% of busy`,
     `top ${top} by self time${filter ? ` (matching ${JSON.stringify(filter)})` : ""}, % of busy time:`,

@@ -23,6 +23,7 @@ import { readFileSync } from "node:fs";
 import { FrameType, MAGIC_V2, encodeIdentify } from "../src/protocol/frames.ts";
 import { SnappyFrameDecoder, SnappyFrameEncoder } from "../src/protocol/snappy-frame.ts";
 import { compression } from "../src/runtime/compression.ts";
+import { errorText } from "../src/common/errors.ts";
 
 export interface TransportOptions {
   /** Upgrade to TLS after IDENTIFY. */
@@ -99,7 +100,7 @@ function snappyLayer(send: (b: Uint8Array) => void, fail: (why: string) => void)
       try {
         out = decoder.push(bytes);
       } catch (e) {
-        return fail(`snappy: ${(e as Error).message}`);
+        return fail(`snappy: ${errorText(e)}`);
       }
       if (out.length > 0) layer.sink(out);
     },
@@ -144,11 +145,7 @@ interface Response {
 }
 
 /** Resolves with the next complete frame from `subscribe`'s data; rejects on close/error. */
-function nextFrame(
-  subscribe: (onData: (chunk: Uint8Array) => void) => () => void,
-  closeEvents: net.Socket,
-  what: string,
-): Promise<Response> {
+function nextFrame(subscribe: (onData: (chunk: Uint8Array) => void) => () => void, closeEvents: net.Socket, what: string): Promise<Response> {
   return new Promise((resolve, reject) => {
     let got = new Uint8Array(0);
     let unsubscribe: () => void = () => {};
@@ -231,14 +228,7 @@ function upgradeTls(socket: net.Socket, host: string, t: TransportOptions): Prom
  * Connects, negotiates the transport with IDENTIFY, then sends `commands` (each
  * answered by OK, e.g. SUB) through it. Returns the ready Wire.
  */
-export async function openWire(
-  host: string,
-  port: number,
-  clientId: string,
-  userAgent: string,
-  t: TransportOptions,
-  commands: Uint8Array[],
-): Promise<Wire> {
+export async function openWire(host: string, port: number, clientId: string, userAgent: string, t: TransportOptions, commands: Uint8Array[]): Promise<Wire> {
   checkTransport(t);
   const raw = await connectTcp(host, port, 5000);
   let stream: net.Socket = raw;
@@ -300,10 +290,14 @@ export async function openWire(
         const send = (b: Uint8Array) => void out.write(b);
         layer = t.snappy ? snappyLayer(send, fail) : deflateLayer(t.deflateLevel, send, fail);
         const l = layer;
-        const ok = nextFrame((onData) => {
-          l.sink = onData;
-          return () => void (l.sink = () => {});
-        }, out, `${clientId} ${t.snappy ? "snappy" : "deflate"}`);
+        const ok = nextFrame(
+          (onData) => {
+            l.sink = onData;
+            return () => void (l.sink = () => {});
+          },
+          out,
+          `${clientId} ${t.snappy ? "snappy" : "deflate"}`,
+        );
         if (early.length > 0) l.decode(early);
         out.on("data", (chunk: Uint8Array) => l.decode(chunk));
         expectOk(await ok, `${clientId} ${t.snappy ? "snappy" : "deflate"}`);
@@ -312,10 +306,17 @@ export async function openWire(
     const wire = makeWire(stream, layer);
     for (const command of commands) {
       const l = layer;
-      const ok = l === null ? nextFrame(fromStream(stream), stream, `${clientId} setup`) : nextFrame((onData) => {
-        l.sink = onData;
-        return () => void (l.sink = () => {});
-      }, stream, `${clientId} setup`);
+      const ok =
+        l === null
+          ? nextFrame(fromStream(stream), stream, `${clientId} setup`)
+          : nextFrame(
+              (onData) => {
+                l.sink = onData;
+                return () => void (l.sink = () => {});
+              },
+              stream,
+              `${clientId} setup`,
+            );
       wire.write(command);
       expectOk(await ok, `${clientId} setup`);
     }

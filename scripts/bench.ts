@@ -51,13 +51,25 @@ const READER: OptionTable = [
 
 const DRIVER: OptionTable = [
   { flag: "target", key: null, type: "list", default: [], help: `nsqd to start: ${TARGETS.join("|")}|all (repeatable; default binary)` },
-  { flag: "binary", key: null, type: "string", default: join(ROOT, "dist", "nsq"), help: "executable for --target=binary (built with npm run build when missing)" },
+  {
+    flag: "binary",
+    key: null,
+    type: "string",
+    default: join(ROOT, "dist", "nsq"),
+    help: "executable for --target=binary (built with npm run build when missing)",
+  },
   { flag: "cases", key: null, type: "string", default: "1,2,3,4,5,6", help: "cases to run, comma separated (5, 6: latency at 10,000 and 50,000 msgs/s)" },
   { flag: "latency-runfor", key: null, type: "duration", default: 10_000, help: "length of each latency case" },
   { flag: "count", key: null, type: "int", default: 1_000_000, help: "case 1 messages (case 2 consumes them)" },
   { flag: "large-count", key: null, type: "int", default: 200_000, help: "case 3 messages" },
   { flag: "pub-count", key: null, type: "int", default: 50_000, help: "case 4 messages" },
-  { flag: "rtt-client", key: null, type: "string", default: "auto", help: "case 4 load generator: c (scripts/bench-rtt.c, compiled with cc), node, or auto (c when cc is there)" },
+  {
+    flag: "rtt-client",
+    key: null,
+    type: "string",
+    default: "auto",
+    help: "case 4 load generator: c (scripts/bench-rtt.c, compiled with cc), node, or auto (c when cc is there)",
+  },
   { flag: "runfor", key: null, type: "duration", default: 30_000, help: "upper bound of each case" },
   { flag: "connections", key: null, type: "int", default: 1, help: "TCP connections of cases 1-3" },
   { flag: "pipeline", key: null, type: "int", default: 4, help: "MPUBs in flight per connection" },
@@ -127,7 +139,8 @@ function targets(list: string[]): TargetName[] {
 
 /** The compiled C client for case 4, or null for the JavaScript writer. */
 function pickRttClient(choice: string, cases: number[]): string | null {
-  if (choice !== "auto" && choice !== "c" && choice !== "node") throw new FlagError(`invalid value ${JSON.stringify(choice)} for flag -rtt-client: use c, node or auto`);
+  if (choice !== "auto" && choice !== "c" && choice !== "node")
+    throw new FlagError(`invalid value ${JSON.stringify(choice)} for flag -rtt-client: use c, node or auto`);
   if (choice === "node" || !cases.includes(4)) return null;
   const c = rttClient();
   if (c.path === null) {

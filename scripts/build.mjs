@@ -15,17 +15,7 @@ const dist = join(ROOT, "dist");
 const bin = (name) => join(ROOT, "node_modules", ".bin", process.platform === "win32" ? `${name}.cmd` : name);
 
 /** The original's executables; each becomes a link to dist/nsq. */
-export const PROGRAM_NAMES = [
-  "nsqd",
-  "nsqlookupd",
-  "nsqadmin",
-  "nsq_tail",
-  "nsq_to_file",
-  "nsq_to_http",
-  "nsq_to_nsq",
-  "nsq_stat",
-  "to_nsq",
-];
+export const PROGRAM_NAMES = ["nsqd", "nsqlookupd", "nsqadmin", "nsq_tail", "nsq_to_file", "nsq_to_http", "nsq_to_nsq", "nsq_stat", "to_nsq"];
 
 /** Runs a tool of node_modules/.bin in the repository; exits the build on failure. Returns the time taken. */
 export function run(tool, args) {

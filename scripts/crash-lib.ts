@@ -73,12 +73,7 @@ export class NsqdProcess {
   }
 
   static async start(target: CrashTarget, dataPath: string, flags: readonly string[] = [], timeoutMs = 30_000): Promise<NsqdProcess> {
-    const cmd = nsqdCommand(target, [
-      "--tcp-address=127.0.0.1:0",
-      "--http-address=127.0.0.1:0",
-      `--data-path=${dataPath}`,
-      ...flags,
-    ]);
+    const cmd = nsqdCommand(target, ["--tcp-address=127.0.0.1:0", "--http-address=127.0.0.1:0", `--data-path=${dataPath}`, ...flags]);
     const child = spawn(cmd.file, cmd.args, { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "ignore", "pipe"] });
     const stderr = { text: "" };
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
@@ -275,7 +270,9 @@ export class PipelinedProducer {
       for (let i = 0; i < count; i++) bodies.push(makeBody(o.prefix, this.#next++, o.size));
       this.#outstanding.push(bodies);
       const bytes = bodies.map((b) => encoder.encode(b));
-      parts.push(o.mode === "mpub" ? encodeMpub(o.topic, bytes) : o.mode === "dpub" ? encodeDpub(o.topic, o.deferMs, bytes[0]!) : encodePub(o.topic, bytes[0]!));
+      parts.push(
+        o.mode === "mpub" ? encodeMpub(o.topic, bytes) : o.mode === "dpub" ? encodeDpub(o.topic, o.deferMs, bytes[0]!) : encodePub(o.topic, bytes[0]!),
+      );
     }
     if (parts.length > 0) this.#conn!.send(concat(parts));
     if (o.limit !== 0 && this.#next >= o.limit && this.#outstanding.length === 0) this.stop();
@@ -355,7 +352,12 @@ export class HoldingConsumer {
 }
 
 /** Consumes (FIN at once) until the channel is empty: no message for `idleMs` and depth, in flight and deferred all 0. */
-export async function drain(nsqd: NsqdProcess, topic: string, channel: string, options: { idleMs?: number; timeoutMs?: number } = {}): Promise<Map<string, number>> {
+export async function drain(
+  nsqd: NsqdProcess,
+  topic: string,
+  channel: string,
+  options: { idleMs?: number; timeoutMs?: number } = {},
+): Promise<Map<string, number>> {
   const idleMs = options.idleMs ?? 1_000;
   const deadline = Date.now() + (options.timeoutMs ?? 120_000);
   const c = new HoldingConsumer({ topic, channel, rdy: 1000 });

@@ -8,7 +8,7 @@ import { Admin } from "../../src/admin/admin.ts";
 import { ADMIN_OPTIONS, checkAdminOptions, type AdminOptions } from "../../src/admin/options.ts";
 import type { CommandContext } from "../context.ts";
 import { DAEMON_PROGRAM_FLAGS, daemonLogger, parseDaemonOptions, runUntilSignal } from "../daemon.ts";
-
+import { errorText } from "../../src/common/errors.ts";
 
 export const ADMIN_FLAGS: OptionTable = [...DAEMON_PROGRAM_FLAGS, ...ADMIN_OPTIONS];
 
@@ -20,7 +20,7 @@ export async function adminCommand(ctx: CommandContext, args: readonly string[])
       try {
         return checkAdminOptions({ ...o, log_level: parseLogLevel(o.log_level) });
       } catch (e) {
-        throw new ConfigError(`failed to instantiate nsqadmin - ${(e as Error).message}`);
+        throw new ConfigError(`failed to instantiate nsqadmin - ${errorText(e)}`);
       }
     },
   });

@@ -8,13 +8,9 @@ import { LOOKUPD_OPTIONS, type LookupdOptions } from "../../src/lookupd/options.
 import type { CommandContext } from "../context.ts";
 import { DAEMON_PROGRAM_FLAGS, daemonLogger, parseDaemonOptions, runUntilSignal } from "../daemon.ts";
 
-
 /** The flag table for this host: the broadcast address defaults to the hostname, as in the original. */
 export function lookupdFlags(hostname: string): OptionTable {
-  return [
-    ...DAEMON_PROGRAM_FLAGS,
-    ...LOOKUPD_OPTIONS.map((spec) => (spec.flag === "broadcast-address" ? { ...spec, default: hostname } : spec)),
-  ];
+  return [...DAEMON_PROGRAM_FLAGS, ...LOOKUPD_OPTIONS.map((spec) => (spec.flag === "broadcast-address" ? { ...spec, default: hostname } : spec))];
 }
 
 export async function lookupdCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {

@@ -7,6 +7,7 @@ import { defaultNodeId } from "../../src/common/hash.ts";
 import { createLogger, parseLogLevel } from "../../src/common/logger.ts";
 import type { OptionSpec, OptionTable } from "../../src/common/options.ts";
 import { versionString } from "../../src/common/version.ts";
+import { formatAddress } from "../../src/common/address.ts";
 import { Admin } from "../../src/admin/admin.ts";
 import { defaultAdminOptions } from "../../src/admin/options.ts";
 import { Lookupd } from "../../src/lookupd/lookupd.ts";
@@ -16,6 +17,7 @@ import { NSQD_OPTIONS, type NsqdOptions } from "../../src/nsqd/options.ts";
 import type { Address } from "../../src/runtime/types.ts";
 import type { CommandContext } from "../context.ts";
 import { runUntilSignal } from "../daemon.ts";
+import { errorText } from "../../src/common/errors.ts";
 
 interface UpOptions {
   data_path: string;
@@ -27,6 +29,7 @@ interface UpOptions {
   log_level: string;
 }
 
+// biome-ignore format: one option per line reads as a table
 const UP_FLAGS: OptionTable = [
   { flag: "version", key: null, type: "bool", default: false, help: "print version string" },
   { flag: "data-path", key: "data_path", type: "string", default: "./data", help: "directory for nsqd's disk queues and metadata" },
@@ -52,9 +55,7 @@ function nsqdDefaults(hostname: string): NsqdOptions {
 }
 
 function show(a: Address | null): string {
-  if (a === null) return "-";
-  if ("path" in a) return a.path;
-  return a.host.includes(":") ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+  return a === null ? "-" : formatAddress(a);
 }
 
 export async function upCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
@@ -74,7 +75,7 @@ export async function upCommand(ctx: CommandContext, args: readonly string[]): P
     try {
       options.log_level = parseLogLevel(options.log_level);
     } catch (e) {
-      throw new ConfigError((e as Error).message);
+      throw new ConfigError(errorText(e));
     }
   } catch (e) {
     if (e instanceof FlagError) {
@@ -118,7 +119,7 @@ export async function upCommand(ctx: CommandContext, args: readonly string[]): P
           await admin.start();
         } catch (e) {
           // The UI is a convenience: a busy port must not stop the cluster.
-          io.err(`nsq up: nsqadmin not started - ${(e as Error).message}\n`);
+          io.err(`nsq up: nsqadmin not started - ${errorText(e)}\n`);
           await admin.close().catch(() => {});
           admin = null;
         }

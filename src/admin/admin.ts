@@ -7,6 +7,7 @@ import type { FetchFunction } from "./upstream.ts";
 import type { LogLevel } from "../common/log.ts";
 import { parseLogLevel } from "../common/logger.ts";
 import { VERSION } from "../common/version.ts";
+import { formatAddress, splitHostPort } from "../common/address.ts";
 import type { Address, FetchHandler, HttpServer, Runtime } from "../runtime/types.ts";
 import { ClusterInfo } from "./cluster.ts";
 import { History } from "./history.ts";
@@ -26,17 +27,11 @@ export interface AdminDeps {
   fetch?: FetchFunction;
 }
 
-/** `host:port` of the listener (IPv6 hosts in brackets). */
+/** `host:port` of the listener (IPv6 hosts in brackets); an empty host is every interface. */
 function parseListenAddress(value: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(value);
-  if (m === null || Number(m[3]) > 65535) throw new TypeError(`--http-address: "${value}" is not a valid <addr>:<port>`);
-  const host = m[1] ?? m[2] ?? "";
-  return { host: host === "" ? "0.0.0.0" : host, port: Number(m[3]) };
-}
-
-function formatAddress(a: Address): string {
-  if ("path" in a) return a.path;
-  return a.host.includes(":") ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+  const hp = splitHostPort(value);
+  if (hp === null || hp.port > 65535) throw new TypeError(`--http-address: "${value}" is not a valid <addr>:<port>`);
+  return { host: hp.host === "" ? "0.0.0.0" : hp.host, port: hp.port };
 }
 
 export class Admin implements AdminHttpHost {

@@ -17,7 +17,9 @@ import {
   producerHttpAddress,
   producerTcpAddress,
 } from "./stats.ts";
-import { type UpstreamClient, joinHostPort } from "./upstream.ts";
+import type { UpstreamClient } from "./upstream.ts";
+import { splitHostPort } from "../common/address.ts";
+import { errorText } from "../common/errors.ts";
 
 /** Every upstream of a query failed: the handler answers 502 UPSTREAM_ERROR. */
 export class AllFailedError extends Error {
@@ -64,10 +66,6 @@ interface NsqdStatsAnswer {
 
 const q = encodeURIComponent;
 
-function errText(e: unknown): string {
-  return (e as Error)?.message ?? String(e);
-}
-
 function producerFromLookupd(p: LookupdProducer): Producer {
   const topics = (p.topics ?? []).map((topic, i) => ({ topic, tombstoned: p.tombstones?.[i] === true }));
   const out: Producer = {
@@ -108,7 +106,7 @@ async function fanOut<I, R>(items: readonly I[], what: string, task: (item: I) =
   const errors: string[] = [];
   for (const s of settled) {
     if (s.status === "fulfilled") values.push(s.value);
-    else errors.push(errText(s.reason));
+    else errors.push(errorText(s.reason));
   }
   if (errors.length === items.length) throw new AllFailedError(`failed to query any ${what}: ${errors.join("\n")}`);
   return { values, errors };
@@ -147,9 +145,7 @@ export class ClusterInfo {
   }
 
   async lookupdTopicChannels(topic: string, lookupd: readonly string[]): Promise<Partial<string[]>> {
-    const r = await fanOut(lookupd, "nsqlookupd", (a) =>
-      this.#get<{ channels?: string[] }>("nsqlookupd", `http://${a}/channels?topic=${q(topic)}`),
-    );
+    const r = await fanOut(lookupd, "nsqlookupd", (a) => this.#get<{ channels?: string[] }>("nsqlookupd", `http://${a}/channels?topic=${q(topic)}`));
     return { value: uniqSorted(r.values.flatMap((v) => v.channels ?? [])), errors: r.errors };
   }
 
@@ -182,9 +178,7 @@ export class ClusterInfo {
   }
 
   async lookupdTopicProducers(topic: string, lookupd: readonly string[]): Promise<Partial<Producer[]>> {
-    const r = await fanOut(lookupd, "nsqlookupd", (a) =>
-      this.#get<{ producers?: LookupdProducer[] }>("nsqlookupd", `http://${a}/lookup?topic=${q(topic)}`),
-    );
+    const r = await fanOut(lookupd, "nsqlookupd", (a) => this.#get<{ producers?: LookupdProducer[] }>("nsqlookupd", `http://${a}/lookup?topic=${q(topic)}`));
     const seen = new Map<string, Producer>();
     for (const answer of r.values) {
       for (const raw of answer.producers ?? []) {
@@ -208,12 +202,12 @@ export class ClusterInfo {
     let httpPort = info.http_port ?? 0;
     let hostname = info.hostname ?? "";
     // Older nsqd omit these: fall back to the address we were given.
-    const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(addr);
-    if (broadcast === "" && m !== null) {
-      broadcast = m[1] ?? m[2] ?? "";
-      httpPort = Number(m[3]);
+    const hp = splitHostPort(addr);
+    if (broadcast === "" && hp !== null) {
+      broadcast = hp.host;
+      httpPort = hp.port;
     }
-    if (hostname === "" && m !== null) hostname = m[1] ?? m[2] ?? "";
+    if (hostname === "" && hp !== null) hostname = hp.host;
     const p: Producer = {
       remote_addresses: [],
       remote_address: "",
@@ -232,7 +226,11 @@ export class ClusterInfo {
     const r = await fanOut(nsqd, "nsqd", async (a) => {
       const info = await this.#get<NsqdInfo>("nsqd", `http://${a}/info`);
       const stats = await this.#get<NsqdStatsAnswer>("nsqd", `http://${a}/stats?format=json&include_clients=false`);
-      return this.#producerFromInfo(a, info, (stats.topics ?? []).map((t) => t.topic_name));
+      return this.#producerFromInfo(
+        a,
+        info,
+        (stats.topics ?? []).map((t) => t.topic_name),
+      );
     });
     return { value: r.values, errors: r.errors };
   }
@@ -282,9 +280,7 @@ export class ClusterInfo {
       }
       if (!includeClients) endpoint += "&include_clients=false";
       const answer = await this.#get<NsqdStatsAnswer>("nsqd", endpoint);
-      return (answer.topics ?? [])
-        .filter((t) => selectedTopic === "" || t.topic_name === selectedTopic)
-        .map((t) => nodeTopic(t, p, includeClients, now));
+      return (answer.topics ?? []).filter((t) => selectedTopic === "" || t.topic_name === selectedTopic).map((t) => nodeTopic(t, p, includeClients, now));
     });
     const topics = r.values.flat();
     topics.sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
@@ -313,7 +309,7 @@ export class ClusterInfo {
       try {
         await this.#post("nsqlookupd", `http://${a}/${path}?${query}`);
       } catch (e) {
-        errors.push(errText(e));
+        errors.push(errorText(e));
       }
     }
     return errors;
@@ -321,7 +317,7 @@ export class ClusterInfo {
 
   async #producersPost(producers: readonly Producer[], path: string, query: string): Promise<string[]> {
     const settled = await Promise.allSettled(producers.map((p) => this.#post("nsqd", `http://${producerHttpAddress(p)}/${path}?${query}`)));
-    return settled.flatMap((s) => (s.status === "rejected" ? [errText(s.reason)] : []));
+    return settled.flatMap((s) => (s.status === "rejected" ? [errorText(s.reason)] : []));
   }
 
   /**
@@ -384,5 +380,3 @@ export class ClusterInfo {
     return errors;
   }
 }
-
-export { joinHostPort };

@@ -4,6 +4,7 @@
 // per topic and per channel to a fixed-size ring. Nothing is persisted.
 import type { Logger } from "../common/log.ts";
 import type { ClusterInfo, ClusterSources } from "./cluster.ts";
+import { errorText } from "../common/errors.ts";
 
 export interface Sample {
   /** Unix milliseconds. */
@@ -148,7 +149,7 @@ export class History {
         for (const key of this.#channels.keys()) if (!seenChannels.has(key)) this.#channels.delete(key);
       }
     } catch (e) {
-      logger.debug(`history: sample failed - ${(e as Error).message}`);
+      logger.debug(`history: sample failed - ${errorText(e)}`);
     }
   }
 

@@ -1,8 +1,15 @@
 // nsqadmin's HTTP server as a fetch handler: the page routes that serve the
 // single-page UI (A-HTTP-INDEX), the embedded assets (A-HTTP-STATIC), the JSON
 // API (A-API-*), /config (A-HTTP-CONFIG), /ping, and the optional graphite
-// proxy, all under --base-path. Responses follow the original's V1 shape: a
-// value as JSON on 200, `{"message": "..."}` otherwise.
+// proxy, all under --base-path. The router, the response shapes (a value as
+// JSON on 200, `{"message": "..."}` otherwise) and the request log are the
+// ones nsqd and nsqlookupd use (../common/http/); every response is then
+// compressed when the client accepts it, as the original's nsqadmin does.
+import { errorText } from "../common/errors.ts";
+import { HttpError } from "../common/http/error.ts";
+import { readLimited } from "../common/http/body.ts";
+import { plainText, v1Json, v1Text } from "../common/http/responses.ts";
+import { createRouter, type Route } from "../common/http/router.ts";
 import type { Logger } from "../common/log.ts";
 import { logLevelNumber, parseLogLevel } from "../common/logger.ts";
 import { isValidChannelName, isValidTopicName } from "../protocol/names.ts";
@@ -14,7 +21,8 @@ import type { Notifier } from "./notify.ts";
 import type { AdminOptions } from "./options.ts";
 import { aggregateTopic, clientsByNodeTopology, producerHttpAddress } from "./stats.ts";
 import { ASSETS, renderIndex } from "./ui/assets.ts";
-import { joinHostPort, splitCredentials, type UpstreamClient } from "./upstream.ts";
+import { splitCredentials, type UpstreamClient } from "./upstream.ts";
+import { joinHostPort } from "../common/address.ts";
 
 /** What the handler needs from the Admin. */
 export interface AdminHttpHost {
@@ -29,57 +37,17 @@ export interface AdminHttpHost {
   readonly notifier: Notifier;
 }
 
-/** A handler error: status and message, rendered as `{"message": ...}`. */
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const JSON_TYPE = "application/json; charset=utf-8";
-
-function v1(status: number, data: unknown): Response {
-  const headers = new Headers({ "X-NSQ-Content-Type": "nsq; version=1.0" });
-  let body: string;
-  if (status !== 200) {
-    headers.set("Content-Type", JSON_TYPE);
-    body = JSON.stringify({ message: String(data) });
-  } else if (typeof data === "string") {
-    body = data;
-  } else {
-    headers.set("Content-Type", JSON_TYPE);
-    body = JSON.stringify(data);
-  }
-  return new Response(body, { status, headers });
-}
-
-function plain(status: number, text: string, contentType = "text/plain; charset=utf-8"): Response {
-  return new Response(text, { status, headers: { "Content-Type": contentType } });
+/** A V1 success: a string raw, any other value as JSON. */
+function v1(data: unknown): Response {
+  return typeof data === "string" ? v1Text(data) : v1Json(data);
 }
 
 function warn(messages: string[]): string {
   return messages.length > 0 ? `WARNING: ${messages.join("; ")}` : "";
 }
 
-/** Go's time.Duration String() for the request log line, roughly (µs precision). */
-function elapsedText(ms: number): string {
-  if (ms < 1) return `${Math.round(ms * 1000)}µs`;
-  if (ms < 1000) return `${ms.toFixed(3).replace(/\.?0+$/, "")}ms`;
-  return `${(ms / 1000).toFixed(6).replace(/\.?0+$/, "")}s`;
-}
-
-type Params = Record<string, string>;
+type Params = Readonly<Record<string, string>>;
 type Handler = (req: Request, params: Params, info: RequestInfo) => Promise<Response> | Response;
-
-interface Route {
-  method: string;
-  /** Segments; ":name" captures one. */
-  segments: string[];
-  handler: Handler;
-}
 
 /**
  * The partial-failure bookkeeping of one request: steps whose upstreams all
@@ -105,7 +73,12 @@ async function collect<T>(step: Promise<{ value: T; errors: string[] }>, message
 
 /** Same for actions, which report a flat list of errors. */
 async function collectAction(step: Promise<string[]>, messages: string[], logger: Logger, what: string): Promise<void> {
-  await collect(step.then((errors) => ({ value: null, errors })), messages, logger, what);
+  await collect(
+    step.then((errors) => ({ value: null, errors })),
+    messages,
+    logger,
+    what,
+  );
 }
 
 async function readJson(req: Request, badMessage: (e: Error) => string): Promise<Record<string, unknown>> {
@@ -177,8 +150,17 @@ export function createAdminHttpHandler(host: AdminHttpHost): FetchHandler {
   const notify = (action: string, topic: string, channel: string, node: string, req: Request, info: RequestInfo) =>
     host.notifier.notify(action, topic, channel, node, req, info);
 
+  // The routes live under --base-path, as the original registers them (its
+  // index is then the base path itself, without a trailing slash).
+  const base = host.options().base_path;
   const routes: Route[] = [];
-  const add = (method: string, path: string, handler: Handler) => routes.push({ method, segments: path.split("/").filter((s) => s !== ""), handler });
+  const add = (method: string, path: string, handler: Handler, log = true) =>
+    routes.push({
+      method,
+      path: base === "/" ? path : path === "/" ? base : `${base}${path}`,
+      handler: (r) => handler(r.request, r.params, r.info),
+      log,
+    });
 
   // ---- pages, assets, ping ----------------------------------------------------
 
@@ -189,7 +171,7 @@ export function createAdminHttpHandler(host: AdminHttpHost): FetchHandler {
     });
   };
   for (const p of ["/", "/topics", "/topics/:topic", "/topics/:topic/:channel", "/nodes", "/nodes/:node", "/counter", "/lookup"]) add("GET", p, index);
-  add("GET", "/ping", () => plain(200, "OK"));
+  add("GET", "/ping", () => plainText("OK"));
 
   const asset: Handler = (_req, params) => {
     const name = params["asset"]!;
@@ -199,27 +181,26 @@ export function createAdminHttpHandler(host: AdminHttpHost): FetchHandler {
     if (type !== undefined) headers["Content-Type"] = type;
     const dev = host.options().dev_static_dir;
     if (dev !== "") {
-      if (name === "." || name === ".." || name.includes("\\")) return plain(404, "NOT_FOUND");
+      if (name === "." || name === ".." || name.includes("\\")) return plainText("NOT_FOUND", 404);
       try {
         const bytes = host.runtime.fs.readBytes(`${dev.replace(/\/+$/, "")}/${name}`);
         logger.debug(`using dev dir "${dev}" for static asset "${name}"`);
         return new Response(bytes as Uint8Array<ArrayBuffer>, { headers });
       } catch {
-        return plain(404, "NOT_FOUND");
+        return plainText("NOT_FOUND", 404);
       }
     }
     const body = ASSETS[name];
-    if (body === undefined) return plain(404, "NOT_FOUND");
+    if (body === undefined) return plainText("NOT_FOUND", 404);
     headers["Cache-Control"] = "no-cache";
     return new Response(body, { headers });
   };
   add("GET", "/static/:asset", asset);
   add("GET", "/fonts/:asset", asset);
 
-  // A-HTTP-RENDER-PROXY: only with --proxy-graphite (read at request time).
-  add("GET", "/render", async (req) => {
+  // A-HTTP-RENDER-PROXY: only with --proxy-graphite; the original does not log these.
+  const render: Handler = async (req) => {
     const o = host.options();
-    if (!o.proxy_graphite) throw new HttpError(404, "NOT_FOUND");
     const target = new URL(o.graphite_url);
     const incoming = new URL(req.url);
     const out = new URL(`${target.protocol}//${target.host}${incoming.pathname.slice(incoming.pathname.lastIndexOf("/render"))}${incoming.search}`);
@@ -228,12 +209,16 @@ export function createAdminHttpHandler(host: AdminHttpHost): FetchHandler {
     if (auth !== null) headers.set("Authorization", auth);
     try {
       const r = await fetch(out, { headers, signal: AbortSignal.timeout(Math.max(o.http_client_request_timeout, 1)) });
-      return new Response(await r.arrayBuffer(), { status: r.status, headers: { "Content-Type": r.headers.get("Content-Type") ?? "application/octet-stream" } });
+      return new Response(await r.arrayBuffer(), {
+        status: r.status,
+        headers: { "Content-Type": r.headers.get("Content-Type") ?? "application/octet-stream" },
+      });
     } catch (e) {
-      logger.error(`graphite proxy failed - ${(e as Error).message}`);
-      return plain(502, "Bad Gateway");
+      logger.error(`graphite proxy failed - ${errorText(e)}`);
+      return plainText("Bad Gateway", 502);
     }
-  });
+  };
+  if (host.options().proxy_graphite) add("GET", "/render", render, false);
 
   // ---- read-only API ------------------------------------------------------------
 
@@ -255,16 +240,16 @@ export function createAdminHttpHandler(host: AdminHttpHost): FetchHandler {
       }
       const sorted: Record<string, string[]> = {};
       for (const k of Object.keys(map).sort()) sorted[k] = map[k]!;
-      return v1(200, { topics: sorted, message: warn(messages) });
+      return v1({ topics: sorted, message: warn(messages) });
     }
-    return v1(200, { topics, message: warn(messages) });
+    return v1({ topics, message: warn(messages) });
   });
 
   add("GET", "/api/topics/:topic", async (_req, { topic }) => {
     const messages: string[] = [];
     const producers = await collect(host.cluster.topicProducers(topic!, sources()), messages, logger, "get topic producers");
     const stats = await collect(host.cluster.nsqdStats(producers, topic!, "", false), messages, logger, "get topic metadata");
-    return v1(200, { ...aggregateTopic(topic!, stats.topics), message: warn(messages) });
+    return v1({ ...aggregateTopic(topic!, stats.topics), message: warn(messages) });
   });
 
   add("GET", "/api/topics/:topic/:channel", async (_req, { topic, channel }) => {
@@ -275,13 +260,13 @@ export function createAdminHttpHandler(host: AdminHttpHost): FetchHandler {
     // The original fails with 500 INTERNAL_ERROR here (SPEC Q); a 404 says what happened.
     if (c === undefined) throw new HttpError(404, "CHANNEL_NOT_FOUND");
     c.clients?.sort(clientsByNodeTopology);
-    return v1(200, { ...c, message: warn(messages) });
+    return v1({ ...c, message: warn(messages) });
   });
 
   add("GET", "/api/nodes", async () => {
     const messages: string[] = [];
     const nodes = await collect(host.cluster.producers(sources()), messages, logger, "get nodes");
-    return v1(200, { nodes, message: warn(messages) });
+    return v1({ nodes, message: warn(messages) });
   });
 
   add("GET", "/api/nodes/:node", async (_req, { node }) => {
@@ -289,20 +274,20 @@ export function createAdminHttpHandler(host: AdminHttpHost): FetchHandler {
     const producers = await collect(host.cluster.producers(sources()), messages, logger, "get producers");
     const producer = producers.find((p) => producerHttpAddress(p) === node);
     if (producer === undefined) throw new HttpError(404, "NODE_NOT_FOUND");
-    let stats;
-    try {
-      stats = (await host.cluster.nsqdStats([producer], "", "", true)).value;
-    } catch (e) {
-      logger.error(`failed to get nsqd stats - ${(e as Error).message}`);
-      throw new HttpError(502, `UPSTREAM_ERROR: ${(e as Error).message}`);
-    }
+    const stats = await host.cluster.nsqdStats([producer], "", "", true).then(
+      (r) => r.value,
+      (e: unknown) => {
+        logger.error(`failed to get nsqd stats - ${errorText(e)}`);
+        throw new HttpError(502, `UPSTREAM_ERROR: ${errorText(e)}`);
+      },
+    );
     let totalClients = 0;
     let totalMessages = 0;
     for (const t of stats.topics) {
       for (const c of t.channels ?? []) totalClients += c.clients?.length ?? 0;
       totalMessages += t.message_count;
     }
-    return v1(200, { node, topics: stats.topics, total_messages: totalMessages, total_clients: totalClients, message: warn(messages) });
+    return v1({ node, topics: stats.topics, total_messages: totalMessages, total_clients: totalClients, message: warn(messages) });
   });
 
   add("GET", "/api/counter", async () => {
@@ -317,7 +302,7 @@ export function createAdminHttpHandler(host: AdminHttpHost): FetchHandler {
         entry.message_count += nc.message_count;
       }
     }
-    return v1(200, { stats: out, message: warn(messages) });
+    return v1({ stats: out, message: warn(messages) });
   });
 
   add("GET", "/api/graphite", async (req) => {
@@ -336,10 +321,10 @@ export function createAdminHttpHandler(host: AdminHttpHost): FetchHandler {
       rate = Number(answer[0]!.datapoints[0]![0]);
       if (!Number.isFinite(rate)) throw new TypeError("no datapoint");
     } catch (e) {
-      logger.error(`graphite request failed - ${(e as Error).message}`);
+      logger.error(`graphite request failed - ${errorText(e)}`);
       throw new HttpError(500, "INTERNAL_ERROR");
     }
-    return v1(200, { rate: rate < 0 ? "N/A" : (rate / interval).toFixed(2) });
+    return v1({ rate: rate < 0 ? "N/A" : (rate / interval).toFixed(2) });
   });
 
   // Beyond the original: the admin's own depth/rate history (see history.ts).
@@ -347,11 +332,9 @@ export function createAdminHttpHandler(host: AdminHttpHost): FetchHandler {
     const v = Number(new URL(req.url).searchParams.get("points") ?? "");
     return Number.isInteger(v) && v > 0 ? v : undefined;
   };
-  add("GET", "/api/history/topics", (req) =>
-    v1(200, { interval_ms: host.history.intervalMs, topics: host.history.allTopics(limitOf(req)), message: "" }),
-  );
+  add("GET", "/api/history/topics", (req) => v1({ interval_ms: host.history.intervalMs, topics: host.history.allTopics(limitOf(req)), message: "" }));
   add("GET", "/api/history/topics/:topic", (req, { topic }) =>
-    v1(200, {
+    v1({
       topic_name: topic,
       interval_ms: host.history.intervalMs,
       samples: host.history.topic(topic!, limitOf(req)),
@@ -360,7 +343,7 @@ export function createAdminHttpHandler(host: AdminHttpHost): FetchHandler {
     }),
   );
   add("GET", "/api/history/topics/:topic/:channel", (req, { topic, channel }) =>
-    v1(200, {
+    v1({
       topic_name: topic,
       channel_name: channel,
       interval_ms: host.history.intervalMs,
@@ -382,20 +365,22 @@ export function createAdminHttpHandler(host: AdminHttpHost): FetchHandler {
     await collectAction(host.cluster.createTopicChannel(topic, channel, sources().lookupd), messages, logger, "create topic/channel");
     notify("create_topic", topic, "", "", req, info);
     if (channel.length > 0) notify("create_channel", topic, channel, "", req, info);
-    return v1(200, { message: warn(messages) });
+    return v1({ message: warn(messages) });
   });
 
-  const action = (hasChannel: boolean): Handler => async (req, { topic, channel = "" }, info) => {
-    requireAdmin(req);
-    const body = await readJson(req, (e) => e.message);
-    const act = str(body["action"]);
-    if (act !== "pause" && act !== "unpause" && act !== "empty") throw new HttpError(400, "INVALID_ACTION");
-    // Sent whatever the outcome, as the original does for these three.
-    notify(`${act}_${hasChannel ? "channel" : "topic"}`, topic!, channel, "", req, info);
-    const messages: string[] = [];
-    await collectAction(host.cluster.topicChannelAction(topic!, channel, act, sources()), messages, logger, `${act} topic/channel`);
-    return v1(200, { message: warn(messages) });
-  };
+  const action =
+    (hasChannel: boolean): Handler =>
+    async (req, { topic, channel = "" }, info) => {
+      requireAdmin(req);
+      const body = await readJson(req, (e) => e.message);
+      const act = str(body["action"]);
+      if (act !== "pause" && act !== "unpause" && act !== "empty") throw new HttpError(400, "INVALID_ACTION");
+      // Sent whatever the outcome, as the original does for these three.
+      notify(`${act}_${hasChannel ? "channel" : "topic"}`, topic!, channel, "", req, info);
+      const messages: string[] = [];
+      await collectAction(host.cluster.topicChannelAction(topic!, channel, act, sources()), messages, logger, `${act} topic/channel`);
+      return v1({ message: warn(messages) });
+    };
   add("POST", "/api/topics/:topic", action(false));
   add("POST", "/api/topics/:topic/:channel", action(true));
 
@@ -404,7 +389,7 @@ export function createAdminHttpHandler(host: AdminHttpHost): FetchHandler {
     const messages: string[] = [];
     await collectAction(host.cluster.deleteTopic(topic!, sources()), messages, logger, "delete topic");
     notify("delete_topic", topic!, "", "", req, info);
-    return v1(200, { message: warn(messages) });
+    return v1({ message: warn(messages) });
   });
 
   add("DELETE", "/api/topics/:topic/:channel", async (req, { topic, channel }, info) => {
@@ -412,7 +397,7 @@ export function createAdminHttpHandler(host: AdminHttpHost): FetchHandler {
     const messages: string[] = [];
     await collectAction(host.cluster.deleteChannel(topic!, channel!, sources()), messages, logger, "delete channel");
     notify("delete_channel", topic!, channel!, "", req, info);
-    return v1(200, { message: warn(messages) });
+    return v1({ message: warn(messages) });
   });
 
   add("DELETE", "/api/nodes/:node", async (req, { node }, info) => {
@@ -423,7 +408,7 @@ export function createAdminHttpHandler(host: AdminHttpHost): FetchHandler {
     const messages: string[] = [];
     await collectAction(host.cluster.tombstoneNodeForTopic(topic, node!, sources().lookupd), messages, logger, "tombstone node for topic");
     notify("tombstone_topic_producer", topic, "", node!, req, info);
-    return v1(200, { message: warn(messages) });
+    return v1({ message: warn(messages) });
   });
 
   // ---- /config/:opt ------------------------------------------------------------------
@@ -439,9 +424,11 @@ export function createAdminHttpHandler(host: AdminHttpHost): FetchHandler {
       if (!cidrContains(cidr, info.remoteAddress)) throw new HttpError(403, "FORBIDDEN");
     }
     if (req.method === "PUT") {
-      const body = new Uint8Array(await req.arrayBuffer());
-      if (body.length === 0 || body.length > 1024 * 1024) throw new HttpError(413, "INVALID_VALUE");
-      const text = new TextDecoder().decode(body);
+      const readMax = 1024 * 1024 + 1;
+      const read = await readLimited(req.body, readMax);
+      if (read.failed) throw new HttpError(500, "INTERNAL_ERROR");
+      if (read.bytes.length === 0 || read.bytes.length === readMax) throw new HttpError(413, "INVALID_VALUE");
+      const text = new TextDecoder().decode(read.bytes);
       const next: AdminOptions = { ...o };
       if (opt === "nsqlookupd_http_addresses") {
         let list: unknown;
@@ -465,66 +452,13 @@ export function createAdminHttpHandler(host: AdminHttpHost): FetchHandler {
     }
     const value = configValue(host.options(), opt!);
     if (value === undefined) throw new HttpError(400, "INVALID_OPTION");
-    return v1(200, value);
+    return v1(value);
   };
   add("GET", "/config/:opt", config);
   add("PUT", "/config/:opt", config);
 
-  // ---- dispatch -------------------------------------------------------------------------
-
-  const match = (method: string, segments: string[]): { route: Route; params: Params } | "method" | null => {
-    let methodMismatch = false;
-    for (const route of routes) {
-      if (route.segments.length !== segments.length) continue;
-      const params: Params = {};
-      let ok = true;
-      for (let i = 0; i < segments.length; i++) {
-        const want = route.segments[i]!;
-        if (want.startsWith(":")) params[want.slice(1)] = segments[i]!;
-        else if (want !== segments[i]) {
-          ok = false;
-          break;
-        }
-      }
-      if (!ok) continue;
-      if (route.method === method || (method === "HEAD" && route.method === "GET")) return { route, params };
-      methodMismatch = true;
-    }
-    return methodMismatch ? "method" : null;
-  };
-
-  const dispatch = async (req: Request, info: RequestInfo, path: string): Promise<Response> => {
-    const base = host.options().base_path;
-    let rel: string | null = path;
-    if (base !== "/") rel = path === base ? "/" : path.startsWith(`${base}/`) ? path.slice(base.length) : null;
-    if (rel === null) return v1(404, "NOT_FOUND");
-    let segments: string[];
-    try {
-      segments = rel.split("/").filter((s) => s !== "").map((s) => decodeURIComponent(s));
-    } catch {
-      return v1(400, "INVALID_REQUEST");
-    }
-    const found = match(req.method, segments);
-    if (found === null) return v1(404, "NOT_FOUND");
-    if (found === "method") return v1(405, "METHOD_NOT_ALLOWED");
-    try {
-      return await found.route.handler(req, found.params, info);
-    } catch (e) {
-      if (e instanceof HttpError) return v1(e.status, e.message);
-      logger.error(`panic in HTTP handler - ${(e as Error)?.stack ?? String(e)}`);
-      return v1(500, "INTERNAL_ERROR");
-    }
-  };
-
-  return async (req, info) => {
-    const started = performance.now();
-    const url = new URL(req.url);
-    const response = await dispatch(req, info, url.pathname);
-    logger.info(
-      `${response.status} ${req.method} ${url.pathname}${url.search} (${joinHostPort(info.remoteAddress, info.remotePort)}) ${elapsedText(performance.now() - started)}`,
-    );
-    return compress(req, response);
-  };
+  const router = createRouter(routes, logger);
+  return async (req, info) => compress(req, await router(req, info));
 }
 
 /** Every response is gzip- or deflate-compressed when the client lists one (SPEC §7). */

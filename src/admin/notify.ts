@@ -4,7 +4,8 @@
 import type { Logger } from "../common/log.ts";
 import type { FetchFunction } from "./upstream.ts";
 import type { RequestInfo } from "../runtime/types.ts";
-import { joinHostPort } from "./upstream.ts";
+import { joinHostPort } from "../common/address.ts";
+import { errorText } from "../common/errors.ts";
 
 export interface AdminAction {
   action: string;
@@ -93,7 +94,7 @@ export class Notifier {
       });
       await r.arrayBuffer();
     } catch (e) {
-      logger.error(`failed to POST notification - ${(e as Error).message}`);
+      logger.error(`failed to POST notification - ${errorText(e)}`);
     }
   }
 }

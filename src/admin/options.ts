@@ -3,6 +3,7 @@
 // original's flag names, config keys and defaults. Durations are milliseconds.
 // checkAdminOptions() applies the startup checks (A-FLAG-VALIDATION).
 import type { OptionTable } from "../common/options.ts";
+import { splitHostPort } from "../common/address.ts";
 import { parseCidr } from "./cidr.ts";
 
 export interface AdminOptions {
@@ -39,6 +40,7 @@ export interface AdminOptions {
 
 const SECOND = 1000;
 
+// biome-ignore format: one option per line reads as a table
 export const ADMIN_OPTIONS: OptionTable = [
   { flag: "log-level", key: "log_level", type: "string", default: "info", help: "set log verbosity: debug, info, warn, error, or fatal", choices: ["debug", "info", "warn", "warning", "error", "fatal"] },
   { flag: "log-prefix", key: "log_prefix", type: "string", default: "[nsqadmin] ", help: "log message prefix" },
@@ -95,8 +97,8 @@ export function normalizeBasePath(p: string): string {
  * resolve fails on the first query instead (reported per upstream).
  */
 export function isHostPort(value: string): boolean {
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value);
-  return m !== null && Number(m[3]) <= 65535;
+  const hp = splitHostPort(value);
+  return hp !== null && hp.port <= 65535;
 }
 
 /**

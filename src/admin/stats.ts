@@ -7,74 +7,26 @@
 // two nodes the "nodes" list of a channel misses the first node and that
 // node's own channel row shows the totals. Here aggregates are fresh objects
 // and every node keeps its own numbers.
+import { joinHostPort } from "../common/address.ts";
+import type { ReceivedChannel, ReceivedClient, ReceivedE2e, ReceivedTopic } from "../protocol/stats-json.ts";
 
 // ---- what nsqd sends (D-HTTP-STATS-*) -----------------------------------------
 
-export interface NsqdE2e {
-  count?: number;
-  percentiles?: Array<{ quantile: number; value: number }> | null;
-  topic?: string;
-  channel?: string;
-  host?: string;
-}
-
-export interface NsqdClient {
-  client_id?: string;
-  hostname?: string;
-  version?: string;
-  remote_address?: string;
-  ready_count?: number;
-  in_flight_count?: number;
-  message_count?: number;
-  finish_count?: number;
-  requeue_count?: number;
-  connect_ts?: number;
-  sample_rate?: number;
-  deflate?: boolean;
-  snappy?: boolean;
-  user_agent?: string;
-  authed?: boolean;
-  auth_identity?: string;
-  auth_identity_url?: string;
-  topology_zone?: string;
-  topology_region?: string;
-  tls?: boolean;
-  tls_cipher_suite?: string;
-  tls_version?: string;
-  tls_negotiated_protocol?: string;
-  tls_negotiated_protocol_is_mutual?: boolean;
-}
-
-export interface NsqdChannel {
-  channel_name: string;
-  depth?: number;
-  backend_depth?: number;
-  in_flight_count?: number;
-  deferred_count?: number;
-  message_count?: number;
-  requeue_count?: number;
-  timeout_count?: number;
-  zone_local_msg_count?: number;
-  region_local_msg_count?: number;
-  global_msg_count?: number;
-  client_count?: number;
-  clients?: NsqdClient[] | null;
-  paused?: boolean;
-  e2e_processing_latency?: NsqdE2e | null;
-}
-
-export interface NsqdTopic {
-  topic_name: string;
+/**
+ * The /stats document of one nsqd (../protocol/stats-json.ts), plus what
+ * the aggregation also accepts: topic-level topology counters and an e2e
+ * object naming its topic, channel and host (none of which an nsqd sends).
+ */
+export type NsqdE2e = ReceivedE2e & { topic?: string; channel?: string; host?: string };
+export type NsqdClient = ReceivedClient;
+export type NsqdChannel = Omit<ReceivedChannel, "e2e_processing_latency"> & { e2e_processing_latency?: NsqdE2e | null };
+export type NsqdTopic = Omit<ReceivedTopic, "channels" | "e2e_processing_latency"> & {
   channels?: NsqdChannel[] | null;
-  depth?: number;
-  backend_depth?: number;
-  message_count?: number;
+  e2e_processing_latency?: NsqdE2e | null;
   zone_local_msg_count?: number;
   region_local_msg_count?: number;
   global_msg_count?: number;
-  paused?: boolean;
-  e2e_processing_latency?: NsqdE2e | null;
-}
+};
 
 // ---- what nsqadmin answers ----------------------------------------------------------
 
@@ -191,11 +143,11 @@ export interface Producer {
 
 /** The node id used everywhere: `<broadcast_address>:<http_port>`. */
 export function producerHttpAddress(p: Pick<Producer, "broadcast_address" | "http_port">): string {
-  return p.broadcast_address.includes(":") ? `[${p.broadcast_address}]:${p.http_port}` : `${p.broadcast_address}:${p.http_port}`;
+  return joinHostPort(p.broadcast_address, p.http_port);
 }
 
 export function producerTcpAddress(p: Pick<Producer, "broadcast_address" | "tcp_port">): string {
-  return p.broadcast_address.includes(":") ? `[${p.broadcast_address}]:${p.tcp_port}` : `${p.broadcast_address}:${p.tcp_port}`;
+  return joinHostPort(p.broadcast_address, p.tcp_port);
 }
 
 // ---- semantic versions (out_of_date) ------------------------------------------------
@@ -467,7 +419,14 @@ export function aggregateTopic(topic: string, nodes: TopicStats[]): TopicStats {
     }
   }
   for (const [name, list] of channelNodes) {
-    base.channels.push(aggregateChannel(topic, name, list, list.some((c) => c.clients !== null)));
+    base.channels.push(
+      aggregateChannel(
+        topic,
+        name,
+        list,
+        list.some((c) => c.clients !== null),
+      ),
+    );
   }
   return withTopology(base as unknown as TopicStats, z, r, g, "always");
 }

@@ -9,6 +9,7 @@
 // and --http-client-tls-insecure-skip-verify (plain fetch has no portable way
 // to). readUpstreamTls() loads those files with the original's messages.
 import type { FileSystem, HttpClient, HttpClientOptions, Runtime } from "../runtime/types.ts";
+import { errorText } from "../common/errors.ts";
 
 /** The part of fetch the admin uses (tests substitute it). */
 export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
@@ -47,9 +48,10 @@ export function readUpstreamTls(
       cert = fs.readText(o.http_client_tls_cert);
       key = fs.readText(o.http_client_tls_key);
     } catch (e) {
-      throw new Error(`failed to LoadX509KeyPair ${pair} - ${(e as Error).message}`);
+      throw new Error(`failed to LoadX509KeyPair ${pair} - ${errorText(e)}`);
     }
-    if (!cert.includes("-----BEGIN CERTIFICATE-----")) throw new Error(`failed to LoadX509KeyPair ${pair} - tls: failed to find any PEM data in certificate input`);
+    if (!cert.includes("-----BEGIN CERTIFICATE-----"))
+      throw new Error(`failed to LoadX509KeyPair ${pair} - tls: failed to find any PEM data in certificate input`);
     if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) throw new Error(`failed to LoadX509KeyPair ${pair} - tls: failed to find any PEM data in key input`);
     tls.cert = cert;
     tls.key = key;
@@ -59,7 +61,7 @@ export function readUpstreamTls(
     try {
       ca = fs.readText(o.http_client_tls_root_ca_file);
     } catch (e) {
-      throw new Error(`failed to read TLS root CA file ${o.http_client_tls_root_ca_file} - ${(e as Error).message}`);
+      throw new Error(`failed to read TLS root CA file ${o.http_client_tls_root_ca_file} - ${errorText(e)}`);
     }
     if (!ca.includes("-----BEGIN CERTIFICATE-----")) throw new Error(`failed to AppendCertsFromPEM ${o.http_client_tls_root_ca_file}`);
     tls.ca = ca;
@@ -147,7 +149,7 @@ export class UpstreamClient {
     try {
       return JSON.parse(body) as T;
     } catch (e) {
-      throw new UpstreamCallError(`invalid JSON from ${endpoint} - ${(e as Error).message}`);
+      throw new UpstreamCallError(`invalid JSON from ${endpoint} - ${errorText(e)}`);
     }
   }
 
@@ -209,9 +211,4 @@ export function httpsEndpoint(endpoint: string, body: string): string | null {
   u.protocol = "https:";
   u.port = String(port);
   return u.toString();
-}
-
-/** net.JoinHostPort: brackets around IPv6 hosts. */
-export function joinHostPort(host: string, port: number | string): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }

@@ -8,6 +8,7 @@
 import { parseDuration, formatDuration } from "../common/duration.ts";
 import { parseGoBool, parseGoFloat, parseGoInt } from "../common/go-scalars.ts";
 import { VERSION } from "../common/version.ts";
+import { errorText } from "../common/errors.ts";
 
 /** go-nsq's version, reported in the default user agent (`go-nsq/1.1.0`). */
 export const GO_NSQ_VERSION = "1.1.0";
@@ -162,8 +163,18 @@ function describeMs(ms: number): string {
 }
 
 /**
- * The client configuration. `new Config({ max_in_flight: 10 })` or
- * `config.set("max_in_flight", "10")`; read the values on `config.values`.
+ * The client configuration, go-nsq's option names and defaults. A Consumer
+ * or Producer also takes the same options as a plain object.
+ *
+ * @example
+ * ```ts
+ * import { Config, Consumer } from "@nsq/nsq";
+ *
+ * const config = new Config({ max_in_flight: 10 });
+ * config.set("snappy", true);
+ * config.setOpt("lookupd_poll_interval,30s"); // the tools' --consumer-opt form
+ * const consumer = new Consumer("events", "archive", config);
+ * ```
  */
 export class Config {
   readonly values: ConfigValues;
@@ -223,7 +234,7 @@ export class Config {
           try {
             v = /^[+-]?\d+$/.test(value) ? Number(value) : parseDuration(value);
           } catch (e) {
-            throw fail((e as Error).message);
+            throw fail(errorText(e));
           }
         } else throw fail("invalid value type");
         break;
@@ -232,7 +243,7 @@ export class Config {
         else if (typeof value === "string") {
           try {
             v = parseGoInt(value);
-          } catch (e) {
+          } catch {
             throw fail(`strconv.ParseInt: parsing ${JSON.stringify(value)}: invalid syntax`);
           }
         } else throw fail("invalid value type");
@@ -289,9 +300,7 @@ export class Config {
   validate(): void {
     const v = this.values;
     if (v.heartbeat_interval > v.read_timeout) {
-      throw new ConfigOptionError(
-        `HeartbeatInterval ${describeMs(v.heartbeat_interval)} must be less than ReadTimeout ${describeMs(v.read_timeout)}`,
-      );
+      throw new ConfigOptionError(`HeartbeatInterval ${describeMs(v.heartbeat_interval)} must be less than ReadTimeout ${describeMs(v.read_timeout)}`);
     }
     // As go-nsq: one compression at a time (nsqd refuses both too, D-TCP-NEGOTIATE).
     if (v.snappy && v.deflate) throw new ConfigOptionError("cannot enable both snappy and deflate");

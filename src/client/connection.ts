@@ -13,20 +13,11 @@
 import type { Logger } from "../common/log.ts";
 import type { ByteTransform, Runtime, Socket, TlsClientOptions } from "../runtime/types.ts";
 import { SnappyFrameDecoder, SnappyFrameEncoder } from "../protocol/snappy-frame.ts";
-import {
-  FrameReader,
-  FrameType,
-  MAGIC_V2,
-  NOP_COMMAND,
-  encodeAuth,
-  encodeIdentify,
-  readInt32,
-  readInt64,
-  type Frame,
-} from "../protocol/frames.ts";
+import { FrameReader, FrameType, MAGIC_V2, NOP_COMMAND, encodeAuth, encodeIdentify, readInt32, type Frame } from "../protocol/frames.ts";
 import { concatBytes, decodeUtf8 } from "../protocol/text.ts";
 import { ConfigOptionError, type ConfigValues } from "./config.ts";
 import { parseHostPort } from "./address.ts";
+import { errorText } from "../common/errors.ts";
 
 /** What nsqd answered to IDENTIFY (the fields a client reads, D-TCP-IDENTIFY-RESP). */
 export interface IdentifyResponse {
@@ -40,7 +31,18 @@ export interface IdentifyResponse {
   auth_required: boolean;
 }
 
-/** An error frame from nsqd: `code` is the `E_*` prefix (D-TCP-ERR-FORMAT). */
+/**
+ * An error frame from nsqd: `code` is the `E_*` prefix (D-TCP-ERR-FORMAT).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await producer.publish("bad topic!", "x");
+ * } catch (e) {
+ *   if (e instanceof NsqError) console.log(e.code); // "E_BAD_TOPIC"
+ * }
+ * ```
+ */
 export class NsqError extends Error {
   override readonly name = "NsqError";
   readonly code: string;
@@ -117,7 +119,7 @@ export class Connection {
   #handshakeBytes: Uint8Array = EMPTY;
   #encoder: ByteTransform | null = null;
   #decoder: ByteTransform | null = null;
-  /** Writes waiting for the microtask that compresses them together (compressed connections only). */
+  /** Writes waiting for the microtask that sends them together (compressed together on a compressed connection). */
   #outParts: Uint8Array[] = [];
   #outLength = 0;
   #flushScheduled = false;
@@ -149,10 +151,14 @@ export class Connection {
     // Certificate files are read before dialing: a bad path fails without a connection.
     const tlsOptions = c.tls_v1 ? this.#tlsOptions() : null;
     // Only a connection that may need TLS asks for an upgradable socket (slower on Deno).
-    this.#socket = await this.#runtime.connect({ host, port }, () => ({
-      data: (chunk) => this.#onData(chunk),
-      close: (err) => this.#onClose(err),
-    }), { timeoutMs: c.dial_timeout > 0 ? c.dial_timeout : undefined, allowTlsUpgrade: c.tls_v1 });
+    this.#socket = await this.#runtime.connect(
+      { host, port },
+      () => ({
+        data: (chunk) => this.#onData(chunk),
+        close: (err) => this.#onClose(err),
+      }),
+      { timeoutMs: c.dial_timeout > 0 ? c.dial_timeout : undefined, allowTlsUpgrade: c.tls_v1 },
+    );
     this.#lastReadAt = Date.now();
     // read_timeout: a live nsqd sends a heartbeat at least every heartbeat_interval.
     const period = Math.max(50, Math.min(c.read_timeout / 4, 5000));
@@ -239,7 +245,7 @@ export class Connection {
       try {
         return fs.readText(path);
       } catch (e) {
-        throw new ConfigOptionError(`${option} ${JSON.stringify(path)} could not be read - ${(e as Error).message}`);
+        throw new ConfigOptionError(`${option} ${JSON.stringify(path)} could not be read - ${errorText(e)}`);
       }
     };
     const o: TlsClientOptions = { rejectUnauthorized: !c.tls_insecure_skip_verify };
@@ -256,6 +262,7 @@ export class Connection {
   async #upgradeTls(options: TlsClientOptions): Promise<void> {
     // nsqd sends nothing between its IDENTIFY response and the TLS handshake.
     if (this.#handshakeBytes.length > 0) throw new Error("nsqd sent plain bytes where the TLS handshake should start");
+    this.#flushOut(); // what was written before goes out before the handshake
     const info = await this.#socket!.upgradeTls({ client: options });
     this.tls = true;
     this.#logger.info(`(${this.address}) upgraded to TLS (${info.version})`);
@@ -263,6 +270,7 @@ export class Connection {
 
   /** From here on writes are compressed and reads decompressed; bytes already received after the last frame are decompressed now. */
   #startCompression(name: "snappy" | "deflate", level: number): void {
+    this.#flushOut(); // what was written before goes out uncompressed
     const compression = this.#runtime.compression;
     let t: Transport;
     if (name === "snappy") {
@@ -342,16 +350,13 @@ export class Connection {
   }
 
   /**
-   * Queue bytes for the server. Returns false when the socket is gone. On a
-   * compressed connection the writes of one turn of the event loop are
-   * compressed (and flushed) together.
+   * Queue bytes for the server. Returns false when the socket is gone. The
+   * writes of one turn of the event loop go out in one socket write (FIN,
+   * RDY and TOUCH for a batch of messages cost one system call), compressed
+   * together on a compressed connection.
    */
   write(bytes: Uint8Array): boolean {
     if (this.#closed || this.#socket === null) return false;
-    if (this.#encoder === null) {
-      this.#socket.write(bytes);
-      return true;
-    }
     this.#outParts.push(bytes);
     this.#outLength += bytes.length;
     if (!this.#flushScheduled) {
@@ -368,18 +373,22 @@ export class Connection {
     const plain = parts.length === 1 ? parts[0]! : concatBytes(parts, this.#outLength);
     this.#outParts = [];
     this.#outLength = 0;
+    if (this.#encoder === null) {
+      this.#socket.write(plain);
+      return;
+    }
     let out: Uint8Array;
     try {
-      out = this.#encoder!.push(plain, true);
+      out = this.#encoder.push(plain, true);
     } catch (e) {
-      this.#logger.error(`(${this.address}) failed to compress - ${(e as Error).message}`);
+      this.#logger.error(`(${this.address}) failed to compress - ${errorText(e)}`);
       this.close();
       return;
     }
     if (out.length > 0) this.#socket.write(out);
   };
 
-  /** Close now (writes still waiting for compression go out first). */
+  /** Close now (writes still waiting go out first). */
   close(): void {
     if (this.#socket !== null && !this.#closed) {
       this.#flushOut();
@@ -393,7 +402,7 @@ export class Connection {
       try {
         chunk = this.#decoder.push(chunk, true);
       } catch (e) {
-        this.#logger.error(`(${this.address}) failed to decompress - ${(e as Error).message}`);
+        this.#logger.error(`(${this.address}) failed to decompress - ${errorText(e)}`);
         this.close();
         return;
       }
@@ -420,7 +429,7 @@ export class Connection {
     try {
       frames = this.#reader.push(chunk);
     } catch (e) {
-      this.#logger.error(`(${this.address}) protocol error - ${(e as Error).message}`);
+      this.#logger.error(`(${this.address}) protocol error - ${errorText(e)}`);
       this.close();
       return;
     }
@@ -449,13 +458,4 @@ export class Connection {
     // Only connections that finished the handshake were announced to the delegate.
     if (this.identity !== null) this.#delegate.onClose(this, err);
   }
-}
-
-/** Decoded message header fields from a payload (D-TCP-MSG). */
-export function messageTimestamp(payload: Uint8Array): number {
-  return readInt64(payload, 0);
-}
-
-export function messageAttempts(payload: Uint8Array): number {
-  return (payload[8]! << 8) | payload[9]!;
 }

@@ -8,11 +8,11 @@
 import type { Logger } from "../common/log.ts";
 import { silentLogger } from "../common/log.ts";
 import type { Runtime } from "../runtime/types.ts";
-import { CLS_COMMAND, encodeFin, encodeRdy, encodeReq, encodeSub, encodeTouch, MESSAGE_HEADER_SIZE } from "../protocol/frames.ts";
+import { CLS_COMMAND, decodeMessagePayload, encodeFin, encodeRdy, encodeReq, encodeSub, encodeTouch, MESSAGE_HEADER_SIZE } from "../protocol/frames.ts";
 import { isValidChannelName, isValidTopicName } from "../protocol/names.ts";
 import { decodeUtf8 } from "../protocol/text.ts";
 import { Config, type ConfigValues } from "./config.ts";
-import { Connection, NsqError, messageAttempts, messageTimestamp, type ConnectionDelegate } from "./connection.ts";
+import { Connection, type NsqError, type ConnectionDelegate } from "./connection.ts";
 import { lookupProducers } from "./lookupd.ts";
 import { ClientRuntime } from "./runtime.ts";
 import { Message, type MessageResponder } from "./message.ts";
@@ -27,6 +27,7 @@ import {
   type BackoffSignal,
   type RdySlot,
 } from "./rdy.ts";
+import { errorText } from "../common/errors.ts";
 
 /** A message handler: return (or resolve) to FIN, throw (or reject) to REQ with backoff. */
 export type Handler = (message: Message) => void | Promise<void>;
@@ -54,10 +55,19 @@ export interface ConsumerStats {
   connections: number;
 }
 
+/** What a connection reports to its consumer: the Consumer's private handlers. */
+interface ConsumerEvents {
+  message(c: ConsumerConn, data: Uint8Array): void;
+  response(c: ConsumerConn, data: Uint8Array): void;
+  error(c: ConsumerConn, error: NsqError): void;
+  close(c: ConsumerConn, error?: Error): void;
+  respond(c: ConsumerConn, message: Message, delayMs: number, backoff: boolean, success: boolean): void;
+}
+
 /** Per-connection state; it is the connection's delegate and the responder of its messages. */
 class ConsumerConn implements RdySlot, ConnectionDelegate, MessageResponder {
   readonly conn: Connection;
-  readonly #consumer: Consumer;
+  readonly #consumer: ConsumerEvents;
   rdy = 0;
   inFlight = 0;
   held = 0;
@@ -70,25 +80,25 @@ class ConsumerConn implements RdySlot, ConnectionDelegate, MessageResponder {
   retryTimer: ReturnType<typeof setTimeout> | null = null;
   subWaiter: ((error?: Error) => void) | null = null;
 
-  constructor(consumer: Consumer, address: string, deps: { runtime: Runtime; logger: Logger; config: ConfigValues }) {
+  constructor(consumer: ConsumerEvents, address: string, deps: { runtime: Runtime; logger: Logger; config: ConfigValues }) {
     this.#consumer = consumer;
     this.conn = new Connection(address, { ...deps, delegate: this });
   }
 
   onMessage(_conn: Connection, data: Uint8Array): void {
-    this.#consumer.onConnMessage(this, data);
+    this.#consumer.message(this, data);
   }
 
   onResponse(_conn: Connection, data: Uint8Array): void {
-    this.#consumer.onConnResponse(this, data);
+    this.#consumer.response(this, data);
   }
 
   onError(_conn: Connection, error: NsqError): void {
-    this.#consumer.onConnError(this, error);
+    this.#consumer.error(this, error);
   }
 
   onClose(_conn: Connection, error?: Error): void {
-    this.#consumer.onConnClose(this, error);
+    this.#consumer.close(this, error);
   }
 
   finish(message: Message): void {
@@ -117,10 +127,28 @@ interface Lane {
   fail: (error: unknown) => void;
 }
 
+/**
+ * Subscribes one topic/channel on many nsqd, found directly or through
+ * nsqlookupd, and runs a handler per message with go-nsq's conventions:
+ * returning FINishes the message, throwing REQueues it with backoff.
+ *
+ * @example
+ * ```ts
+ * import { Consumer } from "@nsq/nsq";
+ *
+ * const consumer = new Consumer("events", "archive", { max_in_flight: 10 });
+ * consumer.addHandler(async (message) => {
+ *   console.log(new TextDecoder().decode(message.body));
+ * });
+ * await consumer.connectToNsqLookupd("127.0.0.1:4161");
+ * // later
+ * await consumer.stop();
+ * ```
+ */
 export class Consumer {
   readonly topic: string;
   readonly channel: string;
-  readonly config: ConfigValues;
+  readonly #config: ConfigValues;
   readonly #runtime: ClientRuntime;
   readonly #logger: Logger;
   readonly #prefix: string;
@@ -147,6 +175,14 @@ export class Consumer {
   /** Resolves once stop() has completed (all connections closed, handlers done). */
   readonly stopped: Promise<void>;
   readonly #stats = { messagesReceived: 0, messagesFinished: 0, messagesRequeued: 0 };
+  /** How the connections reach this consumer (kept off its public surface). */
+  readonly #events: ConsumerEvents = {
+    message: (c, data) => this.#onConnMessage(c, data),
+    response: (c, data) => this.#onConnResponse(c, data),
+    error: (c, error) => this.#onConnError(c, error),
+    close: (c, error) => this.#onConnClose(c, error),
+    respond: (c, message, delayMs, backoff, success) => this.#respond(c, message, delayMs, backoff, success),
+  };
 
   /**
    * `new Consumer("events", "archive", { max_in_flight: 10 })`; options as a
@@ -160,16 +196,21 @@ export class Consumer {
     cfg.validate();
     this.topic = topic;
     this.channel = channel;
-    this.config = cfg.values;
+    this.#config = cfg.values;
     this.#runtime = new ClientRuntime(deps.runtime, cfg);
     this.#logger = deps.logger ?? silentLogger;
     this.#prefix = `[${topic}/${channel}] `;
     const strategy =
-      this.config.backoff_strategy === "full_jitter"
-        ? fullJitterBackoff(this.config.backoff_multiplier)
-        : exponentialBackoff(this.config.backoff_multiplier);
-    this.#backoff = new BackoffState(strategy, this.config.max_backoff_duration);
+      this.#config.backoff_strategy === "full_jitter"
+        ? fullJitterBackoff(this.#config.backoff_multiplier)
+        : exponentialBackoff(this.#config.backoff_multiplier);
+    this.#backoff = new BackoffState(strategy, this.#config.max_backoff_duration);
     this.stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
+  }
+
+  /** The options in force, as a frozen copy (change max_in_flight with changeMaxInFlight). */
+  get config(): Readonly<ConfigValues> {
+    return Object.freeze({ ...this.#config });
   }
 
   /**
@@ -206,8 +247,8 @@ export class Consumer {
 
   /** Changes max_in_flight at run time and re-spreads RDY. */
   changeMaxInFlight(maxInFlight: number): void {
-    if (this.config.max_in_flight === maxInFlight) return;
-    this.config.max_in_flight = maxInFlight;
+    if (this.#config.max_in_flight === maxInFlight) return;
+    this.#config.max_in_flight = maxInFlight;
     if (this.#backoff.inBackoff || this.#backoff.waiting) return;
     for (const c of this.#conns.values()) this.#maybeUpdateRdy(c);
   }
@@ -246,7 +287,7 @@ export class Consumer {
     if (this.#handler === null) throw new Error("no handlers");
     if (this.#conns.has(address) || this.#pending.has(address)) throw new AlreadyConnectedError(`already connected to ${address}`);
     this.#pending.add(address);
-    const c = new ConsumerConn(this, address, { runtime, logger: this.#logger, config: this.config });
+    const c = new ConsumerConn(this.#events, address, { runtime, logger: this.#logger, config: this.#config });
     this.#logger.info(`${this.#prefix}(${address}) connecting to nsqd`);
     try {
       const identity = await c.conn.connect();
@@ -261,7 +302,7 @@ export class Consumer {
       c.clearTimers();
       c.conn.close();
       if (this.#stopping) this.#finishStop();
-      throw new Error(`failed to connect to nsqd ${address} - ${(e as Error).message}`);
+      throw new Error(`failed to connect to nsqd ${address} - ${errorText(e)}`);
     }
     this.#pending.delete(address);
     if (this.#stopping || c.conn.closed) {
@@ -277,7 +318,7 @@ export class Consumer {
       this.#maybeUpdateRdy(c);
     }
     if (this.#rdyTimer === null) {
-      this.#rdyTimer = setInterval(() => this.#redistribute(), this.config.rdy_redistribute_interval);
+      this.#rdyTimer = setInterval(() => this.#redistribute(), this.#config.rdy_redistribute_interval);
     }
   }
 
@@ -295,12 +336,12 @@ export class Consumer {
       const addr = this.#nextLookupd();
       try {
         producers = await lookupProducers(addr, this.topic, {
-          timeoutMs: this.config.lookupd_poll_timeout,
-          authSecret: this.config.auth_secret,
-          userAgent: this.config.user_agent,
+          timeoutMs: this.#config.lookupd_poll_timeout,
+          authSecret: this.#config.auth_secret,
+          userAgent: this.#config.user_agent,
         });
       } catch (e) {
-        this.#logger.error(`${this.#prefix}error querying nsqlookupd (${addr}) - ${(e as Error).message}`);
+        this.#logger.error(`${this.#prefix}error querying nsqlookupd (${addr}) - ${errorText(e)}`);
       }
     }
     if (producers === null || this.#stopping) return;
@@ -309,16 +350,16 @@ export class Consumer {
         .filter((a) => !this.#conns.has(a) && !this.#pending.has(a))
         .map((a) =>
           this.#connect(a).catch((e) => {
-            if (!(e instanceof AlreadyConnectedError)) this.#logger.error(`${this.#prefix}(${a}) error connecting to nsqd - ${(e as Error).message}`);
+            if (!(e instanceof AlreadyConnectedError)) this.#logger.error(`${this.#prefix}(${a}) error connecting to nsqd - ${errorText(e)}`);
           }),
         ),
     );
   }
 
   #startLookupLoop(): void {
-    const interval = this.config.lookupd_poll_interval;
+    const interval = this.#config.lookupd_poll_interval;
     // Up to lookupd_poll_jitter of one interval first, so many consumers started together spread out.
-    const jitter = Math.floor(Math.random() * this.config.lookupd_poll_jitter * interval);
+    const jitter = Math.floor(Math.random() * this.#config.lookupd_poll_jitter * interval);
     this.#lookupTimer = setTimeout(() => {
       this.#lookupTimer = null;
       if (this.#stopping) return;
@@ -328,7 +369,7 @@ export class Consumer {
 
   // ---- connection events ------------------------------------------------------
 
-  onConnMessage(c: ConsumerConn, data: Uint8Array): void {
+  #onConnMessage(c: ConsumerConn, data: Uint8Array): void {
     if (data.length < MESSAGE_HEADER_SIZE) {
       this.#logger.error(`${this.#prefix}(${c.conn.address}) message of ${data.length} bytes is too short`);
       c.conn.close();
@@ -337,15 +378,9 @@ export class Consumer {
     c.inFlight++;
     c.lastMsgAt = Date.now();
     this.#stats.messagesReceived++;
-    const message = new Message(
-      data.subarray(10, 26),
-      data.subarray(MESSAGE_HEADER_SIZE),
-      messageTimestamp(data),
-      messageAttempts(data),
-      c.conn.address,
-      c,
-    );
-    const max = this.config.max_attempts;
+    const m = decodeMessagePayload(data);
+    const message = new Message(m.id, m.body, m.timestampNs, m.attempts, c.conn.address, c);
+    const max = this.#config.max_attempts;
     if (max > 0 && message.attempts > max) {
       // U-CLI-ATTEMPTS
       this.#logger.warn(`${this.#prefix}msg ${message.idString} attempted ${message.attempts} times, giving up`);
@@ -353,7 +388,7 @@ export class Consumer {
         try {
           this.#failedHandler(message);
         } catch (e) {
-          this.#logger.error(`${this.#prefix}failed-message handler threw - ${(e as Error).message}`);
+          this.#logger.error(`${this.#prefix}failed-message handler threw - ${errorText(e)}`);
         }
       }
       message.finish();
@@ -363,7 +398,7 @@ export class Consumer {
     this.#pump();
   }
 
-  onConnResponse(c: ConsumerConn, data: Uint8Array): void {
+  #onConnResponse(c: ConsumerConn, data: Uint8Array): void {
     const text = decodeUtf8(data);
     if (!c.subscribed && text === "OK") {
       c.subscribed = true;
@@ -380,7 +415,7 @@ export class Consumer {
     }
   }
 
-  onConnError(c: ConsumerConn, error: NsqError): void {
+  #onConnError(c: ConsumerConn, error: NsqError): void {
     this.#logger.error(`${this.#prefix}(${c.conn.address}) protocol error - ${error.message}`);
     if (c.subWaiter !== null) {
       const w = c.subWaiter;
@@ -390,7 +425,7 @@ export class Consumer {
     if (error.fatal) c.conn.close();
   }
 
-  onConnClose(c: ConsumerConn, error?: Error): void {
+  #onConnClose(c: ConsumerConn, error?: Error): void {
     c.clearTimers();
     if (c.subWaiter !== null) {
       const w = c.subWaiter;
@@ -423,10 +458,10 @@ export class Consumer {
       this.#logger.info(`${this.#prefix}(${address}) trying to reconnect`);
       this.#connect(address).catch((e) => {
         if (e instanceof AlreadyConnectedError || this.#stopping) return;
-        this.#logger.error(`${this.#prefix}(${address}) error connecting to nsqd - ${(e as Error).message}`);
+        this.#logger.error(`${this.#prefix}(${address}) error connecting to nsqd - ${errorText(e)}`);
         this.#scheduleReconnect(address);
       });
-    }, this.config.lookupd_poll_interval);
+    }, this.#config.lookupd_poll_interval);
     this.#reconnectTimers.add(timer);
   }
 
@@ -470,7 +505,7 @@ export class Consumer {
     lane.message = null;
     this.#idle.push(lane);
     if (error !== undefined) {
-      this.#logger.error(`${this.#prefix}Handler returned error (${(error as Error)?.message ?? String(error)}) for msg ${message.idString}`);
+      this.#logger.error(`${this.#prefix}Handler returned error (${errorText(error)}) for msg ${message.idString}`);
     }
     if (message.isAutoResponseDisabled) return;
     if (error === undefined) message.finish();
@@ -479,7 +514,7 @@ export class Consumer {
 
   // ---- responses, RDY, backoff ------------------------------------------------
 
-  respond(c: ConsumerConn, message: Message, delayMs: number, backoff: boolean, success: boolean): void {
+  #respond(c: ConsumerConn, message: Message, delayMs: number, backoff: boolean, success: boolean): void {
     if (c.inFlight > 0) c.inFlight--;
     let command: Uint8Array;
     let signal: BackoffSignal;
@@ -488,7 +523,7 @@ export class Consumer {
       this.#stats.messagesFinished++;
       signal = "resume";
     } else {
-      const delay = delayMs < 0 ? requeueDelay(this.config.default_requeue_delay, this.config.max_requeue_delay, message.attempts) : delayMs;
+      const delay = delayMs < 0 ? requeueDelay(this.#config.default_requeue_delay, this.#config.max_requeue_delay, message.attempts) : delayMs;
       command = encodeReq(message.id, delay);
       this.#stats.messagesRequeued++;
       signal = backoff ? "backoff" : "continue";
@@ -503,11 +538,13 @@ export class Consumer {
   #applyBackoff(c: ConsumerConn, signal: BackoffSignal): void {
     const action = this.#backoff.signal(signal);
     if (action.kind === "exit") {
-      const count = perConnMaxInFlight(this.config.max_in_flight, this.#conns.size);
+      const count = perConnMaxInFlight(this.#config.max_in_flight, this.#conns.size);
       this.#logger.warn(`${this.#prefix}exiting backoff, returning all to RDY ${count}`);
       for (const other of this.#conns.values()) this.#updateRdy(other, count);
     } else if (action.kind === "backoff") {
-      this.#logger.warn(`${this.#prefix}backing off for ${(action.durationMs / 1000).toFixed(4)} seconds (backoff level ${action.level}), setting all to RDY 0`);
+      this.#logger.warn(
+        `${this.#prefix}backing off for ${(action.durationMs / 1000).toFixed(4)} seconds (backoff level ${action.level}), setting all to RDY 0`,
+      );
       for (const other of this.#conns.values()) this.#updateRdy(other, 0);
       this.#startBackoffTimer(action.durationMs);
     } else if (c.rdy > 0 && !this.#backoff.inBackoff && !this.#backoff.waiting) {
@@ -541,14 +578,14 @@ export class Consumer {
 
   #maybeUpdateRdy(c: ConsumerConn): void {
     if (this.#backoff.inBackoff || this.#backoff.waiting) return;
-    const target = perConnMaxInFlight(this.config.max_in_flight, this.#conns.size);
+    const target = perConnMaxInFlight(this.#config.max_in_flight, this.#conns.size);
     if (c.rdy !== target) this.#updateRdy(c, target);
   }
 
   /** Sends RDY `want` (or what fits); returns false when nothing fit. */
   #updateRdy(c: ConsumerConn, want: number): boolean {
     if (c.conn.closed || c.closeWait || this.#stopping) return false;
-    const count = grantRdy(this.#conns.values(), c, want, this.config.max_in_flight);
+    const count = grantRdy(this.#conns.values(), c, want, this.#config.max_in_flight);
     if (count === null) {
       if (c.rdy === 0 && c.retryTimer === null) {
         c.retryTimer = setTimeout(() => {
@@ -569,9 +606,9 @@ export class Consumer {
         c.held = 0;
         if (this.#stopping || this.#backoff.inBackoff || this.#backoff.waiting) return;
         // With more connections than RDY, #redistribute hands out what was freed.
-        if (this.#conns.size > this.config.max_in_flight) return;
+        if (this.#conns.size > this.#config.max_in_flight) return;
         for (const other of this.#conns.values()) if (other.rdy === 0) this.#maybeUpdateRdy(other);
-      }, this.config.output_buffer_timeout + 250);
+      }, this.#config.output_buffer_timeout + 250);
     }
     c.rdy = count;
     c.lastRdyAt = Date.now();
@@ -584,17 +621,17 @@ export class Consumer {
     if (this.#stopping || this.#backoff.waiting) return;
     const conns = [...this.#conns.values()];
     const inBackoff = this.#backoff.inBackoff;
-    if (conns.length === 0 || !(conns.length > this.config.max_in_flight || inBackoff)) return;
+    if (conns.length === 0 || !(conns.length > this.#config.max_in_flight || inBackoff)) return;
     const now = Date.now();
     const possible: ConsumerConn[] = [];
     for (const c of conns) {
-      if (c.rdy > 0 && (now - c.lastMsgAt > this.config.low_rdy_idle_timeout || now - c.lastRdyAt > this.config.low_rdy_timeout)) {
+      if (c.rdy > 0 && (now - c.lastMsgAt > this.#config.low_rdy_idle_timeout || now - c.lastRdyAt > this.#config.low_rdy_timeout)) {
         this.#logger.debug(`${this.#prefix}(${c.conn.address}) idle connection, giving up RDY`);
         this.#updateRdy(c, 0);
       }
       possible.push(c);
     }
-    let available = (inBackoff ? 1 : this.config.max_in_flight) - totalReserved(conns);
+    let available = (inBackoff ? 1 : this.#config.max_in_flight) - totalReserved(conns);
     while (possible.length > 0 && available > 0) {
       const i = Math.floor(Math.random() * possible.length);
       const c = possible.splice(i, 1)[0]!;

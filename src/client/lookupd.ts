@@ -3,7 +3,7 @@
 // version=1.0` header, unwrapped JSON when the answer carries
 // `X-NSQ-Content-Type: nsq; version=1.0` and the legacy `{"data": ...}`
 // envelope otherwise, and `got response <status> <body>` on a non-200.
-import { joinHostPort } from "./address.ts";
+import { joinHostPort } from "../common/address.ts";
 
 export const NSQ_ACCEPT = "application/vnd.nsq; version=1.0";
 
@@ -42,7 +42,7 @@ export async function getJsonV1(url: string, options: HttpGetOptions = {}): Prom
     res = await fetch(url, { headers, signal });
   } catch (e) {
     const err = e as Error;
-    const reason = err.name === "TimeoutError" ? `timed out after ${options.timeoutMs} ms` : (err.cause as Error | undefined)?.message ?? err.message;
+    const reason = err.name === "TimeoutError" ? `timed out after ${options.timeoutMs} ms` : ((err.cause as Error | undefined)?.message ?? err.message);
     throw new Error(`GET ${url} failed - ${reason}`);
   }
   const text = await res.text();

@@ -9,6 +9,24 @@ export interface MessageResponder {
   touch(message: Message): void;
 }
 
+/**
+ * A message a Consumer's handler receives. The consumer FINishes it when the
+ * handler returns and REQueues it when the handler throws, unless the
+ * handler responds itself.
+ *
+ * @example
+ * ```ts
+ * consumer.addHandler((message) => {
+ *   if (message.attempts > 3) return; // give up: FIN
+ *   message.disableAutoResponse();
+ *   const keepAlive = setInterval(() => message.touch(), 30_000);
+ *   work(message.body).then(
+ *     () => message.finish(),
+ *     () => message.requeue(10_000),
+ *   ).finally(() => clearInterval(keepAlive));
+ * });
+ * ```
+ */
 export class Message {
   /** The 16 id bytes as received. */
   readonly id: Uint8Array;

@@ -9,7 +9,7 @@ import { encodeDpub, encodeMpub, encodePub } from "../protocol/frames.ts";
 import { isValidTopicName } from "../protocol/names.ts";
 import { decodeUtf8, utf8 } from "../protocol/text.ts";
 import { Config, type ConfigValues } from "./config.ts";
-import { Connection, NsqError, type ConnectionDelegate } from "./connection.ts";
+import { Connection, type NsqError, type ConnectionDelegate } from "./connection.ts";
 import type { ClientDeps } from "./consumer.ts";
 import { ClientRuntime } from "./runtime.ts";
 
@@ -24,9 +24,25 @@ function bytesOf(body: Body): Uint8Array {
   return typeof body === "string" ? utf8(body) : body;
 }
 
-export class Producer implements ConnectionDelegate {
+/**
+ * Publishes to one nsqd over one connection, as go-nsq's Producer does; it
+ * connects on the first publish and again after the connection is lost.
+ * Each publish resolves once nsqd has answered OK.
+ *
+ * @example
+ * ```ts
+ * import { Producer } from "@nsq/nsq";
+ *
+ * const producer = new Producer("127.0.0.1:4150");
+ * await producer.publish("events", "hello");
+ * await producer.multiPublish("events", ["a", "b", "c"]);
+ * await producer.deferredPublish("events", 5000, "in five seconds");
+ * await producer.stop();
+ * ```
+ */
+export class Producer {
   readonly address: string;
-  readonly config: ConfigValues;
+  readonly #config: ConfigValues;
   readonly #runtime: ClientRuntime;
   readonly #logger: Logger;
   #conn: Connection | null = null;
@@ -34,6 +50,13 @@ export class Producer implements ConnectionDelegate {
   #transactions: Transaction[] = [];
   #head = 0;
   #stopped = false;
+  /** How the connection reaches this producer (kept off its public surface). */
+  readonly #delegate: ConnectionDelegate = {
+    onMessage: (conn) => this.#onMessage(conn),
+    onResponse: (conn, data) => this.#onResponse(conn, data),
+    onError: (conn, error) => this.#onError(conn, error),
+    onClose: (conn, error) => this.#onClose(conn, error),
+  };
 
   /**
    * `new Producer("127.0.0.1:4150")`; options as a Config or a plain object
@@ -44,9 +67,14 @@ export class Producer implements ConnectionDelegate {
     const cfg = config instanceof Config ? config.clone() : new Config(config ?? {});
     cfg.validate();
     this.address = address;
-    this.config = cfg.values;
+    this.#config = cfg.values;
     this.#runtime = new ClientRuntime(deps.runtime, cfg);
     this.#logger = deps.logger ?? silentLogger;
+  }
+
+  /** The options in force, as a frozen copy. */
+  get config(): Readonly<ConfigValues> {
+    return Object.freeze({ ...this.#config });
   }
 
   /** Connects now (publishing connects on demand anyway). */
@@ -122,14 +150,14 @@ export class Producer implements ConnectionDelegate {
 
   async #open(): Promise<Connection> {
     const runtime = await this.#runtime.get();
-    const conn = new Connection(this.address, { runtime, logger: this.#logger, config: this.config, delegate: this });
+    const conn = new Connection(this.address, { runtime, logger: this.#logger, config: this.#config, delegate: this.#delegate });
     await conn.connect();
     return conn;
   }
 
   #shift(): Transaction | undefined {
     if (this.#head >= this.#transactions.length) return undefined;
-    const t = this.#transactions[this.#head]!;
+    const t = this.#transactions[this.#head];
     this.#transactions[this.#head++] = undefined as unknown as Transaction;
     if (this.#head === this.#transactions.length) {
       this.#transactions = [];
@@ -144,11 +172,11 @@ export class Producer implements ConnectionDelegate {
 
   // ConnectionDelegate
 
-  onMessage(conn: Connection): void {
+  #onMessage(conn: Connection): void {
     this.#logger.error(`(${conn.address}) unexpected message frame on a producer connection`);
   }
 
-  onResponse(_conn: Connection, data: Uint8Array): void {
+  #onResponse(_conn: Connection, data: Uint8Array): void {
     const t = this.#shift();
     if (t === undefined) {
       this.#logger.warn(`(${this.address}) unexpected response ${JSON.stringify(decodeUtf8(data))}`);
@@ -157,13 +185,13 @@ export class Producer implements ConnectionDelegate {
     t.resolve();
   }
 
-  onError(conn: Connection, error: NsqError): void {
+  #onError(conn: Connection, error: NsqError): void {
     this.#logger.error(`(${this.address}) protocol error - ${error.message}`);
     this.#shift()?.reject(error);
     if (error.fatal) conn.close();
   }
 
-  onClose(conn: Connection, error?: Error): void {
+  #onClose(conn: Connection, error?: Error): void {
     if (this.#conn === conn) this.#conn = null;
     if (!this.#stopped) this.#logger.info(`(${this.address}) connection closed${error ? ` - ${error.message}` : ""}`);
     this.#failAll(new Error(`connection to nsqd ${this.address} closed${error ? ` - ${error.message}` : ""}`));

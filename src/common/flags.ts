@@ -15,6 +15,7 @@ import { parse as parseToml } from "smol-toml";
 import type { OptionSpec, OptionTable } from "./options.ts";
 import { formatDuration, parseDuration } from "./duration.ts";
 import { parseGoBool, parseGoFloat, parseGoInt } from "./go-scalars.ts";
+import { errorText } from "./errors.ts";
 
 export { parseGoBool, parseGoFloat, parseGoInt };
 
@@ -126,7 +127,7 @@ export function parseFlags(table: OptionTable, argv: readonly string[]): ParsedF
       try {
         converted = convertFlagText(spec, text);
       } catch (e) {
-        const reason = (e as Error).message;
+        const reason = errorText(e);
         throw new FlagError(
           spec.type === "bool"
             ? `invalid boolean value ${JSON.stringify(text)} for -${name}: ${reason}`
@@ -145,7 +146,7 @@ export function parseFlags(table: OptionTable, argv: readonly string[]): ParsedF
     try {
       converted = convertFlagText(spec, value);
     } catch (e) {
-      throw new FlagError(`invalid value ${JSON.stringify(value)} for flag -${name}: ${(e as Error).message}`);
+      throw new FlagError(`invalid value ${JSON.stringify(value)} for flag -${name}: ${errorText(e)}`);
     }
     if (spec.type === "list" || spec.type === "float-list") {
       const prev = (given.get(name) as unknown[] | undefined) ?? [];
@@ -164,7 +165,7 @@ export function parseConfigText(text: string, source: string): Record<string, un
   try {
     return parseToml(text) as Record<string, unknown>;
   } catch (e) {
-    const msg = (e as Error).message.split("\n")[0];
+    const msg = errorText(e).split("\n")[0];
     throw new ConfigError(`failed to load config file ${source} - ${msg}`);
   }
 }
@@ -175,13 +176,12 @@ function describe(v: unknown): string {
 
 /** Convert a TOML value for one option. Throws ConfigError. */
 export function convertConfigValue(spec: OptionSpec, key: string, v: unknown): unknown {
-  const fail = (reason: string) =>
-    new ConfigError(`invalid value ${describe(v)} for config option ${key}: ${reason}`);
+  const fail = (reason: string) => new ConfigError(`invalid value ${describe(v)} for config option ${key}: ${reason}`);
   const fromText = (text: string): unknown => {
     try {
       return convertFlagText(spec, text);
     } catch (e) {
-      throw fail((e as Error).message);
+      throw fail(errorText(e));
     }
   };
   switch (spec.type) {
@@ -214,7 +214,7 @@ export function convertConfigValue(spec: OptionSpec, key: string, v: unknown): u
         try {
           return parseDuration(v);
         } catch (e) {
-          throw fail((e as Error).message);
+          throw fail(errorText(e));
         }
       }
       throw fail("expected a duration string or an integer of milliseconds");
@@ -227,7 +227,7 @@ export function convertConfigValue(spec: OptionSpec, key: string, v: unknown): u
         try {
           return v.split(",").map((s) => parseGoFloat(s.trim()));
         } catch (e) {
-          throw fail((e as Error).message);
+          throw fail(errorText(e));
         }
       }
       if (Array.isArray(v) && v.every((x) => typeof x === "number")) return [...v];
@@ -247,11 +247,7 @@ function defaultOf(spec: OptionSpec): unknown {
  * default. Options without a config key (deprecated flags, --config, --version)
  * are not part of the result; read them from `flags.given`.
  */
-export function resolveOptions(
-  table: OptionTable,
-  flags: ParsedFlags,
-  config: Record<string, unknown> | null,
-): Record<string, unknown> {
+export function resolveOptions(table: OptionTable, flags: ParsedFlags, config: Record<string, unknown> | null): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const spec of table) {
     if (spec.key === null) continue;
@@ -342,7 +338,7 @@ export function readConfigFile(path: string, readTextFile: (path: string) => str
   try {
     text = readTextFile(path);
   } catch (e) {
-    throw new ConfigError(`failed to load config file ${path} - ${(e as Error).message}`);
+    throw new ConfigError(`failed to load config file ${path} - ${errorText(e)}`);
   }
   return parseConfigText(text, path);
 }

@@ -34,8 +34,7 @@ const GO_ONLY = ["profile", "goroutine", "block", "threadcreate", "symbol"] as c
 
 /** The routes, with the index at `indexPath` (the original's spelling for this daemon). */
 export function pprofRoutes(p: PprofProcess, indexPath: "/debug/pprof/" | "/debug/pprof"): PprofRoute[] {
-  const text = (status: number, body: string) =>
-    new Response(body, { status, headers: { "Content-Type": TEXT, "X-Content-Type-Options": "nosniff" } });
+  const text = (status: number, body: string) => new Response(body, { status, headers: { "Content-Type": TEXT, "X-Content-Type-Options": "nosniff" } });
   const index = () =>
     text(
       200,

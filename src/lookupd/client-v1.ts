@@ -4,14 +4,15 @@
 // connection goes, its producer leaves every key it was registered under
 // (L-TCP-DISCONNECT).
 import type { Logger } from "../common/log.ts";
+import { joinHostPort } from "../common/address.ts";
 import { VERSION } from "../common/version.ts";
-import { protocolError, type ErrorCommand } from "../protocol/command-reader.ts";
+import { protocolError, type ErrorCommand } from "../protocol/commands.ts";
 import { V1CommandReader, encodeV1Response, parseTopicChannel } from "../protocol/lookup.ts";
 import { isEphemeral } from "../protocol/names.ts";
 import { decodeUtf8, utf8 } from "../protocol/text.ts";
 import type { Socket, SocketHandler } from "../runtime/types.ts";
 import type { PeerInfo, RegistrationDB } from "./registration-db.ts";
-import { goJson } from "./http-api.ts";
+import { goJson } from "../common/http/json.ts";
 
 /** What a connection needs from the daemon. */
 export interface LookupConnectionHost {
@@ -73,11 +74,6 @@ export function decodePeerInfo(body: Uint8Array, id: string, now: number): PeerI
   // L-BEH-PEERINFO: the connection's real address wins over anything sent.
   info.remote_address = id;
   return info;
-}
-
-/** `ip:port`, IPv6 in brackets, as Go's net.Addr prints it. */
-export function joinHostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 export class LookupConnection implements SocketHandler {

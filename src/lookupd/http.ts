@@ -1,24 +1,17 @@
-// nsqlookupd's HTTP API (SPEC §6.3), a web-standard fetch handler. JSON key
+// nsqlookupd's HTTP API (SPEC §6.3): the routes, served by the router and
+// response shapes nsqd and nsqadmin use too (../common/http/). JSON key
 // order follows what the original writes (Go sorts map keys; structs keep
 // field order), though clients must not depend on it.
 import type { Logger } from "../common/log.ts";
-import { formatDurationNs } from "../common/duration.ts";
-import { requestTarget } from "../common/query.ts";
+import { HttpError } from "../common/http/error.ts";
+import { goJson } from "../common/http/json.ts";
+import { readParams, type QueryParams } from "../common/http/params.ts";
+import { plainText, v1Empty, v1Json, v1JsonText } from "../common/http/responses.ts";
+import { createRouter, type Route } from "../common/http/router.ts";
 import { pprofRoutes } from "../common/pprof.ts";
 import { VERSION } from "../common/version.ts";
 import { isValidChannelName, isValidTopicName } from "../protocol/names.ts";
-import type { FetchHandler, RequestInfo, Runtime } from "../runtime/types.ts";
-import {
-  HttpApiError,
-  ReqParams,
-  createRouter,
-  goJson,
-  plainText,
-  v1Empty,
-  v1Json,
-  v1JsonText,
-  type Route,
-} from "./http-api.ts";
+import type { FetchHandler, Runtime } from "../runtime/types.ts";
 import { ANY, filterActive, type PeerInfo, type Producer, type RegistrationDB } from "./registration-db.ts";
 
 /** What the routes need from the daemon. */
@@ -59,20 +52,20 @@ function unixNanoText(ms: number): string {
   return (BigInt(Math.floor(ms)) * 1_000_000n + BigInt(Math.round((ms % 1) * 1e6))).toString();
 }
 
-function requireTopic(params: ReqParams): string {
+function requireTopic(params: QueryParams): string {
   const topic = params.get("topic");
-  if (topic === undefined) throw new HttpApiError(400, "MISSING_ARG_TOPIC");
+  if (topic === undefined) throw new HttpError(400, "MISSING_ARG_TOPIC");
   return topic;
 }
 
 /** http_api.GetTopicChannelArgs. */
-function topicChannelArgs(params: ReqParams): { topic: string; channel: string } {
+function topicChannelArgs(params: QueryParams): { topic: string; channel: string } {
   const topic = params.get("topic");
-  if (topic === undefined) throw new HttpApiError(400, "MISSING_ARG_TOPIC");
-  if (!isValidTopicName(topic)) throw new HttpApiError(400, "INVALID_ARG_TOPIC");
+  if (topic === undefined) throw new HttpError(400, "MISSING_ARG_TOPIC");
+  if (!isValidTopicName(topic)) throw new HttpError(400, "INVALID_ARG_TOPIC");
   const channel = params.get("channel");
-  if (channel === undefined) throw new HttpApiError(400, "MISSING_ARG_CHANNEL");
-  if (!isValidChannelName(channel)) throw new HttpApiError(400, "INVALID_ARG_CHANNEL");
+  if (channel === undefined) throw new HttpError(400, "MISSING_ARG_CHANNEL");
+  if (!isValidChannelName(channel)) throw new HttpError(400, "INVALID_ARG_CHANNEL");
   return { topic, channel };
 }
 
@@ -120,8 +113,8 @@ export function lookupdRoutes(host: LookupdHttpHost): Route[] {
       method: "GET",
       path: "/lookup",
       handler: async (request) => {
-        const topic = requireTopic(await ReqParams.of(request));
-        if (db.findRegistrations("topic", topic, "").length === 0) throw new HttpApiError(404, "TOPIC_NOT_FOUND");
+        const topic = requireTopic(await readParams(request));
+        if (db.findRegistrations("topic", topic, "").length === 0) throw new HttpError(404, "TOPIC_NOT_FOUND");
         const producers = filterActive(db.findProducers("topic", topic, ""), host.inactiveProducerTimeout, host.tombstoneLifetime, host.now());
         return v1Json({ channels: channelsOf(topic), producers: producers.map((p) => peerJson(p.peer)) });
       },
@@ -137,7 +130,7 @@ export function lookupdRoutes(host: LookupdHttpHost): Route[] {
       method: "GET",
       path: "/channels",
       handler: async (request) => {
-        const topic = requireTopic(await ReqParams.of(request));
+        const topic = requireTopic(await readParams(request));
         return v1Json({ channels: channelsOf(topic) });
       },
     },
@@ -149,8 +142,13 @@ export function lookupdRoutes(host: LookupdHttpHost): Route[] {
         const now = host.now();
         const clients = filterActive(db.findProducers("client", "", ""), host.inactiveProducerTimeout, 0, now);
         const nodes = clients.map((client) => {
-          const topics = db.lookupRegistrations(client.peer.id).filter((r) => r.category === "topic").map((r) => r.key);
-          const tombstones = topics.map((t) => db.producer({ category: "topic", key: t, subkey: "" }, client.peer.id)?.isTombstoned(host.tombstoneLifetime, now) ?? false);
+          const topics = db
+            .lookupRegistrations(client.peer.id)
+            .filter((r) => r.category === "topic")
+            .map((r) => r.key);
+          const tombstones = topics.map(
+            (t) => db.producer({ category: "topic", key: t, subkey: "" }, client.peer.id)?.isTombstoned(host.tombstoneLifetime, now) ?? false,
+          );
           return { ...peerJson(client.peer), tombstones, topics };
         });
         return v1Json({ producers: nodes });
@@ -161,8 +159,8 @@ export function lookupdRoutes(host: LookupdHttpHost): Route[] {
       method: "POST",
       path: "/topic/create",
       handler: async (request) => {
-        const topic = requireTopic(await ReqParams.of(request));
-        if (!isValidTopicName(topic)) throw new HttpApiError(400, "INVALID_ARG_TOPIC");
+        const topic = requireTopic(await readParams(request));
+        if (!isValidTopicName(topic)) throw new HttpError(400, "INVALID_ARG_TOPIC");
         logger.info(`DB: adding topic(${topic})`);
         db.addRegistration({ category: "topic", key: topic, subkey: "" });
         return v1Empty();
@@ -173,7 +171,7 @@ export function lookupdRoutes(host: LookupdHttpHost): Route[] {
       method: "POST",
       path: "/topic/delete",
       handler: async (request) => {
-        const topic = requireTopic(await ReqParams.of(request));
+        const topic = requireTopic(await readParams(request));
         for (const r of db.findRegistrations("channel", topic, ANY)) {
           logger.info(`DB: removing channel(${r.subkey}) from topic(${topic})`);
           db.removeRegistration(r);
@@ -190,7 +188,7 @@ export function lookupdRoutes(host: LookupdHttpHost): Route[] {
       method: "POST",
       path: "/channel/create",
       handler: async (request) => {
-        const { topic, channel } = topicChannelArgs(await ReqParams.of(request));
+        const { topic, channel } = topicChannelArgs(await readParams(request));
         logger.info(`DB: adding channel(${channel}) in topic(${topic})`);
         db.addRegistration({ category: "channel", key: topic, subkey: channel });
         logger.info(`DB: adding topic(${topic})`);
@@ -203,9 +201,9 @@ export function lookupdRoutes(host: LookupdHttpHost): Route[] {
       method: "POST",
       path: "/channel/delete",
       handler: async (request) => {
-        const { topic, channel } = topicChannelArgs(await ReqParams.of(request));
+        const { topic, channel } = topicChannelArgs(await readParams(request));
         const found = db.findRegistrations("channel", topic, channel);
-        if (found.length === 0) throw new HttpApiError(404, "CHANNEL_NOT_FOUND");
+        if (found.length === 0) throw new HttpError(404, "CHANNEL_NOT_FOUND");
         logger.info(`DB: removing channel(${channel}) from topic(${topic})`);
         for (const r of found) db.removeRegistration(r);
         return v1Empty();
@@ -216,10 +214,10 @@ export function lookupdRoutes(host: LookupdHttpHost): Route[] {
       method: "POST",
       path: "/topic/tombstone",
       handler: async (request) => {
-        const params = await ReqParams.of(request);
+        const params = await readParams(request);
         const topic = requireTopic(params);
         const node = params.get("node");
-        if (node === undefined) throw new HttpApiError(400, "MISSING_ARG_NODE");
+        if (node === undefined) throw new HttpError(400, "MISSING_ARG_NODE");
         logger.info(`DB: setting tombstone for producer@${node} of topic(${topic})`);
         const now = host.now();
         for (const p of db.findProducers("topic", topic, "")) {
@@ -230,25 +228,18 @@ export function lookupdRoutes(host: LookupdHttpHost): Route[] {
     },
     // L-HTTP-DEBUG-PPROF / X-PPROF: the same answers as nsqd's (../common/pprof.ts).
     ...pprofRoutes(
-      { program: "nsqlookupd", runtimeVersion: host.runtime.version, argv: () => [host.runtime.argv0(), ...host.runtime.args()], memoryUsage: () => host.runtime.memoryUsage() },
+      {
+        program: "nsqlookupd",
+        runtimeVersion: host.runtime.version,
+        argv: () => [host.runtime.argv0(), ...host.runtime.args()],
+        memoryUsage: () => host.runtime.memoryUsage(),
+      },
       "/debug/pprof",
-    ),
+    ).map((r) => ({ ...r, log: false })),
   ];
 }
 
-/**
- * The fetch handler, logging each API request like the original
- * (`<status> <method> <uri> (<remote>) <elapsed>`).
- */
+/** The fetch handler; each API request is logged as the original does (pprof is not). */
 export function createLookupdHttpHandler(host: LookupdHttpHost): FetchHandler {
-  const route = createRouter(lookupdRoutes(host), (e) => host.logger.error(`panic in HTTP handler - ${(e as Error)?.stack ?? String(e)}`));
-  return async (request: Request, info?: RequestInfo) => {
-    const started = performance.now();
-    const response = await route(request);
-    const { path, rawQuery } = requestTarget(new URL(request.url));
-    const elapsedNs = BigInt(Math.max(0, Math.round((performance.now() - started) * 1e6)));
-    const remote = info === undefined ? "" : info.remoteAddress.includes(":") ? `[${info.remoteAddress}]:${info.remotePort}` : `${info.remoteAddress}:${info.remotePort}`;
-    host.logger.info(`${response.status} ${request.method} ${rawQuery === "" ? path : `${path}?${rawQuery}`} (${remote}) ${formatDurationNs(elapsedNs)}`);
-    return response;
-  };
+  return createRouter(lookupdRoutes(host), host.logger);
 }

@@ -3,6 +3,7 @@
 // No state survives a restart (K-LOOKUPD-STATE); instances never talk to each
 // other (clients union the answers, G-EVENTUAL).
 import type { Logger } from "../common/log.ts";
+import { formatAddress, splitHostPort } from "../common/address.ts";
 import type { Address, FetchHandler, HttpServer, Runtime, TcpListener } from "../runtime/types.ts";
 import { LookupConnection, type LookupConnectionHost } from "./client-v1.ts";
 import { createLookupdHttpHandler, type LookupdHttpHost } from "./http.ts";
@@ -21,14 +22,9 @@ const MAX_IDENTIFY_BODY = 1024 * 1024;
 
 /** `host:port` (IPv6 in brackets); lookupd listens on TCP only. */
 export function parseHostPort(value: string, flag: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(value);
-  if (m === null || Number(m[3]) > 65535) throw new TypeError(`--${flag}: "${value}" is not a valid <addr>:<port>`);
-  return { host: m[1] ?? m[2] ?? "", port: Number(m[3]) };
-}
-
-function formatAddress(a: Address): string {
-  if ("path" in a) return a.path;
-  return a.host.includes(":") ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+  const hp = splitHostPort(value);
+  if (hp === null || hp.port > 65535) throw new TypeError(`--${flag}: "${value}" is not a valid <addr>:<port>`);
+  return hp;
 }
 
 export class Lookupd implements LookupConnectionHost, LookupdHttpHost {

@@ -24,6 +24,7 @@ const SECOND = 1000;
  * The broadcast address defaults to the OS hostname; the CLI substitutes it
  * (as it does for nsqd) so that -help shows the real default.
  */
+// biome-ignore format: one option per line reads as a table
 export const LOOKUPD_OPTIONS: OptionTable = [
   { flag: "log-level", key: "log_level", type: "string", default: "info", help: "set log verbosity: debug, info, warn, error, or fatal", choices: ["debug", "info", "warn", "warning", "error", "fatal"] },
   { flag: "log-prefix", key: "log_prefix", type: "string", default: "[nsqlookupd] ", help: "log message prefix" },

@@ -6,6 +6,7 @@
 // Runtime.httpClient (createAuthHttpClient).
 import type { HttpClient, HttpClientOptions, Runtime } from "../runtime/types.ts";
 import type { NsqdOptions } from "./options.ts";
+import { errorText } from "../common/errors.ts";
 
 /** What nsqd tells the auth server about a connection. */
 export interface AuthParams {
@@ -120,7 +121,9 @@ export async function queryAuthd(address: string, params: AuthParams, options: A
 
 /** Go's url.QueryEscape: spaces as "+", everything but unreserved characters escaped. */
 function encodeQuery(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, "+");
+  return encodeURIComponent(s)
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, "+");
 }
 
 /** Validate an auth server's JSON reply (D-BEH-AUTH). */
@@ -160,7 +163,7 @@ function compile(pattern: string, what: string): RegExp {
   try {
     return new RegExp(pattern);
   } catch (e) {
-    throw new Error(`unable to compile ${what} ${JSON.stringify(pattern)} ${(e as Error).message}`);
+    throw new Error(`unable to compile ${what} ${JSON.stringify(pattern)} ${errorText(e)}`);
   }
 }
 
@@ -211,7 +214,7 @@ export function createAuthHttpClient(
       settings.ca = ca;
     }
   } catch (e) {
-    throw new Error(`failed to build client TLS config - ${(e as Error).message}`);
+    throw new Error(`failed to build client TLS config - ${errorText(e)}`);
   }
   return runtime.httpClient(settings);
 }
@@ -256,7 +259,7 @@ async function requestV1(method: string, url: string, body: string | undefined, 
     try {
       return JSON.parse(text);
     } catch (e) {
-      throw new Error(`invalid JSON reply: ${(e as Error).message}`);
+      throw new Error(`invalid JSON reply: ${errorText(e)}`);
     }
   }
 }

@@ -15,7 +15,7 @@ import type { Message } from "./message.ts";
 import { IdMap } from "./id-map.ts";
 import { isEphemeral } from "../protocol/names.ts";
 import type { QueueHost } from "./backend.ts";
-import { LatencyStream } from "./quantile.ts";
+import type { LatencyStream } from "./quantile.ts";
 import type { MessageStore, StoreOwner } from "./message-store.ts";
 import { ReadyNode, ReadyRing } from "./ready-ring.ts";
 
@@ -84,9 +84,7 @@ export class Channel implements StoreOwner {
     this.#store.setOwner(this);
     this.e2e = host.newLatencyStream();
     const o = host.options;
-    this.#topology = o.enable_experiment.includes("topology-aware-consumption")
-      ? { zone: o.topology_zone, region: o.topology_region }
-      : null;
+    this.#topology = o.enable_experiment.includes("topology-aware-consumption") ? { zone: o.topology_zone, region: o.topology_region } : null;
     this.#rings = this.#topology === null ? [new ReadyRing()] : [new ReadyRing(), new ReadyRing(), new ReadyRing()];
     // Deferred messages of an earlier run come back with their due times.
     this.#store.load((m, due) => this.#restoreDeferred(m, due));

@@ -17,18 +17,16 @@ import {
   type CommandGate,
   type ErrorCommand,
 } from "../protocol/command-reader.ts";
-import {
-  CLOSE_WAIT_FRAME,
-  HEARTBEAT_FRAME,
-  OK_FRAME,
-  encodeError,
-  encodeResponse,
-  messageFrameSize,
-} from "../protocol/frames.ts";
+import { CLOSE_WAIT_FRAME, HEARTBEAT_FRAME, OK_FRAME, encodeError, encodeResponse, messageFrameSize } from "../protocol/frames.ts";
 import { decodeUtf8, goQuote } from "../protocol/text.ts";
 import type { Channel, Consumer } from "./channel.ts";
 import { writeFrameOf, type Message } from "./message.ts";
-import type { Nsqd } from "./nsqd.ts";
+import type { Logger } from "../common/log.ts";
+import type { HttpClient, Runtime, TlsServerOptions } from "../runtime/types.ts";
+import type { Committer } from "./commit.ts";
+import type { FlushTicker } from "./flush-ticker.ts";
+import type { NsqdOptions } from "./options.ts";
+import type { Topic } from "./topic.ts";
 import { VERSION } from "../common/version.ts";
 import { queryAnyAuthd, type AuthState } from "./auth.ts";
 import { deflateTransport, snappyTransport, type CompressedTransport } from "./compress.ts";
@@ -58,9 +56,28 @@ const CLIENT_TIMEOUT = 60_000;
 /** D-TCP-NEGOTIATE: the TLS handshake must finish within this. */
 const TLS_HANDSHAKE_TIMEOUT = 5_000;
 
+/** What a connection needs from its daemon (Nsqd implements it; a test can pass a fake). */
+export interface ClientHost {
+  readonly options: Readonly<NsqdOptions>;
+  readonly logger: Logger;
+  readonly runtime: Pick<Runtime, "compression">;
+  readonly committer: Committer;
+  /** Flushes output buffers every output_buffer_timeout (flush-ticker.ts). */
+  readonly flushTicker: FlushTicker;
+  /** D-TCP-AUTH: any --auth-http-address turns authorization on. */
+  readonly authEnabled: boolean;
+  readonly authHttpClient: HttpClient | null;
+  readonly tlsOptions: TlsServerOptions | null;
+  /** The topic, created if missing (D-BEH-AUTOCREATE). */
+  getTopic(name: string): Topic;
+  /** SUB: the channel joined, or the failure text. */
+  subscribe(client: ClientV2, topic: string, channel: string): Channel | string;
+  removeClient(client: ClientV2): void;
+}
+
 export class ClientV2 implements SocketHandler, Consumer, AckListener, Flushable {
   readonly id: number;
-  readonly #nsqd: Nsqd;
+  readonly #nsqd: ClientHost;
   readonly #socket: Socket;
   readonly #reader: CommandReader;
 
@@ -120,7 +137,7 @@ export class ClientV2 implements SocketHandler, Consumer, AckListener, Flushable
   /** A fatal error was queued behind held answers: close once they are written. */
   #endAfterHeld = false;
 
-  constructor(id: number, nsqd: Nsqd, socket: Socket) {
+  constructor(id: number, nsqd: ClientHost, socket: Socket) {
     this.id = id;
     this.#nsqd = nsqd;
     this.#socket = socket;

@@ -256,7 +256,12 @@ export class Committer {
     }
     this.#roundRunning = true;
     this.#roundAgain = false;
-    const results = targets.map((s) => s.syncBegin().then(() => null, (e: unknown) => errorText(e)));
+    const results = targets.map((s) =>
+      s.syncBegin().then(
+        () => null,
+        (e: unknown) => errorText(e),
+      ),
+    );
     void Promise.all(results).then((errors) => {
       this.#roundRunning = false;
       let error: string | null = null;

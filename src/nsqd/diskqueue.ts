@@ -40,7 +40,7 @@
 // number is unknown); once the reader reaches the writer a non-zero depth is
 // reset to 0 with an error logged, as go-diskqueue's tail check does.
 
-import type { AppendFile, FileSystem } from "../runtime/types.ts";
+import type { AppendFile, FileSystem, ReadFile } from "../runtime/types.ts";
 import type { Logger } from "../common/log.ts";
 import { RecordBuffer } from "./record-buffer.ts";
 import { ReleaseWindow } from "./release-window.ts";
@@ -83,9 +83,7 @@ export interface QueuePosition {
 }
 
 /** Parses `<name>.diskqueue.meta.dat`; null when the text is not in that shape. */
-export function parseDiskQueueMeta(
-  text: string,
-): { depth: number; readFileNum: number; readPos: number; writeFileNum: number; writePos: number } | null {
+export function parseDiskQueueMeta(text: string): { depth: number; readFileNum: number; readPos: number; writeFileNum: number; writePos: number } | null {
   const m = /^(-?\d+)\r?\n(-?\d+),(-?\d+)\r?\n(-?\d+),(-?\d+)(?:\r?\n|$)/.exec(text);
   if (m === null) return null;
   return {
@@ -98,13 +96,7 @@ export function parseDiskQueueMeta(
 }
 
 /** The metadata text exactly as go-diskqueue writes it. */
-export function formatDiskQueueMeta(
-  depth: number,
-  readFileNum: number,
-  readPos: number,
-  writeFileNum: number,
-  writePos: number,
-): string {
+export function formatDiskQueueMeta(depth: number, readFileNum: number, readPos: number, writeFileNum: number, writePos: number): string {
   return `${depth}\n${readFileNum},${readPos}\n${writeFileNum},${writePos}\n`;
 }
 
@@ -121,7 +113,10 @@ class Segment {
   /** Close once no fsync is under way (the writer moved on). */
   retired = false;
   closed = false;
-  constructor(readonly fileNum: number, readonly file: AppendFile) {}
+  constructor(
+    readonly fileNum: number,
+    readonly file: AppendFile,
+  ) {}
 }
 
 /** Outcome of a flush: records written, fresh records dropped, the error when a write failed. */
@@ -1034,7 +1029,7 @@ export class DiskQueue {
   }
 
   #scan(path: string, from: number, size: number): { records: number; end: number; stop: string | null } {
-    let file;
+    let file: ReadFile;
     try {
       file = this.#fs.openRead(path);
     } catch (err) {

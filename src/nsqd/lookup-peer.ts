@@ -7,6 +7,8 @@
 // The class knows nothing of Nsqd: the daemon hands in its identity and a
 // snapshot function of its topics and channels (LookupPeersHost).
 import type { Logger } from "../common/log.ts";
+import { joinHostPort, splitHostPort } from "../common/address.ts";
+import { errorText } from "../common/errors.ts";
 import { MAGIC_V1, V1ResponseReader, encodeV1Command } from "../protocol/lookup.ts";
 import { isEphemeral } from "../protocol/names.ts";
 import { decodeUtf8, utf8 } from "../protocol/text.ts";
@@ -52,17 +54,8 @@ const PING_INTERVAL_MS = 15_000;
 
 /** `host:port` for TCP; IPv6 in brackets. */
 export function parseLookupdAddress(value: string): { host: string; port: number } | null {
-  const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(value.trim());
-  if (m === null || Number(m[3]) > 65535) return null;
-  return { host: m[1] ?? m[2] ?? "", port: Number(m[3]) };
-}
-
-function joinHostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  const hp = splitHostPort(value.trim());
+  return hp === null || hp.port > 65535 ? null : hp;
 }
 
 /** One lookupd. Use through LookupPeers. */
@@ -98,7 +91,8 @@ export class LookupPeer {
       () => {},
     );
     return result.catch((e: unknown) => {
-      if (!this.#closed) this.#host.logger.error(`LOOKUPD(${this.address}): ${verb ?? "connect"}${params.length ? " " + params.join(" ") : ""} - ${errorText(e)}`);
+      if (!this.#closed)
+        this.#host.logger.error(`LOOKUPD(${this.address}): ${verb ?? "connect"}${params.length ? " " + params.join(" ") : ""} - ${errorText(e)}`);
       return null;
     });
   }

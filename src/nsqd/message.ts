@@ -124,7 +124,14 @@ export class Message implements HeapItem {
       throw new SyntaxError(`message payload of ${len} bytes is shorter than the ${MESSAGE_HEADER_SIZE}-byte header`);
     }
     parseId(buf, at + 10);
-    return new Message(parsed.hi, parsed.lo, parsed.raw, buf.subarray(at + MESSAGE_HEADER_SIZE, at + len), readInt64(buf, at), (buf[at + 8]! << 8) | buf[at + 9]!);
+    return new Message(
+      parsed.hi,
+      parsed.lo,
+      parsed.raw,
+      buf.subarray(at + MESSAGE_HEADER_SIZE, at + len),
+      readInt64(buf, at),
+      (buf[at + 8]! << 8) | buf[at + 9]!,
+    );
   }
 
   /** The 16 id bytes (a new array: for the rare paths that need them as bytes). */
@@ -199,8 +206,22 @@ export function writeFrameOf(target: Uint8Array, offset: number, m: Message): nu
 /** Latin-1 view of 16 id bytes, for map keys. */
 export function idKey(id: Uint8Array): string {
   return String.fromCharCode(
-    id[0]!, id[1]!, id[2]!, id[3]!, id[4]!, id[5]!, id[6]!, id[7]!,
-    id[8]!, id[9]!, id[10]!, id[11]!, id[12]!, id[13]!, id[14]!, id[15]!,
+    id[0]!,
+    id[1]!,
+    id[2]!,
+    id[3]!,
+    id[4]!,
+    id[5]!,
+    id[6]!,
+    id[7]!,
+    id[8]!,
+    id[9]!,
+    id[10]!,
+    id[11]!,
+    id[12]!,
+    id[13]!,
+    id[14]!,
+    id[15]!,
   );
 }
 

@@ -9,6 +9,7 @@
 // Ephemeral topics and channels never get here: leaving them out is the caller's job.
 
 import type { FileSystem } from "../runtime/types.ts";
+import { goJson } from "../common/http/json.ts";
 
 export interface ChannelMetadata {
   name: string;
@@ -35,19 +36,15 @@ export function metadataPath(dataPath: string): string {
 
 /** The file's bytes as the original writes them. */
 export function encodeMetadata(metadata: Metadata): string {
-  const topics = metadata.topics.length === 0
-    ? null
-    : metadata.topics.map((t) => ({
-      name: t.name,
-      paused: t.paused,
-      channels: t.channels.length === 0 ? null : t.channels.map((c) => ({ name: c.name, paused: c.paused })),
-    }));
-  return goJsonEscape(JSON.stringify({ topics, version: metadata.version }));
-}
-
-// encoding/json escapes these by default; JSON.stringify leaves them as they are.
-function goJsonEscape(json: string): string {
-  return json.replace(/[<>&\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  const topics =
+    metadata.topics.length === 0
+      ? null
+      : metadata.topics.map((t) => ({
+          name: t.name,
+          paused: t.paused,
+          channels: t.channels.length === 0 ? null : t.channels.map((c) => ({ name: c.name, paused: c.paused })),
+        }));
+  return goJson({ topics, version: metadata.version });
 }
 
 /**
@@ -61,7 +58,7 @@ export function decodeMetadata(text: string): Metadata {
   const topicsValue = field(root, "topics");
   const version = field(root, "version");
   if (version !== undefined && version !== null && typeof version !== "string") {
-    throw new SyntaxError("nsqd metadata: \"version\" must be a string");
+    throw new SyntaxError('nsqd metadata: "version" must be a string');
   }
   const topics: TopicMetadata[] = [];
   for (const t of list(topicsValue, "topics")) {
@@ -117,6 +114,6 @@ function str(v: unknown, what: string): string {
 
 function bool(v: unknown): boolean {
   if (v === undefined || v === null) return false;
-  if (typeof v !== "boolean") throw new SyntaxError("nsqd metadata: \"paused\" must be true or false");
+  if (typeof v !== "boolean") throw new SyntaxError('nsqd metadata: "paused" must be true or false');
   return v;
 }

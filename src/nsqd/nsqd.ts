@@ -2,11 +2,13 @@
 // queue scanner and the data-directory lock (SPEC §2-§5).
 import type { Address, DirectoryLock, HttpClient, HttpServer, Runtime, TcpListener, TlsServerOptions } from "../runtime/types.ts";
 import { createAuthHttpClient } from "./auth.ts";
-import type { Logger } from "../common/log.ts";
-import type { NsqdOptions } from "./options.ts";
+import type { LogLevel, Logger } from "../common/log.ts";
+import type { LevelledLogger } from "../common/logger.ts";
+import { normaliseNsqdOptions, type NsqdOptions } from "./options.ts";
 import { Topic, type TopicHost } from "./topic.ts";
+import type { EphemeralChannel } from "./backend.ts";
 import type { Channel } from "./channel.ts";
-import { ClientV2 } from "./client-v2.ts";
+import { ClientV2, type ClientHost } from "./client-v2.ts";
 import { Committer } from "./commit.ts";
 import { FlushTicker } from "./flush-ticker.ts";
 import { MessageStore } from "./message-store.ts";
@@ -16,32 +18,22 @@ import { readMetadata, writeMetadata, type Metadata } from "./metadata.ts";
 import { isValidTopicName, isValidChannelName } from "../protocol/names.ts";
 import { MESSAGE_HEADER_SIZE } from "../protocol/frames.ts";
 import { VERSION } from "../common/version.ts";
-import { createHttpHandler } from "./http.ts";
+import { createHttpHandler, type NsqdHttpHost } from "./http.ts";
 import { buildTlsOptions } from "./tls-config.ts";
-import { StatsdPusher } from "./statsd.ts";
+import { StatsdPusher, type StatsdHost } from "./statsd.ts";
 import { LookupPeers } from "./lookup-peer.ts";
+import { formatAddress, parseListenAddress } from "../common/address.ts";
+import { errorText } from "../common/errors.ts";
 
 export interface NsqdDeps {
   runtime: Runtime;
   logger: Logger;
 }
 
-/** `host:port` (IPv6 in brackets) is TCP; anything else is a Unix socket path (D-TCP-LISTEN). */
-export function parseListenAddress(value: string): Address {
-  const m = /^(?:\[([^\]]*)\]|([^:/]*)):(\d+)$/.exec(value);
-  if (m !== null) return { host: m[1] ?? m[2] ?? "", port: Number(m[3]) };
-  return { path: value };
-}
-
-export function formatAddress(address: Address): string {
-  if ("path" in address) return address.path;
-  return address.host.includes(":") ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
-}
-
 const QUEUE_SCAN_INTERVAL = 100;
 
-export class Nsqd implements TopicHost {
-  readonly options: NsqdOptions;
+export class Nsqd implements TopicHost, ClientHost, NsqdHttpHost, StatsdHost {
+  readonly #options: NsqdOptions;
   readonly runtime: Runtime;
   readonly logger: Logger;
   readonly topics = new Map<string, Topic>();
@@ -55,9 +47,9 @@ export class Nsqd implements TopicHost {
   #https: HttpServer | null = null;
   #statsd: StatsdPusher | null = null;
   /** D-BEH-TLS: the server side of TLS (TCP upgrade and HTTPS), null when no cert/key is set. */
-  tlsOptions: TlsServerOptions | null = null;
+  readonly tlsOptions: TlsServerOptions | null;
   /** D-BEH-AUTH: the client for auth servers (--tls-root-ca-file for HTTPS), null when auth is off. */
-  authHttpClient: HttpClient | null = null;
+  readonly authHttpClient: HttpClient | null;
   #lock: DirectoryLock | null = null;
   #scanTimer: ReturnType<typeof setInterval> | null = null;
   #healthError: string | null = null;
@@ -70,10 +62,18 @@ export class Nsqd implements TopicHost {
   /** Flushes the connections' output buffers every --output-buffer-timeout (flush-ticker.ts). */
   readonly flushTicker = new FlushTicker();
 
+  /**
+   * Checks and completes the options as the original's nsqd.New does
+   * (./options.ts) and reads the TLS files; throws what it refuses, before
+   * anything is opened.
+   */
   constructor(options: NsqdOptions, deps: NsqdDeps) {
-    this.options = options;
+    options = normaliseNsqdOptions(options);
+    this.#options = options;
     this.runtime = deps.runtime;
     this.logger = deps.logger;
+    this.tlsOptions = buildTlsOptions(options, deps.runtime.fs);
+    this.authHttpClient = options.auth_http_addresses.length > 0 ? createAuthHttpClient(deps.runtime, options) : null;
     this.ids = new IdGenerator(options.id);
     this.#dataPath = options.data_path === "" ? deps.runtime.cwd() : options.data_path;
     this.committer = new Committer({
@@ -93,6 +93,24 @@ export class Nsqd implements TopicHost {
         }
       },
     });
+  }
+
+  /** The options in force; PUT /config changes them through the setters below. */
+  get options(): Readonly<NsqdOptions> {
+    return this.#options;
+  }
+
+  /** PUT /config/nsqlookupd_tcp_addresses: removed peers are closed, new ones connected (D-BEH-LOOKUP-RECONFIG). */
+  setLookupdTcpAddresses(addresses: readonly string[]): void {
+    this.#options.nsqlookupd_tcp_addresses = [...addresses];
+    this.#lookup?.setAddresses(this.#options.nsqlookupd_tcp_addresses);
+  }
+
+  /** PUT /config/log_level: the option, and the logger's level when it can change at run time (the CLI's can). */
+  setLogLevel(level: LogLevel): void {
+    this.#options.log_level = level;
+    const l = this.logger as Partial<LevelledLogger>;
+    if (typeof l.setLevel === "function") l.setLevel(level);
   }
 
   get dataPath(): string {
@@ -149,32 +167,25 @@ export class Nsqd implements TopicHost {
   async start(): Promise<void> {
     const o = this.options;
     const fs = this.runtime.fs;
-    // D-BEH-TLS: a client-certificate policy implies --tls-required; TLS
-    // required without a cert/key is a startup error (before anything binds).
-    if (o.tls_client_auth_policy !== "" && o.tls_required === "false") o.tls_required = "true";
-    this.tlsOptions = buildTlsOptions(o, fs);
-    if (this.tlsOptions === null && o.tls_required !== "false") {
-      throw new Error("cannot require TLS client connections without TLS key and cert");
-    }
-    if (o.auth_http_addresses.length > 0) this.authHttpClient = createAuthHttpClient(this.runtime, o);
     fs.mkdir(this.#dataPath);
     try {
       this.#lock = fs.lockDirectory(this.#dataPath);
     } catch (e) {
-      throw new Error(`failed to lock data-path: ${(e as Error).message}`);
+      throw new Error(`failed to lock data-path: ${errorText(e)}`);
     }
     try {
-      this.#tcp = await this.runtime.listen(parseListenAddress(o.tcp_address), (socket) => {
-        const client = new ClientV2(++this.#nextClientId, this, socket);
-        this.clients.add(client);
-        return client;
-      }, { allowTlsUpgrade: o.tls_cert !== "" && o.tls_key !== "" });
+      this.#tcp = await this.runtime.listen(
+        parseListenAddress(o.tcp_address),
+        (socket) => {
+          const client = new ClientV2(++this.#nextClientId, this, socket);
+          this.clients.add(client);
+          return client;
+        },
+        { allowTlsUpgrade: o.tls_cert !== "" && o.tls_key !== "" },
+      );
       this.logger.info(`TCP: listening on ${formatAddress(this.#tcp.address)}`);
       if (o.http_address !== "") {
-        this.#http = await this.runtime.serveHttp(
-          parseListenAddress(o.http_address),
-          createHttpHandler(this, { httpsPort: () => this.httpsPort }),
-        );
+        this.#http = await this.runtime.serveHttp(parseListenAddress(o.http_address), createHttpHandler(this, { httpsPort: () => this.httpsPort }));
         this.logger.info(`HTTP: listening on ${formatAddress(this.#http.address)}`);
       }
       if (this.tlsOptions !== null && o.https_address !== "") {
@@ -220,7 +231,7 @@ export class Nsqd implements TopicHost {
     try {
       this.persistMetadata();
     } catch (e) {
-      this.logger.error(`failed to persist metadata - ${(e as Error).message}`);
+      this.logger.error(`failed to persist metadata - ${errorText(e)}`);
     }
     // Whatever the last turn buffered is written before the queues close.
     this.committer.close();
@@ -229,7 +240,7 @@ export class Nsqd implements TopicHost {
       try {
         lost += topic.close(false);
       } catch (e) {
-        this.logger.error(`failed to close topic ${topic.name} - ${(e as Error).message}`);
+        this.logger.error(`failed to close topic ${topic.name} - ${errorText(e)}`);
       }
     }
     if (lost > 0) this.logger.error(`${lost} messages could not be written to disk at shutdown and are lost`);
@@ -241,7 +252,6 @@ export class Nsqd implements TopicHost {
     this.#lock?.release();
     this.#lock = null;
     this.authHttpClient?.close();
-    this.authHttpClient = null;
   }
 
   async #releaseListeners(): Promise<void> {
@@ -389,12 +399,11 @@ export class Nsqd implements TopicHost {
     try {
       this.persistMetadata();
     } catch (e) {
-      this.logger.error(`failed to persist metadata - ${(e as Error).message}`);
+      this.logger.error(`failed to persist metadata - ${errorText(e)}`);
     }
   }
 
   // ---- TopicHost -----------------------------------------------------------
-
 
   openStore(name: string, ephemeral: boolean): MessageStore {
     const o = this.options;
@@ -436,7 +445,7 @@ export class Nsqd implements TopicHost {
     this.#lookup?.unregister(topic.name, channel.name);
   }
 
-  deleteEphemeralChannel(channel: Channel): void {
+  deleteEphemeralChannel(channel: EphemeralChannel): void {
     const topic = this.topics.get(channel.topicName);
     if (topic === undefined || topic.channels.get(channel.name) !== channel) return;
     topic.deleteChannel(channel.name);

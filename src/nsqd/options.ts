@@ -1,6 +1,10 @@
 // nsqd's options: the D-FLAG rows of SPEC §5, with the original's names,
-// config keys and defaults. Durations are milliseconds.
+// config keys and defaults (durations are milliseconds), and the checks and
+// normalisation the original applies when it builds the daemon (nsqd.New),
+// which Nsqd's constructor runs whoever starts it (CLI, `nsq up`, tests).
 import type { OptionTable } from "../common/options.ts";
+import { parseGoBool } from "../common/flags.ts";
+import { parseLogLevel } from "../common/logger.ts";
 
 export interface NsqdOptions {
   log_level: string;
@@ -63,6 +67,7 @@ export interface NsqdOptions {
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 
+// biome-ignore format: one option per line reads as a table
 export const NSQD_OPTIONS: OptionTable = [
   { flag: "log-level", key: "log_level", type: "string", default: "info", help: "set log verbosity: debug, info, warn, error, or fatal", choices: ["debug", "info", "warn", "warning", "error", "fatal"] },
   { flag: "log-prefix", key: "log_prefix", type: "string", default: "[nsqd] ", help: "log message prefix" },
@@ -121,3 +126,45 @@ export const NSQD_OPTIONS: OptionTable = [
   { flag: "snappy", key: "snappy", type: "bool", default: true, help: "enable snappy feature negotiation (client compression)" },
   { flag: "enable-experiment", key: "enable_experiment", type: "list", default: [], help: "enable experimental feature (may be given multiple times) (valid options: topology-aware-consumption)" },
 ];
+
+/** tls_required as the original's TLSNotRequired (0), TLSRequiredExceptHTTP (1), TLSRequired (2). */
+export function tlsRequiredLevel(value: string): number {
+  if (value === "tcp-https") return 1;
+  return parseGoBool(value) === true ? 2 : 0;
+}
+
+/**
+ * The checks the original applies when it builds the daemon (apps/nsqd and
+ * nsqd.New), with its wording, and the values it completes. Returns a
+ * normalised copy; throws RangeError. Running it again on its result changes
+ * nothing.
+ */
+export function normaliseNsqdOptions(options: NsqdOptions): NsqdOptions {
+  const o: NsqdOptions = {
+    ...options,
+    nsqlookupd_tcp_addresses: [...options.nsqlookupd_tcp_addresses],
+    auth_http_addresses: [...options.auth_http_addresses],
+    enable_experiment: [...options.enable_experiment],
+  };
+  o.log_level = parseLogLevel(o.log_level);
+  // D-FLAG-TLS-MIN-VERSION: an empty value keeps the default.
+  if (o.tls_min_version === "") o.tls_min_version = "tls1.0";
+  if (o.max_deflate_level < 1 || o.max_deflate_level > 9) {
+    throw new RangeError("--max-deflate-level must be [1,9]");
+  }
+  if (!Number.isInteger(o.id) || o.id < 0 || o.id >= 1024) {
+    throw new RangeError("--node-id must be [0,1024)");
+  }
+  // D-FLAG-E2E-PERCENTILE: values in (0, 1], kept sorted descending.
+  for (const p of o.e2e_processing_latency_percentiles) {
+    if (!(p > 0 && p <= 1)) throw new RangeError(`invalid E2E processing latency percentile: ${p}`);
+  }
+  o.e2e_processing_latency_percentiles = [...o.e2e_processing_latency_percentiles].sort((a, b) => b - a);
+  // D-BEH-TLS: a client-certificate policy implies --tls-required; TLS
+  // required without a cert and key (no TLS at all) cannot be served.
+  if (o.tls_client_auth_policy !== "" && o.tls_required === "false") o.tls_required = "true";
+  if (o.tls_cert === "" && o.tls_key === "" && o.tls_required !== "false") {
+    throw new RangeError("cannot require TLS client connections without TLS key and cert");
+  }
+  return o;
+}

@@ -2,11 +2,19 @@
 // (version 0.0.4). Not part of the original v1.3.0 (which pushes to statsd);
 // the names follow the statsd ones (D-BEH-STATSD-NAMES) under an `nsq_`
 // namespace, with topic/channel as labels. Counters are the running totals.
-import type { Nsqd } from "./nsqd.ts";
-import { collectStats, memoryStats } from "./stats.ts";
+import type { Runtime } from "../runtime/types.ts";
+import { collectStats, memoryStats, type StatsHost } from "./stats.ts";
 import { VERSION } from "../common/version.ts";
 
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+/** What /metrics reads from the daemon (Nsqd implements it). */
+export interface MetricsHost extends StatsHost {
+  /** Unix seconds. */
+  readonly startTime: number;
+  readonly healthy: boolean;
+  readonly runtime: Pick<Runtime, "memoryUsage">;
+}
 
 type Labels = Readonly<Record<string, string>>;
 
@@ -50,7 +58,7 @@ class Exposition {
 }
 
 /** The whole /metrics document. */
-export function renderMetrics(nsqd: Nsqd): string {
+export function renderMetrics(nsqd: MetricsHost): string {
   const stats = collectStats(nsqd, { includeClients: false });
   const m = new Exposition();
   m.family("nsq_info", "gauge", "Version of this nsqd (always 1).");
@@ -127,6 +135,6 @@ export function renderMetrics(nsqd: Nsqd): string {
 }
 
 /** The GET /metrics response. */
-export function metricsResponse(nsqd: Nsqd): Response {
+export function metricsResponse(nsqd: MetricsHost): Response {
   return new Response(renderMetrics(nsqd), { status: 200, headers: { "Content-Type": PROMETHEUS_CONTENT_TYPE } });
 }

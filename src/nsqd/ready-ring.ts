@@ -73,7 +73,7 @@ export class ReadyRing<T> {
 
   clear(): void {
     let n = this.#head;
-    while (n !== null && n.linked) {
+    while (n?.linked) {
       const next: ReadyNode<T> | null = n.next;
       n.linked = false;
       n.prev = n.next = null;

@@ -36,9 +36,7 @@ const REF = 2;
 const DEL = 3;
 
 /** A live entry after replay. */
-export type SideEntry =
-  | { kind: "add"; due: number; payload: Uint8Array }
-  | { kind: "ref"; due: number; id: Uint8Array; at: QueuePosition | null };
+export type SideEntry = { kind: "add"; due: number; payload: Uint8Array } | { kind: "ref"; due: number; id: Uint8Array; at: QueuePosition | null };
 
 export interface SideLogHost {
   /** Entries were buffered: flush soon. */

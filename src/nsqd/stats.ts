@@ -6,97 +6,23 @@ import type { MemoryUsage, TlsInfo } from "../runtime/types.ts";
 import { formatDurationNs } from "../common/duration.ts";
 import { LatencyStream } from "./quantile.ts";
 import type { Channel } from "./channel.ts";
-import type { Nsqd } from "./nsqd.ts";
+import type { NsqdOptions } from "./options.ts";
 import type { Topic } from "./topic.ts";
-
-/** D-HTTP-STATS-E2E. `percentiles` is null when no percentile is configured (or a topic has no channel). */
-export interface E2eStats {
-  count: number;
-  percentiles: { quantile: number; value: number }[] | null;
-}
-
-/** D-HTTP-STATS-CLIENT, keys in the original's order; optional keys are omitted when empty. */
-export interface ClientStats {
-  client_id: string;
-  hostname: string;
-  version: "V2";
-  remote_address: string;
-  state: number;
-  ready_count: number;
-  in_flight_count: number;
-  message_count: number;
-  zone_local_msg_count?: number;
-  region_local_msg_count?: number;
-  global_msg_count?: number;
-  finish_count: number;
-  requeue_count: number;
-  connect_ts: number;
-  sample_rate: number;
-  deflate: boolean;
-  snappy: boolean;
-  user_agent: string;
-  authed?: boolean;
-  auth_identity?: string;
-  auth_identity_url?: string;
-  topology_zone: string;
-  topology_region: string;
-  pub_counts?: { topic: string; count: number }[];
-  tls: boolean;
-  tls_cipher_suite: string;
-  tls_version: string;
-  tls_negotiated_protocol: string;
-  tls_negotiated_protocol_is_mutual: boolean;
-}
-
-/** D-HTTP-STATS-CHANNEL. */
-export interface ChannelStats {
-  channel_name: string;
-  depth: number;
-  backend_depth: number;
-  in_flight_count: number;
-  deferred_count: number;
-  message_count: number;
-  zone_local_msg_count?: number;
-  region_local_msg_count?: number;
-  global_msg_count?: number;
-  requeue_count: number;
-  timeout_count: number;
-  client_count: number;
-  clients: ClientStats[] | null;
-  paused: boolean;
-  e2e_processing_latency: E2eStats;
-}
-
-/** D-HTTP-STATS-TOPIC. */
-export interface TopicStats {
-  topic_name: string;
-  channels: ChannelStats[];
-  depth: number;
-  backend_depth: number;
-  message_count: number;
-  message_bytes: number;
-  paused: boolean;
-  e2e_processing_latency: E2eStats;
-}
-
-/** D-HTTP-STATS-MEM: the Go runtime's figures, mapped onto what this runtime reports. */
-export interface MemStats {
-  heap_objects: number;
-  heap_idle_bytes: number;
-  heap_in_use_bytes: number;
-  heap_released_bytes: number;
-  gc_pause_usec_100: number;
-  gc_pause_usec_99: number;
-  gc_pause_usec_95: number;
-  next_gc_bytes: number;
-  gc_total_runs: number;
-}
+import type { ChannelStats, ClientStats, E2eStats, MemStats, TopicStats } from "../protocol/stats-json.ts";
 
 export interface Stats {
   /** null when a topic filter names no existing topic (D-HTTP-STATS-FILTER). */
   topics: TopicStats[] | null;
   /** null when there are none or clients were not asked for. */
   producers: ClientStats[] | null;
+}
+
+/** What the stats read from the daemon (Nsqd implements it). */
+export interface StatsHost {
+  readonly topics: ReadonlyMap<string, Topic>;
+  /** The connections; those that published are the producers. */
+  readonly clients: ReadonlySet<object>;
+  readonly options: Readonly<Pick<NsqdOptions, "e2e_processing_latency_percentiles">>;
 }
 
 export interface StatsFilter {
@@ -249,7 +175,7 @@ function byName<T extends { name: string }>(a: T, b: T): number {
 }
 
 /** GetStats of the original: topics and channels sorted by name, clients in no particular order. */
-export function collectStats(nsqd: Nsqd, filter: StatsFilter): Stats {
+export function collectStats(nsqd: StatsHost, filter: StatsFilter): Stats {
   const topicFilter = filter.topic ?? "";
   const channelFilter = filter.channel ?? "";
   const percentiles = nsqd.options.e2e_processing_latency_percentiles;

@@ -3,9 +3,13 @@
 // pack them into datagrams of at most --statsd-udp-packet-size bytes and send
 // those spread evenly over (interval - 1 s), as the original does. Counters
 // are deltas since the previous push.
-import type { UdpSocket } from "../runtime/types.ts";
-import type { Nsqd } from "./nsqd.ts";
-import { collectStats, memoryStats, type TopicStats } from "./stats.ts";
+import type { Runtime, UdpSocket } from "../runtime/types.ts";
+import { joinHostPort, splitHostPort, type HostPort } from "../common/address.ts";
+import type { Logger } from "../common/log.ts";
+import type { NsqdOptions } from "./options.ts";
+import { collectStats, memoryStats, type StatsHost } from "./stats.ts";
+import type { TopicStats } from "../protocol/stats-json.ts";
+import { errorText } from "../common/errors.ts";
 
 export interface StatsdLine {
   name: string;
@@ -37,10 +41,24 @@ export function statsdHostKey(hostPort: string): string {
 /** --statsd-prefix with `%s` replaced by the host key, ending in ".", or "" when the prefix is empty. */
 export function statsdPrefix(prefix: string, broadcastAddress: string, broadcastHttpPort: number): string {
   if (prefix === "") return "";
-  const host = broadcastAddress.includes(":") ? `[${broadcastAddress}]` : broadcastAddress;
-  let p = prefix.replaceAll("%s", statsdHostKey(`${host}:${broadcastHttpPort}`));
+  let p = prefix.replaceAll("%s", statsdHostKey(joinHostPort(broadcastAddress, broadcastHttpPort)));
   if (!p.endsWith(".")) p += ".";
   return p;
+}
+
+/** What the statsd prefix is made of. */
+export interface StatsdPrefixHost {
+  readonly options: Readonly<Pick<NsqdOptions, "statsd_prefix" | "broadcast_address" | "broadcast_http_port">>;
+  readonly runtime: Pick<Runtime, "hostname">;
+  /** The bound HTTP port (-1 on a Unix socket). */
+  readonly httpPort: number;
+}
+
+/** What the push loop reads from the daemon (Nsqd implements it). */
+export interface StatsdHost extends StatsHost, StatsdPrefixHost {
+  readonly options: Readonly<NsqdOptions>;
+  readonly logger: Logger;
+  readonly runtime: Pick<Runtime, "hostname" | "memoryUsage" | "udpSocket">;
 }
 
 /**
@@ -48,7 +66,7 @@ export function statsdPrefix(prefix: string, broadcastAddress: string, broadcast
  * once at start-up, which GET /config/statsd_prefix then reports. The
  * broadcast HTTP port defaults to the bound one (0 on a Unix socket).
  */
-export function nsqdStatsdPrefix(nsqd: Nsqd): string {
+export function nsqdStatsdPrefix(nsqd: StatsdPrefixHost): string {
   const o = nsqd.options;
   const address = o.broadcast_address !== "" ? o.broadcast_address : nsqd.runtime.hostname();
   return statsdPrefix(o.statsd_prefix, address, o.broadcast_http_port !== 0 ? o.broadcast_http_port : Math.max(nsqd.httpPort, 0));
@@ -141,22 +159,22 @@ export function packDatagrams(prefix: string, lines: readonly StatsdLine[], pack
 }
 
 /** `host:port` (IPv6 in brackets) of --statsd-address. */
-function parseHostPort(address: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(address);
-  if (m === null) throw new Error(`invalid statsd address ${address}`);
-  return { host: m[1] ?? m[2] ?? "", port: Number(m[3]) };
+function parseHostPort(address: string): HostPort {
+  const hp = splitHostPort(address);
+  if (hp === null) throw new Error(`invalid statsd address ${address}`);
+  return hp;
 }
 
 /** The push loop of one nsqd. */
 export class StatsdPusher {
-  readonly #nsqd: Nsqd;
+  readonly #nsqd: StatsdHost;
   #timer: ReturnType<typeof setInterval> | null = null;
   #last: StatsdSnapshot = emptySnapshot();
   /** Datagrams still to send in this interval, and the socket they go through. */
   #spread: ReturnType<typeof setTimeout> | null = null;
   #socket: UdpSocket | null = null;
 
-  constructor(nsqd: Nsqd) {
+  constructor(nsqd: StatsdHost) {
     this.#nsqd = nsqd;
   }
 
@@ -186,7 +204,7 @@ export class StatsdPusher {
     try {
       target = parseHostPort(o.statsd_address);
     } catch (e) {
-      nsqd.logger.error(`failed to create UDP socket to statsd(${o.statsd_address}) - ${(e as Error).message}`);
+      nsqd.logger.error(`failed to create UDP socket to statsd(${o.statsd_address}) - ${errorText(e)}`);
       return;
     }
     nsqd.logger.info(`STATSD: pushing stats to ${o.statsd_address}`);
@@ -212,7 +230,7 @@ export class StatsdPusher {
       this.#spread = null;
       while (i < datagrams.length) {
         socket.send(datagrams[i++]!, target.host, target.port).catch((e: unknown) => {
-          nsqd.logger.error(`STATSD: failed to send to ${o.statsd_address} - ${(e as Error).message}`);
+          nsqd.logger.error(`STATSD: failed to send to ${o.statsd_address} - ${errorText(e)}`);
         });
         if (gap > 0 && i < datagrams.length) {
           this.#spread = setTimeout(sendNext, gap);

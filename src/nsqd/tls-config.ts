@@ -3,6 +3,7 @@
 // the TCP upgrade (tls_v1) and the HTTPS listener.
 import type { FileSystem, TlsServerOptions } from "../runtime/types.ts";
 import type { NsqdOptions } from "./options.ts";
+import { errorText } from "../common/errors.ts";
 
 const MIN_VERSIONS: Readonly<Record<string, TlsServerOptions["minVersion"]>> = {
   "": "TLSv1",
@@ -46,6 +47,6 @@ export function buildTlsOptions(o: NsqdOptions, fs: FileSystem): TlsServerOption
     }
     return options;
   } catch (e) {
-    throw new Error(`failed to build TLS config - ${(e as Error).message}`);
+    throw new Error(`failed to build TLS config - ${errorText(e)}`);
   }
 }

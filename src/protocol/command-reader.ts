@@ -17,7 +17,8 @@
 // so a declared 2 GB body costs nothing.
 //
 // Checks that need connection state (TLS policy, "cannot X in current state",
-// auth, RDY range, message-id length, SUB names) belong to the connection. In
+// auth, RDY range, message-id length, SUB names) belong to the connection
+// (./command-checks.ts); the command types are ./commands.ts. In
 // the original some of them run *before* a body is read (e.g. IDENTIFY's
 // state check, the TLS policy for PUB). To keep that order exactly, pass a
 // `gate`: it is called once per command line, right after the verb is
@@ -36,121 +37,26 @@
 // once when complete; partial data is kept as views, never re-concatenated.
 
 import { isValidNameBytes } from "./names.ts";
-import { concatBytes, decodeAscii, decodeUtf8, goQuote, parseDecimal, parseDecimalU64, utf8 } from "./text.ts";
+import { MPUB_COUNT_CUT, MPUB_MESSAGE_CUT, checkMpubBodySize, checkMpubCount, checkMpubMessageSize, mpubSizeCut } from "./mpub.ts";
+import {
+  protocolError,
+  protocolErrorEcho,
+  type ClsCommand,
+  type Command,
+  type CommandGate,
+  type CommandVerb,
+  type DropCommand,
+  type ErrorCommand,
+  type NopCommand,
+} from "./commands.ts";
+import { concatBytes, decodeAscii, goQuote, parseDecimal, parseDecimalU64 } from "./text.ts";
+
+// The connection (nsqd/client-v2.ts) takes the commands and the checks from here too.
+export * from "./commands.ts";
+export { checkIdCommand, parseRdyCount, parseSubParams, reqTimeoutMs, stateError, tlsRequiredError } from "./command-checks.ts";
 
 /** D-TCP-CMDLINE: the original reads lines through a 16 KiB buffer; a longer line drops the connection. */
 export const MAX_LINE_SIZE = 16 * 1024;
-
-export type CommandVerb =
-  | "IDENTIFY"
-  | "AUTH"
-  | "SUB"
-  | "RDY"
-  | "FIN"
-  | "REQ"
-  | "TOUCH"
-  | "CLS"
-  | "NOP"
-  | "PUB"
-  | "MPUB"
-  | "DPUB";
-
-export interface IdentifyCommand { readonly kind: "IDENTIFY"; readonly body: Uint8Array }
-/** `params` is always empty: AUTH with parameters is refused by the reader. */
-export interface AuthCommand { readonly kind: "AUTH"; readonly body: Uint8Array; readonly params: string[] }
-/**
- * `params`: tokens after the verb (literal split on single spaces), as sent
- * (views of the line; check them with {@link parseSubParams} / {@link parseRdyCount}).
- */
-export interface SubCommand { readonly kind: "SUB"; readonly params: Uint8Array[] }
-export interface RdyCommand { readonly kind: "RDY"; readonly params: Uint8Array[] }
-/**
- * FIN/TOUCH: `id` is a view of the first token after the verb (empty when
- * absent, any length: check with {@link checkIdCommand}); `paramCount` counts
- * tokens after the verb.
- */
-export interface FinCommand { readonly kind: "FIN"; readonly id: Uint8Array; readonly paramCount: number }
-export interface TouchCommand { readonly kind: "TOUCH"; readonly id: Uint8Array; readonly paramCount: number }
-/** REQ: `timeout` is a view of the second token (parse with parseDecimal). */
-export interface ReqCommand {
-  readonly kind: "REQ";
-  readonly id: Uint8Array;
-  readonly timeout: Uint8Array;
-  readonly paramCount: number;
-}
-export interface ClsCommand { readonly kind: "CLS" }
-export interface NopCommand { readonly kind: "NOP" }
-export interface PubCommand { readonly kind: "PUB"; readonly topic: string; readonly body: Uint8Array }
-export interface MpubCommand { readonly kind: "MPUB"; readonly topic: string; readonly bodies: Uint8Array[] }
-/**
- * DPUB after the range check: `deferMs` is the delay to apply (0..maxReqTimeout;
- * fractional only for absurd 64-bit-wrapping inputs), `deferRaw` the token as sent.
- */
-export interface DpubCommand {
-  readonly kind: "DPUB";
-  readonly topic: string;
-  readonly deferRaw: string;
-  readonly deferMs: number;
-  readonly body: Uint8Array;
-}
-/**
- * A protocol error (D-TCP-ERR-FORMAT). `text` is the description, `message`
- * the whole error-frame data (`code + " " + text`, or just the code when the
- * text is empty, as for E_BAD_PROTOCOL). Reader errors are all fatal.
- */
-export interface ErrorCommand {
-  readonly kind: "ERROR";
-  readonly code: string;
-  readonly text: string;
-  readonly fatal: boolean;
-  readonly message: string;
-  /**
-   * The error frame's data when the text echoes bytes as the client sent
-   * them (see {@link protocolErrorEcho}); send this rather than `message`,
-   * which shows bytes that are not valid UTF-8 as U+FFFD.
-   */
-  readonly data?: Uint8Array;
-}
-/** D-TCP-CMDLINE: line over 16 KiB: close the connection without an error frame. */
-export interface DropCommand { readonly kind: "DROP" }
-
-export type Command =
-  | IdentifyCommand
-  | AuthCommand
-  | SubCommand
-  | RdyCommand
-  | FinCommand
-  | ReqCommand
-  | TouchCommand
-  | ClsCommand
-  | NopCommand
-  | PubCommand
-  | MpubCommand
-  | DpubCommand
-  | ErrorCommand
-  | DropCommand;
-
-/** What a gate returns to refuse a command: a code and text, or a whole ERROR (used as it is). */
-export interface GateRefusal {
-  readonly code: string;
-  readonly text: string;
-}
-
-export interface CommandGate {
-  /**
-   * Called once per command line after the verb is known and before the
-   * reader's own checks. `verb` is null for an unknown verb; `verbBytes` is
-   * the verb as sent (a view: use it before returning). Return a refusal to
-   * end the stream with a fatal ERROR, or null to let the command proceed.
-   */
-  admit?(verb: CommandVerb | null, verbBytes: Uint8Array): GateRefusal | ErrorCommand | null;
-  /**
-   * MPUB's line passed its checks and its body comes next. The original
-   * checks auth and creates the topic at this point (D-TCP-MPUB), so a topic
-   * exists afterwards even when the body then turns out to be bad.
-   */
-  mpubTopic?(topic: string): void;
-}
 
 export interface CommandReaderOptions {
   /** --max-msg-size: largest PUB/DPUB body and MPUB message. */
@@ -162,23 +68,6 @@ export interface CommandReaderOptions {
   /** Expect the 4-byte magic first (default true). */
   magic?: boolean;
   gate?: CommandGate;
-}
-
-/** Builds an ERROR command. */
-export function protocolError(code: string, text: string, fatal = true): ErrorCommand {
-  return { kind: "ERROR", code, text, fatal, message: text === "" ? code : `${code} ${text}` };
-}
-
-/**
- * An ERROR whose text quotes what the client sent, byte for byte: the
- * original formats command tokens with `%s`, so `\xff` comes back as the byte
- * 0xff, not as U+FFFD (D-TCP-ERR-FORMAT). `parts` are literal text and echoed
- * bytes, in order; the bytes are copied.
- */
-export function protocolErrorEcho(code: string, parts: readonly (string | Uint8Array)[], fatal = true): ErrorCommand {
-  const bytes = parts.map((p) => (typeof p === "string" ? utf8(p) : p));
-  const text = parts.map((p) => (typeof p === "string" ? p : decodeUtf8(p))).join("");
-  return { ...protocolError(code, text, fatal), data: concatBytes([utf8(`${code} `), ...bytes]) };
 }
 
 const NOP: NopCommand = Object.freeze({ kind: "NOP" });
@@ -213,9 +102,7 @@ const V_PUB = 10;
 const V_MPUB = 11;
 const V_DPUB = 12;
 
-const VERB_NAMES: readonly (CommandVerb | null)[] = [
-  null, "IDENTIFY", "AUTH", "SUB", "RDY", "FIN", "REQ", "TOUCH", "CLS", "NOP", "PUB", "MPUB", "DPUB",
-];
+const VERB_NAMES: readonly (CommandVerb | null)[] = [null, "IDENTIFY", "AUTH", "SUB", "RDY", "FIN", "REQ", "TOUCH", "CLS", "NOP", "PUB", "MPUB", "DPUB"];
 
 function ascii(text: string): Uint8Array {
   const out = new Uint8Array(text.length);
@@ -228,9 +115,18 @@ const VERBS_BY_LENGTH: readonly (readonly [Uint8Array, number][])[] = (() => {
   const table: [Uint8Array, number][][] = [];
   // Order within a length: the hottest first.
   const verbs: [string, number][] = [
-    ["PUB", V_PUB], ["FIN", V_FIN], ["RDY", V_RDY], ["REQ", V_REQ], ["NOP", V_NOP],
-    ["MPUB", V_MPUB], ["DPUB", V_DPUB], ["TOUCH", V_TOUCH],
-    ["SUB", V_SUB], ["CLS", V_CLS], ["AUTH", V_AUTH], ["IDENTIFY", V_IDENTIFY],
+    ["PUB", V_PUB],
+    ["FIN", V_FIN],
+    ["RDY", V_RDY],
+    ["REQ", V_REQ],
+    ["NOP", V_NOP],
+    ["MPUB", V_MPUB],
+    ["DPUB", V_DPUB],
+    ["TOUCH", V_TOUCH],
+    ["SUB", V_SUB],
+    ["CLS", V_CLS],
+    ["AUTH", V_AUTH],
+    ["IDENTIFY", V_IDENTIFY],
   ];
   for (const [name, code] of verbs) (table[name.length] ??= []).push([ascii(name), code]);
   for (let i = 0; i < table.length; i++) table[i] ??= [];
@@ -365,10 +261,8 @@ export class CommandReader {
         case S_MPUB_COUNT: {
           if (!this.#readWord()) return null;
           const n = readWordValue(this.#word);
-          // 4 bytes of count, then at least 5 bytes (size + 1) per message.
-          if (n <= 0 || n > Math.trunc((this.#maxBodySize - 4) / 5)) {
-            return this.#fail("E_BAD_BODY", `MPUB invalid message count ${n}`);
-          }
+          const bad = checkMpubCount(n, this.#maxBodySize);
+          if (bad !== null) return this.#fail(bad.code, bad.text);
           this.#mpubCount = n;
           this.#bodies = [];
           this.#state = S_MPUB_SIZE;
@@ -377,12 +271,8 @@ export class CommandReader {
         case S_MPUB_SIZE: {
           if (!this.#readWord()) return null;
           const size = readWordValue(this.#word);
-          if (size <= 0) {
-            return this.#fail("E_BAD_MESSAGE", `MPUB invalid message(${this.#bodies.length}) body size ${size}`);
-          }
-          if (size > this.#maxMsgSize) {
-            return this.#fail("E_BAD_MESSAGE", `MPUB message too big ${size} > ${this.#maxMsgSize}`);
-          }
+          const bad = checkMpubMessageSize(this.#bodies.length, size, this.#maxMsgSize);
+          if (bad !== null) return this.#fail(bad.code, bad.text);
           this.#bodyLen = size;
           this.#state = S_MPUB_BODY;
           break;
@@ -436,11 +326,12 @@ export class CommandReader {
         err = protocolError("E_BAD_BODY", `${verb} failed to read body`);
       }
     } else if (state === S_MPUB_COUNT) {
-      err = protocolError("E_BAD_BODY", "MPUB failed to read message count");
+      err = protocolError(MPUB_COUNT_CUT.code, MPUB_COUNT_CUT.text);
     } else if (state === S_MPUB_SIZE) {
-      err = protocolError("E_BAD_MESSAGE", `MPUB failed to read message(${this.#bodies.length}) body size`);
+      const cut = mpubSizeCut(this.#bodies.length);
+      err = protocolError(cut.code, cut.text);
     } else if (state === S_MPUB_BODY) {
-      err = protocolError("E_BAD_MESSAGE", "MPUB failed to read message body");
+      err = protocolError(MPUB_MESSAGE_CUT.code, MPUB_MESSAGE_CUT.text);
     }
     this.#die(null);
     return err;
@@ -707,8 +598,8 @@ export class CommandReader {
       this.#bodyLen = size;
       this.#state = S_BODY;
     } else if (kind === B_MPUB) {
-      if (size <= 0) return this.#fail("E_BAD_BODY", `MPUB invalid body size ${size}`);
-      if (size > this.#maxBodySize) return this.#fail("E_BAD_BODY", `MPUB body too big ${size} > ${this.#maxBodySize}`);
+      const bad = checkMpubBodySize(size, this.#maxBodySize);
+      if (bad !== null) return this.#fail(bad.code, bad.text);
       // The declared size is only range-checked; exactly `count` messages are read.
       this.#state = S_MPUB_COUNT;
     } else {
@@ -740,79 +631,4 @@ const DROP_LINE = new Uint8Array(0);
 
 function readWordValue(word: Uint8Array): number {
   return (word[0]! << 24) | (word[1]! << 16) | (word[2]! << 8) | word[3]!;
-}
-
-// ---- helpers for the checks the connection owns ------------------------------
-
-/**
- * D-TCP-FIN / D-TCP-REQ / D-TCP-TOUCH parameter checks, after the state check:
- * parameter count, then the 16-byte id, then (REQ) the timeout parse.
- */
-export function checkIdCommand(cmd: FinCommand | ReqCommand | TouchCommand): ErrorCommand | null {
-  if (cmd.paramCount < (cmd.kind === "REQ" ? 2 : 1)) {
-    return protocolError("E_INVALID", `${cmd.kind} insufficient number of params`);
-  }
-  if (cmd.id.length !== 16) return protocolError("E_INVALID", "invalid message ID");
-  if (cmd.kind === "REQ" && parseDecimal(cmd.timeout) === null) {
-    return protocolErrorEcho("E_INVALID", ["REQ could not parse timeout ", cmd.timeout]);
-  }
-  return null;
-}
-
-/**
- * D-TCP-RDY count: missing -> 1, digits only (empty -> 0), 0..maxRdyCount.
- * Returns the count or the fatal error (after the state check, which the
- * connection does; RDY in the closing state is ignored before this).
- */
-export function parseRdyCount(params: readonly (Uint8Array | string)[], maxRdyCount: number): number | ErrorCommand {
-  if (params.length === 0) return 1;
-  const token = params[0]!;
-  const parsed = parseDecimal(token);
-  if (parsed === null) return protocolErrorEcho("E_INVALID", ["RDY could not parse count ", token]);
-  // The original parses into a uint64 and reinterprets it as int64; up to 15
-  // digits a double holds the value exactly and no wrap can occur.
-  const count = token.length <= 15 ? parsed : BigInt.asIntN(64, parseDecimalU64(token)!);
-  if (count < 0 || count > maxRdyCount) {
-    return protocolError("E_INVALID", `RDY count ${count} out of range 0-${maxRdyCount}`);
-  }
-  return Number(count);
-}
-
-/**
- * D-TCP-REQ timeout in ms, clamped to 0..maxReqTimeout (the original clamps
- * and logs rather than refusing, DISC-05). Call after checkIdCommand passed.
- */
-export function reqTimeoutMs(cmd: ReqCommand, maxReqTimeout: number): number {
-  const ms = parseDecimal(cmd.timeout) ?? 0;
-  if (cmd.timeout.length > 12) {
-    const ns = BigInt.asIntN(64, parseDecimalU64(cmd.timeout)! * 1_000_000n);
-    if (ns < 0n) return 0;
-    return Math.min(Number(ns) / 1e6, maxReqTimeout);
-  }
-  return Math.min(ms, maxReqTimeout);
-}
-
-/**
- * D-TCP-SUB parameter checks (after the state and heartbeat checks): count,
- * topic name, channel name. Returns the names or the fatal error.
- */
-export function parseSubParams(params: readonly (Uint8Array | string)[]): { topic: string; channel: string } | ErrorCommand {
-  if (params.length < 2) return protocolError("E_INVALID", "SUB insufficient number of parameters");
-  const topic = typeof params[0] === "string" ? utf8(params[0]) : params[0]!;
-  const channel = typeof params[1] === "string" ? utf8(params[1]) : params[1]!;
-  // %q of the bytes as sent: invalid UTF-8 shows as \xNN, as in the original.
-  if (!isValidNameBytes(topic)) return protocolError("E_BAD_TOPIC", `SUB topic name ${goQuote(topic)} is not valid`);
-  if (!isValidNameBytes(channel)) return protocolError("E_BAD_CHANNEL", `SUB channel name ${goQuote(channel)} is not valid`);
-  // Valid names are ASCII.
-  return { topic: decodeAscii(topic), channel: decodeAscii(channel) };
-}
-
-/** `cannot <VERB> in current state` (E_INVALID, fatal): the state checks of §2.2. */
-export function stateError(verb: string): ErrorCommand {
-  return protocolError("E_INVALID", `cannot ${verb} in current state`);
-}
-
-/** D-TCP-TLS-POLICY: `cannot <VERB> in current state (TLS required)`, the verb echoed as sent. */
-export function tlsRequiredError(verb: string | Uint8Array): ErrorCommand {
-  return protocolErrorEcho("E_INVALID", ["cannot ", verb, " in current state (TLS required)"]);
 }

@@ -92,14 +92,7 @@ export function messageFrameSize(bodyLength: number): number {
 }
 
 /** Writes a message payload (D-TCP-MSG: timestamp, attempts, id, body) at `offset`. */
-export function writePayload(
-  target: Uint8Array,
-  offset: number,
-  timestampNs: number,
-  attempts: number,
-  id: Uint8Array,
-  body: Uint8Array,
-): void {
+export function writePayload(target: Uint8Array, offset: number, timestampNs: number, attempts: number, id: Uint8Array, body: Uint8Array): void {
   if (id.length !== MESSAGE_ID_SIZE) throw new RangeError(`message id must be ${MESSAGE_ID_SIZE} bytes, got ${id.length}`);
   writeInt64(target, offset, timestampNs);
   target[offset + 8] = attempts >>> 8;
@@ -114,14 +107,7 @@ export function writePayload(
  * messageFrameSize(body.length) bytes free there) and returns the bytes
  * written. `attempts` is written as uint16 (wraps at 65535, D-TCP-MSG).
  */
-export function writeMessageFrame(
-  target: Uint8Array,
-  offset: number,
-  timestampNs: number,
-  attempts: number,
-  id: Uint8Array,
-  body: Uint8Array,
-): number {
+export function writeMessageFrame(target: Uint8Array, offset: number, timestampNs: number, attempts: number, id: Uint8Array, body: Uint8Array): number {
   const size = messageFrameSize(body.length);
   if (offset + size > target.length) throw new RangeError(`message frame of ${size} bytes does not fit at offset ${offset} of ${target.length}`);
   writeUint32(target, offset, size - 4);

@@ -9,7 +9,7 @@
 
 import { isValidNameBytes } from "./names.ts";
 import { concatBytes, decodeAscii, trimSpace, utf8 } from "./text.ts";
-import { protocolError, protocolErrorEcho, type DropCommand, type ErrorCommand } from "./command-reader.ts";
+import { protocolError, protocolErrorEcho, type DropCommand, type ErrorCommand } from "./commands.ts";
 
 /** L-TCP-MAGIC: `"  V1"`. */
 export const MAGIC_V1: Uint8Array = new Uint8Array([0x20, 0x20, 0x56, 0x31]);

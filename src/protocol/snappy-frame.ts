@@ -14,6 +14,7 @@
 // Pure: the snappy *block* codec is injected (the runtime's Compression).
 // The decoder is incremental: it keeps a partial chunk as views and joins it
 // once, when the chunk is complete.
+import { errorText } from "../common/errors.ts";
 
 const STREAM_ID = new Uint8Array([0xff, 0x06, 0x00, 0x00, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59]); // ff 06 00 00 "sNaPpY"
 const CHUNK_COMPRESSED = 0x00;
@@ -48,7 +49,16 @@ const CRC_TABLES: Uint32Array[] = (() => {
 
 /** CRC-32C of `bytes`. */
 export function crc32c(bytes: Uint8Array): number {
-  const [t0, t1, t2, t3, t4, t5, t6, t7] = CRC_TABLES as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+  const [t0, t1, t2, t3, t4, t5, t6, t7] = CRC_TABLES as [
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+  ];
   let crc = 0xffffffff;
   let i = 0;
   const n = bytes.length;
@@ -186,7 +196,7 @@ export class SnappyFrameDecoder {
             try {
               data = this.#decodeBlock(body, MAX_BLOCK_SIZE);
             } catch (e) {
-              throw new SyntaxError(`snappy: corrupt compressed chunk (${(e as Error).message})`);
+              throw new SyntaxError(`snappy: corrupt compressed chunk (${errorText(e)})`);
             }
           }
           if (maskedCrc32c(data) !== expected) throw new SyntaxError("snappy: checksum mismatch");

@@ -185,13 +185,27 @@ export function goQuote(input: Uint8Array | string): string {
       continue;
     }
     switch (cp) {
-      case 0x07: out += "\\a"; continue;
-      case 0x08: out += "\\b"; continue;
-      case 0x0c: out += "\\f"; continue;
-      case 0x0a: out += "\\n"; continue;
-      case 0x0d: out += "\\r"; continue;
-      case 0x09: out += "\\t"; continue;
-      case 0x0b: out += "\\v"; continue;
+      case 0x07:
+        out += "\\a";
+        continue;
+      case 0x08:
+        out += "\\b";
+        continue;
+      case 0x0c:
+        out += "\\f";
+        continue;
+      case 0x0a:
+        out += "\\n";
+        continue;
+      case 0x0d:
+        out += "\\r";
+        continue;
+      case 0x09:
+        out += "\\t";
+        continue;
+      case 0x0b:
+        out += "\\v";
+        continue;
     }
     if (cp < 0x20 || cp === 0x7f) out += "\\x" + hex2(cp);
     else if (cp < 0x10000) out += "\\u" + cp.toString(16).padStart(4, "0");

@@ -77,10 +77,7 @@ export interface BunApi {
 
 /** bun:ffi, as far as the data directory lock needs it. */
 export interface BunFfi {
-  dlopen(
-    name: string,
-    symbols: { flock: { args: ["i32", "i32"]; returns: "i32" } },
-  ): { symbols: { flock: (fd: number, operation: number) => number } };
+  dlopen(name: string, symbols: { flock: { args: ["i32", "i32"]; returns: "i32" } }): { symbols: { flock: (fd: number, operation: number) => number } };
 }
 
 /** The Bun global, typed by the interface above. */

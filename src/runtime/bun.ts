@@ -339,9 +339,7 @@ async function bunListen(address: Address, accept: (socket: Socket) => SocketHan
   const listener = unix
     ? Bun.listen<BunSocket | undefined>({ unix: address.path, socket })
     : Bun.listen<BunSocket | undefined>({ hostname: address.host, port: address.port, socket });
-  const bound: Address = unix
-    ? { path: address.path }
-    : { host: listener.hostname ?? address.host, port: listener.port ?? 0 };
+  const bound: Address = unix ? { path: address.path } : { host: listener.hostname ?? address.host, port: listener.port ?? 0 };
   return {
     address: bound,
     close: async () => {
@@ -350,11 +348,7 @@ async function bunListen(address: Address, accept: (socket: Socket) => SocketHan
   };
 }
 
-async function bunConnect(
-  address: Address,
-  handler: (socket: Socket) => SocketHandler,
-  options?: { timeoutMs?: number },
-): Promise<Socket> {
+async function bunConnect(address: Address, handler: (socket: Socket) => SocketHandler, options?: { timeoutMs?: number }): Promise<Socket> {
   const unix = "path" in address;
   let created: BunSocket | null = null;
   let failed: Error | null = null;
@@ -398,7 +392,10 @@ async function bunConnect(
               timer = setTimeout(() => {
                 const where = unix ? address.path : `${address.host}:${address.port}`;
                 reject(new Error(`connect to ${where} timed out after ${ms}ms`));
-                void connecting.then((s) => s.terminate(), () => {});
+                void connecting.then(
+                  (s) => s.terminate(),
+                  () => {},
+                );
               }, ms);
             }),
           ])
@@ -463,11 +460,7 @@ async function answerThenClose(req: Request, info: PeerInfo, handler: FetchHandl
   return response;
 }
 
-async function bunServeHttp(
-  address: Address,
-  handler: FetchHandler,
-  options?: { tls?: TlsServerOptions },
-): Promise<HttpServer> {
+async function bunServeHttp(address: Address, handler: FetchHandler, options?: { tls?: TlsServerOptions }): Promise<HttpServer> {
   const t = options?.tls;
   // Bun.serve demands a client certificate only together with verifying it
   // (requestCert + rejectUnauthorized) and tells the handler nothing about
@@ -501,9 +494,7 @@ async function bunServeHttp(
       });
     },
   };
-  const server = unix
-    ? Bun.serve({ ...common, unix: address.path })
-    : Bun.serve({ ...common, hostname: address.host, port: address.port });
+  const server = unix ? Bun.serve({ ...common, unix: address.path }) : Bun.serve({ ...common, hostname: address.host, port: address.port });
   const bound: Address = unix ? { path: address.path } : { host: address.host, port: server.port ?? 0 };
   return {
     address: bound,

@@ -60,12 +60,12 @@ export interface DenoApi {
   readonly errors: Record<string, new (...args: never[]) => Error>;
   listen(options: { hostname: string; port: number; transport?: "tcp" } | { path: string; transport: "unix" }): DenoListener;
   connect(options: { hostname: string; port: number; transport?: "tcp" } | { path: string; transport: "unix" }): Promise<DenoConn>;
-  serve(
-    options: Record<string, unknown>,
-    handler: (req: Request, info: { remoteAddr: DenoAddr }) => Response | Promise<Response>,
-  ): DenoHttpServer;
+  serve(options: Record<string, unknown>, handler: (req: Request, info: { remoteAddr: DenoAddr }) => Response | Promise<Response>): DenoHttpServer;
   openSync(path: string, options: { read?: boolean; write?: boolean; append?: boolean; create?: boolean; truncate?: boolean; mode?: number }): DenoFsFile;
-  open(path: string, options: { read?: boolean; write?: boolean; append?: boolean; create?: boolean; truncate?: boolean; mode?: number }): Promise<DenoFsFileAsync>;
+  open(
+    path: string,
+    options: { read?: boolean; write?: boolean; append?: boolean; create?: boolean; truncate?: boolean; mode?: number },
+  ): Promise<DenoFsFileAsync>;
   chmod(path: string, mode: number): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   remove(path: string): Promise<void>;

@@ -206,31 +206,20 @@ class DenoSocket implements Socket {
 
   upgradeTls(): Promise<TlsInfo> {
     this.#shutdown();
-    return Promise.reject(
-      new Error("in-place TLS is not available on a native Deno socket: listen/connect without allowTlsUpgrade: false"),
-    );
+    return Promise.reject(new Error("in-place TLS is not available on a native Deno socket: listen/connect without allowTlsUpgrade: false"));
   }
 }
 
 function isClosedError(err: Error): boolean {
   const e = Deno.errors;
-  return (
-    (e.BadResource !== undefined && err instanceof e.BadResource) ||
-    (e.Interrupted !== undefined && err instanceof e.Interrupted)
-  );
+  return (e.BadResource !== undefined && err instanceof e.BadResource) || (e.Interrupted !== undefined && err instanceof e.Interrupted);
 }
 
 function denoAddr(address: Address) {
-  return "path" in address
-    ? ({ path: address.path, transport: "unix" } as const)
-    : ({ hostname: address.host, port: address.port, transport: "tcp" } as const);
+  return "path" in address ? ({ path: address.path, transport: "unix" } as const) : ({ hostname: address.host, port: address.port, transport: "tcp" } as const);
 }
 
-async function denoListen(
-  address: Address,
-  accept: (socket: Socket) => SocketHandler,
-  options?: { allowTlsUpgrade?: boolean },
-): Promise<TcpListener> {
+async function denoListen(address: Address, accept: (socket: Socket) => SocketHandler, options?: { allowTlsUpgrade?: boolean }): Promise<TcpListener> {
   if (options?.allowTlsUpgrade !== false) return nodeListen(address, accept);
   const l = Deno.listen(denoAddr(address));
   const a = l.addr;
@@ -282,7 +271,10 @@ async function denoConnect(
               timer = setTimeout(() => {
                 const where = "path" in address ? address.path : `${address.host}:${address.port}`;
                 reject(new Error(`connect to ${where} timed out after ${ms}ms`));
-                connecting.then((c) => c.close(), () => {});
+                connecting.then(
+                  (c) => c.close(),
+                  () => {},
+                );
               }, ms);
             }),
           ])
@@ -300,21 +292,14 @@ async function denoConnect(
   return s;
 }
 
-async function denoServeHttp(
-  address: Address,
-  handler: FetchHandler,
-  options?: { tls?: import("./types.ts").TlsServerOptions },
-): Promise<HttpServer> {
+async function denoServeHttp(address: Address, handler: FetchHandler, options?: { tls?: import("./types.ts").TlsServerOptions }): Promise<HttpServer> {
   const t = options?.tls;
   // Deno.serve cannot ask for client certificates nor set a minimum version.
   if (t && (t.requestCert || t.requireCert || t.ca !== undefined || t.minVersion !== undefined)) {
     return nodeServeHttp(address, handler, options);
   }
   const listening = Promise.withResolvers<void>();
-  const opts: Record<string, unknown> =
-    "path" in address
-      ? { path: address.path, transport: "unix" }
-      : { hostname: address.host, port: address.port };
+  const opts: Record<string, unknown> = "path" in address ? { path: address.path, transport: "unix" } : { hostname: address.host, port: address.port };
   opts.onListen = () => listening.resolve();
   opts.onError = (err: unknown) =>
     new Response(`internal error: ${errorOf(err).message}`, {

@@ -160,7 +160,9 @@ export function nodeHttpClient(options: HttpClientOptions = {}): HttpClient {
       const secure = out.url.protocol === "https:";
       if (!secure && out.url.protocol !== "http:") return reject(new TypeError(`fetch failed`, { cause: new Error(`unsupported scheme ${out.url.protocol}`) }));
       const headers: Record<string, string> = {};
-      out.headers.forEach((value, name) => (headers[name] = value));
+      out.headers.forEach((value, name) => {
+        headers[name] = value;
+      });
       if (out.body !== null) headers["content-length"] = String(out.body.byteLength);
       else if (out.method === "POST" || out.method === "PUT") headers["content-length"] = "0";
       let connectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -181,43 +183,39 @@ export function nodeHttpClient(options: HttpClientOptions = {}): HttpClient {
         fail(signal!.reason);
       };
       const module = secure ? https : http;
-      const req = module.request(
-        out.url,
-        { method: out.method, headers, agent: secure ? httpsAgent : httpAgent },
-        (res) => {
-          const chunks: Uint8Array[] = [];
-          res.on("data", (c: Uint8Array) => chunks.push(c));
-          res.on("error", fail);
-          res.on("aborted", () => fail(new Error("response aborted")));
-          res.on("end", () => {
-            if (settled) return;
-            finish();
-            const status = res.statusCode ?? 0;
-            const responseHeaders = new Headers();
-            const raw = res.rawHeaders;
-            for (let i = 0; i + 1 < raw.length; i += 2) responseHeaders.append(raw[i]!, raw[i + 1]!);
-            const nullBody = NULL_BODY_STATUS.has(status) || out.method === "HEAD";
-            let bytes: Uint8Array<ArrayBuffer> | null = null;
-            if (!nullBody) {
-              let size = 0;
-              for (const c of chunks) size += c.byteLength;
-              bytes = new Uint8Array(size);
-              let at = 0;
-              for (const c of chunks) {
-                bytes.set(c, at);
-                at += c.byteLength;
-              }
+      const req = module.request(out.url, { method: out.method, headers, agent: secure ? httpsAgent : httpAgent }, (res) => {
+        const chunks: Uint8Array[] = [];
+        res.on("data", (c: Uint8Array) => chunks.push(c));
+        res.on("error", fail);
+        res.on("aborted", () => fail(new Error("response aborted")));
+        res.on("end", () => {
+          if (settled) return;
+          finish();
+          const status = res.statusCode ?? 0;
+          const responseHeaders = new Headers();
+          const raw = res.rawHeaders;
+          for (let i = 0; i + 1 < raw.length; i += 2) responseHeaders.append(raw[i]!, raw[i + 1]!);
+          const nullBody = NULL_BODY_STATUS.has(status) || out.method === "HEAD";
+          let bytes: Uint8Array<ArrayBuffer> | null = null;
+          if (!nullBody) {
+            let size = 0;
+            for (const c of chunks) size += c.byteLength;
+            bytes = new Uint8Array(size);
+            let at = 0;
+            for (const c of chunks) {
+              bytes.set(c, at);
+              at += c.byteLength;
             }
-            try {
-              const response = new Response(bytes, { status, statusText: res.statusMessage ?? "", headers: responseHeaders });
-              Object.defineProperty(response, "url", { value: out.url.toString() });
-              resolve(response);
-            } catch (e) {
-              reject(new TypeError("fetch failed", { cause: e }));
-            }
-          });
-        },
-      );
+          }
+          try {
+            const response = new Response(bytes, { status, statusText: res.statusMessage ?? "", headers: responseHeaders });
+            Object.defineProperty(response, "url", { value: out.url.toString() });
+            resolve(response);
+          } catch (e) {
+            reject(new TypeError("fetch failed", { cause: e }));
+          }
+        });
+      });
       req.on("error", fail);
       if (connectMs > 0) {
         req.on("socket", (sock) => {

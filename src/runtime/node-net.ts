@@ -7,18 +7,7 @@ import * as tls from "node:tls";
 import * as http from "node:http";
 import * as https from "node:https";
 import * as dgram from "node:dgram";
-import type {
-  Address,
-  FetchHandler,
-  HttpServer,
-  Socket,
-  SocketHandler,
-  TcpListener,
-  TlsClientOptions,
-  TlsInfo,
-  TlsServerOptions,
-  UdpSocket,
-} from "./types.ts";
+import type { Address, FetchHandler, HttpServer, Socket, SocketHandler, TcpListener, TlsClientOptions, TlsInfo, TlsServerOptions, UdpSocket } from "./types.ts";
 import { errorOf, isIpLiteral, noopHandler } from "./shared.ts";
 
 type AnySocket = net.Socket | tls.TLSSocket;
@@ -248,10 +237,7 @@ function listenOn(server: net.Server, address: Address): Promise<void> {
   });
 }
 
-export async function nodeListen(
-  address: Address,
-  accept: (socket: Socket) => SocketHandler,
-): Promise<TcpListener> {
+export async function nodeListen(address: Address, accept: (socket: Socket) => SocketHandler): Promise<TcpListener> {
   const server = net.createServer((s) => {
     const sock = new NodeSocket(s);
     let handler: SocketHandler;
@@ -276,11 +262,7 @@ export async function nodeListen(
   };
 }
 
-export function nodeConnect(
-  address: Address,
-  handler: (socket: Socket) => SocketHandler,
-  options?: { timeoutMs?: number },
-): Promise<Socket> {
+export function nodeConnect(address: Address, handler: (socket: Socket) => SocketHandler, options?: { timeoutMs?: number }): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const s = "path" in address ? net.connect({ path: address.path }) : net.connect({ host: address.host, port: address.port });
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -445,11 +427,7 @@ async function sendResponse(res: http.ServerResponse, response: Response, method
   res.end();
 }
 
-export async function nodeServeHttp(
-  address: Address,
-  handler: FetchHandler,
-  options?: { tls?: TlsServerOptions },
-): Promise<HttpServer> {
+export async function nodeServeHttp(address: Address, handler: FetchHandler, options?: { tls?: TlsServerOptions }): Promise<HttpServer> {
   const scheme = options?.tls ? "https" : "http";
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const info = { remoteAddress: req.socket.remoteAddress ?? "", remotePort: req.socket.remotePort ?? 0 };

@@ -6,14 +6,7 @@ import { nodeConnect, nodeListen, nodeServeHttp, nodeUdpSocket } from "./node-ne
 import { compression } from "./compression.ts";
 import { nodeHttpClient } from "./http-client.ts";
 import { createNodeFileSystem } from "./node-fs.ts";
-import {
-  nodeByteWriter,
-  nodeExit,
-  nodeHostname,
-  nodeMemoryUsage,
-  nodeOnSignal,
-  nodeStdin,
-} from "./node-process.ts";
+import { nodeByteWriter, nodeExit, nodeHostname, nodeMemoryUsage, nodeOnSignal, nodeStdin } from "./node-process.ts";
 
 /** "node v20.20.2"; on Bun or Deno the real runtime, marked as compat (its process.version mimics Node's). */
 function versionString(): string {

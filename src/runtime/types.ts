@@ -9,9 +9,7 @@
 export type RuntimeName = "node" | "bun" | "deno";
 
 /** Where to listen or connect: a TCP host:port, or a Unix socket path. */
-export type Address =
-  | { readonly host: string; readonly port: number }
-  | { readonly path: string };
+export type Address = { readonly host: string; readonly port: number } | { readonly path: string };
 
 /**
  * Callbacks for one TCP (or Unix) connection, shaped like Bun's socket handlers.
@@ -313,16 +311,8 @@ export interface Runtime {
    * on these sockets, which lets an adapter use a faster socket that cannot be
    * upgraded in place (Deno's native sockets; see deno.ts). Default: true.
    */
-  listen(
-    address: Address,
-    accept: (socket: Socket) => SocketHandler,
-    options?: { allowTlsUpgrade?: boolean },
-  ): Promise<TcpListener>;
-  connect(
-    address: Address,
-    handler: (socket: Socket) => SocketHandler,
-    options?: { timeoutMs?: number; allowTlsUpgrade?: boolean },
-  ): Promise<Socket>;
+  listen(address: Address, accept: (socket: Socket) => SocketHandler, options?: { allowTlsUpgrade?: boolean }): Promise<TcpListener>;
+  connect(address: Address, handler: (socket: Socket) => SocketHandler, options?: { timeoutMs?: number; allowTlsUpgrade?: boolean }): Promise<Socket>;
 
   serveHttp(address: Address, handler: FetchHandler, options?: { tls?: TlsServerOptions }): Promise<HttpServer>;
 

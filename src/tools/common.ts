@@ -2,13 +2,14 @@
 // `--version` (`<tool> v1.3.0`), one-line fatal errors, the client config
 // built from `--consumer-opt` / `--producer-opt` (U-CLI-OPTS), and waiting for
 // SIGINT / SIGTERM (X-SIG).
-import { FlagError, formatUsage, parseFlags } from "../common/flags.ts";
+import { FlagError, formatUsage, parseFlags, type ParsedFlags } from "../common/flags.ts";
 import type { OptionSpec, OptionTable } from "../common/options.ts";
 import type { Logger } from "../common/log.ts";
 import { createLogger } from "../common/logger.ts";
 import { VERSION } from "../common/version.ts";
 import type { Runtime, SignalName } from "../runtime/types.ts";
 import { Config, ConfigOptionError, toolUserAgent } from "../client/config.ts";
+import { errorText } from "../common/errors.ts";
 
 /** Where a tool prints: text lines for usage/errors, bytes for data. */
 export interface ToolIo {
@@ -38,7 +39,7 @@ export type Parsed<T> = { kind: "exit"; code: number } | { kind: "run"; options:
 
 /** Parses argv for `program`; handles -h and -version. */
 export function parseToolFlags<T>(ctx: ToolContext, program: string, table: OptionTable, args: readonly string[]): Parsed<T> {
-  let flags;
+  let flags: ParsedFlags;
   try {
     flags = parseFlags(table, args);
   } catch (e) {
@@ -128,7 +129,7 @@ export class SignalWaiter {
 }
 
 /** Runs `main`, mapping ToolError (and connect failures) to one line and exit 1. */
-export async function runTool(ctx: ToolContext, logger: Logger, main: () => Promise<number>): Promise<number> {
+export async function runTool(logger: Logger, main: () => Promise<number>): Promise<number> {
   try {
     return await main();
   } catch (e) {
@@ -136,7 +137,7 @@ export async function runTool(ctx: ToolContext, logger: Logger, main: () => Prom
       logger.fatal(e.message);
       return 1;
     }
-    logger.fatal((e as Error)?.message ?? String(e));
+    logger.fatal(errorText(e));
     return 1;
   }
 }

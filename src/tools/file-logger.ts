@@ -30,10 +30,7 @@ export interface FileLoggerOptions {
  * U-FILE-NAME: substitute the fixed tokens; keep <REV> only when gzip,
  * rotation or a work dir needs it (else an error), add `.gz` for gzip.
  */
-export function fileNameFormat(
-  format: string,
-  t: { topic: string; host: string; pid: number; gzip: boolean; needsRev: boolean },
-): string {
+export function fileNameFormat(format: string, t: { topic: string; host: string; pid: number; gzip: boolean; needsRev: boolean }): string {
   let f = format.replaceAll("<TOPIC>", t.topic).replaceAll("<HOST>", t.host).replaceAll("<PID>", String(t.pid));
   if (t.needsRev) {
     if (!f.includes("<REV>")) throw new Error("missing <REV> in --filename-format when gzip, rotation, or work dir enabled");
@@ -183,7 +180,7 @@ export class FileLogger {
     this.#closeFileSync();
     const fs = this.#runtime.fs;
     const exclusive = this.#o.gzip || this.#o.rotateIntervalMs > 0;
-    for (;; this.#rev++) {
+    for (; ; this.#rev++) {
       const rel = name.replaceAll("<REV>", `-${String(this.#rev).padStart(6, "0")}`);
       const path = join(this.#o.workDir, rel);
       if (this.#o.workDir !== this.#o.outputDir && fs.exists(join(this.#o.outputDir, rel))) continue;

@@ -6,6 +6,7 @@ import { isValidTopicName } from "../protocol/names.ts";
 import { concatBytes, utf8 } from "../protocol/text.ts";
 import { SignalWaiter, ToolError, VERSION_FLAG, listFlag, parseToolFlags, runTool, toolConfig, toolLogger, type ToolContext } from "./common.ts";
 
+// biome-ignore format: one option per line reads as a table
 export const PUB_FLAGS: OptionTable = [
   VERSION_FLAG,
   { flag: "topic", key: "topic", type: "string", default: "", help: "NSQ topic to publish to" },
@@ -100,7 +101,7 @@ export async function pubMain(ctx: ToolContext, args: readonly string[]): Promis
   const o = parsed.options;
   const { runtime } = ctx;
   const logger = toolLogger(ctx);
-  return runTool(ctx, logger, async () => {
+  return runTool(logger, async () => {
     if (o.topic === "") throw new ToolError("--topic required");
     if (!isValidTopicName(o.topic)) throw new ToolError(`invalid topic name ${JSON.stringify(o.topic)}`);
     const delim = utf8(o.delimiter);

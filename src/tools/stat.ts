@@ -2,9 +2,12 @@
 // the channel's figures, aggregated over the nodes, every --interval.
 import type { OptionTable } from "../common/options.ts";
 import { endpointUrl, getJsonV1 } from "../client/lookupd.ts";
-import { joinHostPort } from "../client/address.ts";
+import { joinHostPort } from "../common/address.ts";
 import { SignalWaiter, ToolError, VERSION_FLAG, listFlag, parseToolFlags, requireOneAddressKind, runTool, toolLogger, type ToolContext } from "./common.ts";
+import { errorText } from "../common/errors.ts";
+import type { ReceivedStats } from "../protocol/stats-json.ts";
 
+// biome-ignore format: one option per line reads as a table
 export const STAT_FLAGS: OptionTable = [
   VERSION_FLAG,
   { flag: "topic", key: "topic", type: "string", default: "", help: "NSQ topic" },
@@ -65,31 +68,13 @@ export function statRow(prev: ChannelTotals, cur: ChannelTotals, intervalMs: num
   );
 }
 
-interface StatsJson {
-  topics?: {
-    topic_name: string;
-    channels?: {
-      channel_name: string;
-      depth: number;
-      backend_depth: number;
-      in_flight_count: number;
-      deferred_count: number;
-      requeue_count: number;
-      timeout_count: number;
-      message_count: number;
-      client_count?: number;
-      clients?: unknown[];
-    }[];
-  }[];
-}
-
-async function nodeStats(addr: string, topic: string, channel: string, timeoutMs: number): Promise<StatsJson> {
+async function nodeStats(addr: string, topic: string, channel: string, timeoutMs: number): Promise<ReceivedStats> {
   const url = endpointUrl(addr, "/stats", { format: "json", topic, channel, include_clients: "false" });
-  return (await getJsonV1(url, { timeoutMs, userAgent: "nsq_stat" })) as StatsJson;
+  return (await getJsonV1(url, { timeoutMs, userAgent: "nsq_stat" })) as ReceivedStats;
 }
 
 /** Channel totals over `nodes`, or null when no node has the channel. */
-export function aggregate(all: readonly StatsJson[], topic: string, channel: string): ChannelTotals | null {
+export function aggregate(all: readonly ReceivedStats[], topic: string, channel: string): ChannelTotals | null {
   let found = false;
   const t: ChannelTotals = { depth: 0, memoryDepth: 0, backendDepth: 0, inFlight: 0, deferred: 0, requeue: 0, timeout: 0, messages: 0, clients: 0 };
   for (const s of all) {
@@ -98,14 +83,17 @@ export function aggregate(all: readonly StatsJson[], topic: string, channel: str
       for (const c of tp.channels ?? []) {
         if (c.channel_name !== channel) continue;
         found = true;
-        t.depth += c.depth;
-        t.backendDepth += c.backend_depth;
-        t.memoryDepth += c.depth - c.backend_depth;
-        t.inFlight += c.in_flight_count;
-        t.deferred += c.deferred_count;
-        t.requeue += c.requeue_count;
-        t.timeout += c.timeout_count;
-        t.messages += c.message_count;
+        // A key another nsqd version leaves out counts as 0, as Go's decoder leaves it.
+        const depth = c.depth ?? 0;
+        const backendDepth = c.backend_depth ?? 0;
+        t.depth += depth;
+        t.backendDepth += backendDepth;
+        t.memoryDepth += depth - backendDepth;
+        t.inFlight += c.in_flight_count ?? 0;
+        t.deferred += c.deferred_count ?? 0;
+        t.requeue += c.requeue_count ?? 0;
+        t.timeout += c.timeout_count ?? 0;
+        t.messages += c.message_count ?? 0;
         t.clients += c.client_count ?? c.clients?.length ?? 0;
       }
     }
@@ -118,7 +106,7 @@ export async function statMain(ctx: ToolContext, args: readonly string[]): Promi
   if (parsed.kind === "exit") return parsed.code;
   const o = parsed.options;
   const logger = toolLogger(ctx);
-  return runTool(ctx, logger, async () => {
+  return runTool(logger, async () => {
     if (o.topic === "" || o.channel === "") throw new ToolError("--topic and --channel are required");
     if (!(o.interval > 0)) throw new ToolError("--interval should be positive");
     if (!(o.http_client_connect_timeout > 0)) throw new ToolError("--http-client-connect-timeout should be positive");
@@ -155,13 +143,13 @@ export async function statMain(ctx: ToolContext, args: readonly string[]): Promi
         try {
           addrs = o.lookupd_http_address.length > 0 ? await lookupHttpAddrs(o.lookupd_http_address, o.topic, timeoutMs) : o.nsqd_http_address;
         } catch (e) {
-          throw new ToolError(`ERROR: failed to get topic producers - ${(e as Error).message}`);
+          throw new ToolError(`ERROR: failed to get topic producers - ${errorText(e)}`);
         }
-        let stats: StatsJson[];
+        let stats: ReceivedStats[];
         try {
           stats = await Promise.all(addrs.map((a) => nodeStats(a, o.topic, o.channel, timeoutMs)));
         } catch (e) {
-          throw new ToolError(`ERROR: failed to get nsqd stats - ${(e as Error).message}`);
+          throw new ToolError(`ERROR: failed to get nsqd stats - ${errorText(e)}`);
         }
         const cur = aggregate(stats, o.topic, o.channel);
         if (cur === null) throw new ToolError(`ERROR: failed to find channel(${o.channel}) in stats metadata for topic(${o.topic})`);

@@ -29,29 +29,62 @@ export function strftime(format: string, d: Date): string {
     }
     const k = format[++i]!;
     switch (k) {
-      case "Y": out += String(d.getFullYear()); break;
-      case "y": out += two(d.getFullYear() % 100); break;
-      case "m": out += two(d.getMonth() + 1); break;
-      case "d": out += two(d.getDate()); break;
-      case "H": out += two(d.getHours()); break;
-      case "I": out += two(d.getHours() % 12 === 0 ? 12 : d.getHours() % 12); break;
-      case "M": out += two(d.getMinutes()); break;
-      case "S": out += two(d.getSeconds()); break;
-      case "p": out += d.getHours() < 12 ? "AM" : "PM"; break;
-      case "B": out += MONTHS[d.getMonth()]; break;
-      case "b": out += MONTHS[d.getMonth()]!.slice(0, 3); break;
-      case "A": out += DAYS[d.getDay()]; break;
-      case "a": out += DAYS[d.getDay()]!.slice(0, 3); break;
-      case "Z": out += zoneName(d); break;
-      case "z": out += zoneOffset(d); break;
+      case "Y":
+        out += String(d.getFullYear());
+        break;
+      case "y":
+        out += two(d.getFullYear() % 100);
+        break;
+      case "m":
+        out += two(d.getMonth() + 1);
+        break;
+      case "d":
+        out += two(d.getDate());
+        break;
+      case "H":
+        out += two(d.getHours());
+        break;
+      case "I":
+        out += two(d.getHours() % 12 === 0 ? 12 : d.getHours() % 12);
+        break;
+      case "M":
+        out += two(d.getMinutes());
+        break;
+      case "S":
+        out += two(d.getSeconds());
+        break;
+      case "p":
+        out += d.getHours() < 12 ? "AM" : "PM";
+        break;
+      case "B":
+        out += MONTHS[d.getMonth()];
+        break;
+      case "b":
+        out += MONTHS[d.getMonth()]!.slice(0, 3);
+        break;
+      case "A":
+        out += DAYS[d.getDay()];
+        break;
+      case "a":
+        out += DAYS[d.getDay()]!.slice(0, 3);
+        break;
+      case "Z":
+        out += zoneName(d);
+        break;
+      case "z":
+        out += zoneOffset(d);
+        break;
       case "j": {
         const start = new Date(d.getFullYear(), 0, 1);
         const day = Math.floor((Date.UTC(d.getFullYear(), d.getMonth(), d.getDate()) - Date.UTC(start.getFullYear(), 0, 1)) / 86_400_000) + 1;
         out += String(day).padStart(3, "0");
         break;
       }
-      case "%": out += "%"; break;
-      default: out += "%" + k;
+      case "%":
+        out += "%";
+        break;
+      default:
+        out += "%" + k;
     }
   }
   return out;

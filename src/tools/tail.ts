@@ -18,6 +18,7 @@ import {
   type ToolContext,
 } from "./common.ts";
 
+// biome-ignore format: one option per line reads as a table
 export const TAIL_FLAGS: OptionTable = [
   VERSION_FLAG,
   { flag: "channel", key: "channel", type: "string", default: "", help: "NSQ channel" },
@@ -49,7 +50,7 @@ export async function tailMain(ctx: ToolContext, args: readonly string[]): Promi
   const o = parsed.options;
   const { runtime } = ctx;
   const logger = toolLogger(ctx);
-  return runTool(ctx, logger, async () => {
+  return runTool(logger, async () => {
     let channel = o.channel;
     if (channel === "") channel = `tail${String(Math.floor(Math.random() * 999999)).padStart(6, "0")}#ephemeral`;
     if (o.topic.length === 0) throw new ToolError("--topic is required");

@@ -2,6 +2,7 @@
 // topics given with --topic or discovered through lookupd by --topic-pattern.
 import type { OptionTable } from "../common/options.ts";
 import { parseLogLevel } from "../common/logger.ts";
+import type { LogLevel } from "../common/log.ts";
 import { Consumer } from "../client/consumer.ts";
 import { lookupTopics } from "../client/lookupd.ts";
 import { isValidChannelName, isValidTopicName } from "../protocol/names.ts";
@@ -19,7 +20,9 @@ import {
   type ToolContext,
 } from "./common.ts";
 import type { Config } from "../client/config.ts";
+import { errorText } from "../common/errors.ts";
 
+// biome-ignore format: one option per line reads as a table
 export const TO_FILE_FLAGS: OptionTable = [
   VERSION_FLAG,
   { flag: "log-level", key: "log_level", type: "string", default: "info", help: "set log verbosity: debug, info, warn, error, or fatal" },
@@ -78,15 +81,15 @@ export async function toFileMain(ctx: ToolContext, args: readonly string[]): Pro
   if (parsed.kind === "exit") return parsed.code;
   const o = parsed.options;
   const { runtime } = ctx;
-  let level;
+  let level: LogLevel;
   try {
     level = parseLogLevel(o.log_level);
   } catch (e) {
-    ctx.io.err(`${(e as Error).message}\n`);
+    ctx.io.err(`${errorText(e)}\n`);
     return 1;
   }
   const logger = toolLogger(ctx, o.log_prefix, level);
-  return runTool(ctx, logger, async () => {
+  return runTool(logger, async () => {
     if (parsed.rest.length > 0) throw new ToolError(`unknown arguments: ${parsed.rest.join(" ")}`);
     if (o.channel === "") throw new ToolError("--channel is required");
     if (!isValidChannelName(o.channel)) throw new ToolError("--channel is invalid");
@@ -103,7 +106,7 @@ export async function toFileMain(ctx: ToolContext, args: readonly string[]): Pro
     try {
       pattern = new RegExp(o.topic_pattern);
     } catch (e) {
-      throw new ToolError(`invalid --topic-pattern - ${(e as Error).message}`);
+      throw new ToolError(`invalid --topic-pattern - ${errorText(e)}`);
     }
     const workDir = o.work_dir === "" ? o.output_dir : o.work_dir;
     const hostname = runtime.hostname();
@@ -114,7 +117,7 @@ export async function toFileMain(ctx: ToolContext, args: readonly string[]): Pro
       try {
         return fileNameFormat(o.filename_format, { topic, host, pid: runtime.pid, gzip: o.gzip, needsRev });
       } catch (e) {
-        throw new ToolError((e as Error).message);
+        throw new ToolError(errorText(e));
       }
     };
     formatFor("check");
@@ -144,10 +147,12 @@ export async function toFileMain(ctx: ToolContext, args: readonly string[]): Pro
       consumer.addHandler((m) => {
         try {
           const r = file.handle(m);
-          return r === undefined ? undefined : r.catch((e: unknown) => {
-            fatal(e);
-            throw e;
-          });
+          return r === undefined
+            ? undefined
+            : r.catch((e: unknown) => {
+                fatal(e);
+                throw e;
+              });
         } catch (e) {
           fatal(e);
           throw e;
@@ -164,12 +169,12 @@ export async function toFileMain(ctx: ToolContext, args: readonly string[]): Pro
         try {
           for (const t of await lookupTopics(l, { timeoutMs: o.http_client_request_timeout })) found.add(t);
         } catch (e) {
-          logger.error(`could not retrieve topic list: ${(e as Error).message}`);
+          logger.error(`could not retrieve topic list: ${errorText(e)}`);
         }
       }
       for (const t of found) {
         if (loggers.has(t) || !pattern.test(t) || !isValidTopicName(t)) continue;
-        await start(t).catch((e) => logger.error(`[${t}] ${(e as Error).message}`));
+        await start(t).catch((e) => logger.error(`[${t}] ${errorText(e)}`));
       }
     };
 

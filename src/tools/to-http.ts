@@ -21,9 +21,11 @@ import {
   toolLogger,
   type ToolContext,
 } from "./common.ts";
+import { errorText } from "../common/errors.ts";
 
 const DEFAULT_CONTENT_TYPE = "application/octet-stream";
 
+// biome-ignore format: one option per line reads as a table
 export const TO_HTTP_FLAGS: OptionTable = [
   VERSION_FLAG,
   { flag: "topic", key: "topic", type: "string", default: "", help: "nsq topic" },
@@ -98,7 +100,7 @@ export async function toHttpMain(ctx: ToolContext, args: readonly string[]): Pro
   const o = parsed.options;
   const { runtime } = ctx;
   const logger = toolLogger(ctx);
-  return runTool(ctx, logger, async () => {
+  return runTool(logger, async () => {
     if (o.topic === "" || o.channel === "") throw new ToolError("--topic and --channel are required");
     if (!isValidTopicName(o.topic)) throw new ToolError("--topic is invalid");
     if (!isValidChannelName(o.channel)) throw new ToolError("--channel is invalid");
@@ -131,7 +133,12 @@ export async function toHttpMain(ctx: ToolContext, args: readonly string[]): Pro
       try {
         if (e.method === "POST") {
           h.set("Content-Type", o.content_type);
-          res = await fetch(e.url, { method: "POST", body: body as Uint8Array<ArrayBuffer>, headers: h, signal: AbortSignal.timeout(o.http_client_request_timeout) });
+          res = await fetch(e.url, {
+            method: "POST",
+            body: body as Uint8Array<ArrayBuffer>,
+            headers: h,
+            signal: AbortSignal.timeout(o.http_client_request_timeout),
+          });
         } else {
           const url = e.url.replace("%s", queryEscape(body));
           res = await fetch(url, { headers: h, signal: AbortSignal.timeout(o.http_client_request_timeout) });
@@ -139,7 +146,7 @@ export async function toHttpMain(ctx: ToolContext, args: readonly string[]): Pro
         await res.arrayBuffer();
       } catch (err) {
         const cause = (err as Error).cause as Error | undefined;
-        throw new Error(`${e.method} ${e.url} failed - ${cause?.message ?? (err as Error).message}`);
+        throw new Error(`${e.method} ${e.url} failed - ${cause?.message ?? errorText(err)}`);
       }
       const ok = e.method === "POST" ? res.status >= 200 && res.status < 300 : res.status === 200;
       if (!ok) throw new Error(`got status code ${res.status}`);
@@ -160,7 +167,7 @@ export async function toHttpMain(ctx: ToolContext, args: readonly string[]): Pro
         await send(e, m.body);
       } catch (err) {
         pool.mark(e, false);
-        logger.error(`${(err as Error).message} (msg ${m.idString}: ${decodeUtf8(m.body.subarray(0, 64))})`);
+        logger.error(`${errorText(err)} (msg ${m.idString}: ${decodeUtf8(m.body.subarray(0, 64))})`);
         throw err;
       }
       pool.mark(e, true);

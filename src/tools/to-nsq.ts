@@ -22,6 +22,7 @@ import {
   type ToolContext,
 } from "./common.ts";
 
+// biome-ignore format: one option per line reads as a table
 export const TO_NSQ_FLAGS: OptionTable = [
   VERSION_FLAG,
   { flag: "channel", key: "channel", type: "string", default: "nsq_to_nsq", help: "nsq channel" },
@@ -107,7 +108,7 @@ export async function toNsqMain(ctx: ToolContext, args: readonly string[]): Prom
   const o = parsed.options;
   const { runtime } = ctx;
   const logger = toolLogger(ctx);
-  return runTool(ctx, logger, async () => {
+  return runTool(logger, async () => {
     if (o.topic.length === 0) throw new ToolError("--topic is required");
     for (const t of o.topic) if (!isValidTopicName(t)) throw new ToolError("--topic is invalid");
     if (o.destination_topic !== "" && !isValidTopicName(o.destination_topic)) throw new ToolError("--destination-topic is invalid");

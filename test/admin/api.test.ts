@@ -8,17 +8,63 @@ import { defaultAdminOptions } from "../../src/admin/options.ts";
 import { nsqdPost, nsqdStats, startAdminFor, startCluster, type TestAdmin, type TestCluster } from "./cluster.ts";
 
 const TOPIC_KEYS = [
-  "node", "hostname", "topic_name", "depth", "memory_depth", "backend_depth", "message_count", "delivery_msg_count",
-  "nodes", "channels", "paused", "e2e_processing_latency",
+  "node",
+  "hostname",
+  "topic_name",
+  "depth",
+  "memory_depth",
+  "backend_depth",
+  "message_count",
+  "delivery_msg_count",
+  "nodes",
+  "channels",
+  "paused",
+  "e2e_processing_latency",
 ];
 const CHANNEL_KEYS = [
-  "node", "hostname", "topic_name", "channel_name", "depth", "memory_depth", "backend_depth", "in_flight_count", "deferred_count",
-  "requeue_count", "timeout_count", "message_count", "client_count", "nodes", "clients", "paused", "e2e_processing_latency",
+  "node",
+  "hostname",
+  "topic_name",
+  "channel_name",
+  "depth",
+  "memory_depth",
+  "backend_depth",
+  "in_flight_count",
+  "deferred_count",
+  "requeue_count",
+  "timeout_count",
+  "message_count",
+  "client_count",
+  "nodes",
+  "clients",
+  "paused",
+  "e2e_processing_latency",
 ];
 const CLIENT_KEYS = [
-  "node", "remote_address", "version", "client_id", "hostname", "user_agent", "connect_ts", "connected", "in_flight_count",
-  "ready_count", "finish_count", "requeue_count", "message_count", "sample_rate", "deflate", "snappy", "authed", "auth_identity",
-  "auth_identity_url", "tls", "tls_cipher_suite", "tls_version", "tls_negotiated_protocol", "tls_negotiated_protocol_is_mutual",
+  "node",
+  "remote_address",
+  "version",
+  "client_id",
+  "hostname",
+  "user_agent",
+  "connect_ts",
+  "connected",
+  "in_flight_count",
+  "ready_count",
+  "finish_count",
+  "requeue_count",
+  "message_count",
+  "sample_rate",
+  "deflate",
+  "snappy",
+  "authed",
+  "auth_identity",
+  "auth_identity_url",
+  "tls",
+  "tls_cipher_suite",
+  "tls_version",
+  "tls_negotiated_protocol",
+  "tls_negotiated_protocol_is_mutual",
 ];
 const PRODUCER_KEYS = ["remote_addresses", "remote_address", "hostname", "broadcast_address", "tcp_port", "http_port", "version", "topics", "out_of_date"];
 
@@ -175,11 +221,13 @@ describe("nsqadmin read API in lookupd mode", () => {
 
   it("responses are gzip-compressed when the client asks", async () => {
     const raw = await new Promise<{ encoding: string | undefined; body: Buffer }>((resolve, reject) => {
-      http.get(`${admin.url}/api/topics`, { headers: { "Accept-Encoding": "gzip" } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c) => chunks.push(c));
-        res.on("end", () => resolve({ encoding: res.headers["content-encoding"], body: Buffer.concat(chunks) }));
-      }).on("error", reject);
+      http
+        .get(`${admin.url}/api/topics`, { headers: { "Accept-Encoding": "gzip" } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c) => chunks.push(c));
+          res.on("end", () => resolve({ encoding: res.headers["content-encoding"], body: Buffer.concat(chunks) }));
+        })
+        .on("error", reject);
     });
     expect(raw.encoding).toBe("gzip");
     const { gunzipSync } = await import("node:zlib");

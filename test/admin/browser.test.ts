@@ -55,7 +55,8 @@ function lengthPrefixed(body: string): Buffer {
 function overflowing(): string[] {
   const bad: string[] = [];
   const vw = document.documentElement.clientWidth;
-  const name = (el: Element) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""}${typeof el.className === "string" && el.className ? `.${el.className.trim().split(/\s+/).join(".")}` : ""} "${(el.textContent ?? "").trim().slice(0, 40)}"`;
+  const name = (el: Element) =>
+    `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""}${typeof el.className === "string" && el.className ? `.${el.className.trim().split(/\s+/).join(".")}` : ""} "${(el.textContent ?? "").trim().slice(0, 40)}"`;
   if (document.documentElement.scrollWidth > vw) bad.push(`page ${document.documentElement.scrollWidth}px > ${vw}px`);
   for (const el of document.querySelectorAll("header *, main *")) {
     if (!(el instanceof HTMLElement) || !el.checkVisibility()) continue;
@@ -70,7 +71,9 @@ function overflowing(): string[] {
 
 /** Every graphite placeholder on the page has been drawn (with data or an error). */
 async function graphsDrawn(): Promise<void> {
-  await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>("[data-graphite]")].every((el) => el.dataset["drawn"]), null, { timeout: 10_000 });
+  await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>("[data-graphite]")].every((el) => el.dataset["drawn"]), null, {
+    timeout: 10_000,
+  });
 }
 
 async function pub(node: string, topic: string, n: number): Promise<void> {
@@ -178,10 +181,13 @@ describe.skipIf(!hasChromium())("nsqadmin UI in Chromium", () => {
     await page.waitForSelector("dialog[open] #confirm-ok");
     await page.click("#confirm-ok");
     await expect
-      .poll(async () => {
-        const states = await Promise.all(cluster.nodes.map(async (n) => (await nsqdStats(n, "&topic=orders&channel=billing")).topics[0].channels[0].paused));
-        return states;
-      }, { timeout: 10_000 })
+      .poll(
+        async () => {
+          const states = await Promise.all(cluster.nodes.map(async (n) => (await nsqdStats(n, "&topic=orders&channel=billing")).topics[0].channels[0].paused));
+          return states;
+        },
+        { timeout: 10_000 },
+      )
       .toEqual([true, true]);
     await page.waitForSelector('button[data-action="unpause"]', { timeout: 10_000 });
     expect(await page.locator("h1 .badge.paused").count()).toBe(1);
@@ -233,7 +239,9 @@ describe.skipIf(!hasChromium())("nsqadmin UI in Chromium", () => {
     await page.waitForSelector('#inactive li[data-topic="from_browser"]', { timeout: 10_000 });
     const topics = await fetch(`http://${cluster.lookupdHttp}/topics`, { headers: { Accept: "application/vnd.nsq; version=1.0" } }).then((r) => r.json());
     expect(topics.topics).toContain("from_browser");
-    const channels = await fetch(`http://${cluster.lookupdHttp}/channels?topic=from_browser`, { headers: { Accept: "application/vnd.nsq; version=1.0" } }).then((r) => r.json());
+    const channels = await fetch(`http://${cluster.lookupdHttp}/channels?topic=from_browser`, { headers: { Accept: "application/vnd.nsq; version=1.0" } }).then(
+      (r) => r.json(),
+    );
     expect(channels.channels).toEqual(["first"]);
     // Channels of inactive topics link to their page.
     expect(await page.getAttribute('#inactive li[data-topic="from_browser"] li[data-channel="first"] a', "href")).toBe("/topics/from_browser/first");
@@ -315,7 +323,16 @@ describe.skipIf(!hasChromium())("nsqadmin UI in Chromium", () => {
       for (const c of ["billing", "shipping"]) for (const t of channelTargets(host(a), "orders", c)) known.add(t);
       known.add(perSecond(`sumSeries(${counter("*.topic.orders.message_count")})`));
       known.add(perSecond(`sumSeries(${counter("*.topic.orders.channel.billing.message_count")})`));
-      for (const k of ["heap_idle_bytes", "heap_in_use_bytes", "heap_released_bytes", "next_gc_bytes", "gc_pause_usec_100", "gc_pause_usec_99", "gc_pause_usec_95", "heap_objects"]) {
+      for (const k of [
+        "heap_idle_bytes",
+        "heap_in_use_bytes",
+        "heap_released_bytes",
+        "next_gc_bytes",
+        "gc_pause_usec_100",
+        "gc_pause_usec_99",
+        "gc_pause_usec_95",
+        "heap_objects",
+      ]) {
         known.add(spark(gauge(`${host(a)}.mem.${k}`)));
       }
       known.add(perSecond(`movingAverage(${counter(`${host(a)}.mem.gc_runs`)},45)`));
@@ -411,7 +428,9 @@ describe.skipIf(!hasChromium())("nsqadmin UI in Chromium", () => {
       await open("/", "#topics-table", proxied.url);
       expect(await page.inputValue("#graph-interval")).toBe("2h");
       await page.selectOption("#graph-interval", "off");
-      await page.waitForFunction(() => document.querySelectorAll("[data-graphite]").length === 0 && !!document.querySelector("#topics-table"), null, { timeout: 10_000 });
+      await page.waitForFunction(() => document.querySelectorAll("[data-graphite]").length === 0 && !!document.querySelector("#topics-table"), null, {
+        timeout: 10_000,
+      });
       await open("/", "#topics-table", proxied.url);
       expect(await page.inputValue("#graph-interval")).toBe("off");
       expect(await page.locator("[data-graphite]").count()).toBe(0);
@@ -602,7 +621,9 @@ describe.skipIf(!hasChromium())("nsqadmin UI in Chromium", () => {
       await using direct = await cluster.admin({ nsqd_http_addresses: [node] });
       await open("/topics/geo/near", "#channel-nodes", direct.url);
       expect(await page.$$eval("#channel-nodes thead th", (ths) => ths.map((th) => th.textContent))).toContain("Delivery");
-      expect(await page.getAttribute(`#channel-nodes tr[data-node="${node}"] td.delivery-cell`, "title")).toBe("zone-local 100.0% \u00b7 region-local 0.0% \u00b7 global 0.0%");
+      expect(await page.getAttribute(`#channel-nodes tr[data-node="${node}"] td.delivery-cell`, "title")).toBe(
+        "zone-local 100.0% \u00b7 region-local 0.0% \u00b7 global 0.0%",
+      );
       expect(await page.textContent(`#channel-nodes tr[data-node="${node}"] .delivery-text`)).toBe("100 / 0 / 0 %");
       await shot("delivery");
     } finally {

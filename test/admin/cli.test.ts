@@ -22,7 +22,12 @@ function signalled(): { runtime: Runtime; raise(s: SignalName): void } {
       return () => set.delete(handler);
     },
   });
-  return { runtime, raise: (s) => handlers.get(s)?.forEach((h) => h()) };
+  return {
+    runtime,
+    raise: (s) => {
+      for (const h of handlers.get(s) ?? []) h();
+    },
+  };
 }
 
 async function run(args: string[], argv0 = "nsq") {

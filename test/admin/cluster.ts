@@ -211,7 +211,11 @@ export async function startCluster(count = 2, logger: Logger = silentLogger): Pr
     settle,
     admin: async (overrides = {}, deps = {}) => {
       const a = await startAdminFor(
-        defaultAdminOptions({ http_address: "127.0.0.1:0", nsqlookupd_http_addresses: overrides.nsqd_http_addresses?.length ? [] : [lookupdHttp], ...overrides }),
+        defaultAdminOptions({
+          http_address: "127.0.0.1:0",
+          nsqlookupd_http_addresses: overrides.nsqd_http_addresses?.length ? [] : [lookupdHttp],
+          ...overrides,
+        }),
         deps,
       );
       admins.push(a);

@@ -70,7 +70,9 @@ describe.each(RUNTIMES)("%s", (rt) => {
     try {
       await navigate(page, `${base}/`);
       await page.waitForSelector('#topics-table tr[data-topic="orders"] .grate', { timeout: 10_000 });
-      await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>("[data-graphite]")].every((el) => el.dataset["drawn"]), null, { timeout: 10_000 });
+      await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>("[data-graphite]")].every((el) => el.dataset["drawn"]), null, {
+        timeout: 10_000,
+      });
       expect(await page.textContent('#topics-table tr[data-topic="orders"] .grate')).toBe("3.00");
       expect(await page.locator('#topics-table tr[data-topic="orders"] a.gspark path.spark-line').count()).toBe(2);
     } finally {

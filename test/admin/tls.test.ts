@@ -85,7 +85,11 @@ describe("nsqadmin direct mode against an nsqd with --tls-required=true", () => 
 
   it("--http-client-tls-cert/--http-client-tls-key satisfy --tls-client-auth-policy=require-verify", async () => {
     await using withCert = await startAdminFor(
-      direct(mutualTls, { http_client_tls_root_ca_file: fixture("ca.pem"), http_client_tls_cert: fixture("client.pem"), http_client_tls_key: fixture("client.key") }),
+      direct(mutualTls, {
+        http_client_tls_root_ca_file: fixture("ca.pem"),
+        http_client_tls_cert: fixture("client.pem"),
+        http_client_tls_key: fixture("client.key"),
+      }),
     );
     const ok = await withCert.get("/api/topics/orders");
     expect(ok.status).toBe(200);

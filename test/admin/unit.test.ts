@@ -32,7 +32,15 @@ describe("nsqadmin options (A-FLAG-*)", () => {
     expect(d.acl_http_header).toBe("X-Forwarded-User");
     expect(d.log_prefix).toBe("[nsqadmin] ");
     const flags = ADMIN_OPTIONS.map((s) => s.flag);
-    for (const f of ["lookupd-http-address", "nsqd-http-address", "admin-user", "notification-http-endpoint", "proxy-graphite", "dev-static-dir", "http-client-tls-key"]) {
+    for (const f of [
+      "lookupd-http-address",
+      "nsqd-http-address",
+      "admin-user",
+      "notification-http-endpoint",
+      "proxy-graphite",
+      "dev-static-dir",
+      "http-client-tls-key",
+    ]) {
       expect(flags).toContain(f);
     }
     expect(ADMIN_OPTIONS.find((s) => s.flag === "admin-user")!.key).toBe("admin_users");
@@ -86,12 +94,30 @@ describe("CIDR matching for /config", () => {
 
 describe("stats aggregation (A-API-TOPICSTATS, A-API-E2E)", () => {
   const node = (host: string, port: number): Producer => ({
-    remote_addresses: [], remote_address: "", hostname: host, broadcast_address: "10.0.0." + port, tcp_port: 4150, http_port: port,
-    version: "1.3.0", topics: [], out_of_date: false,
+    remote_addresses: [],
+    remote_address: "",
+    hostname: host,
+    broadcast_address: "10.0.0." + port,
+    tcp_port: 4150,
+    http_port: port,
+    version: "1.3.0",
+    topics: [],
+    out_of_date: false,
   });
 
   it("merges e2e percentiles: counts summed, count-weighted average, min and max", () => {
-    const a = nodeE2e({ count: 10, percentiles: [{ quantile: 0.99, value: 100 }, { quantile: 0.5, value: 10 }] }, "t", "", "a");
+    const a = nodeE2e(
+      {
+        count: 10,
+        percentiles: [
+          { quantile: 0.99, value: 100 },
+          { quantile: 0.5, value: 10 },
+        ],
+      },
+      "t",
+      "",
+      "a",
+    );
     const b = nodeE2e({ count: 30, percentiles: [{ quantile: 0.99, value: 200 }] }, "t", "", "b");
     expect(a.percentiles![0]).toEqual({ quantile: 0.99, value: 100, min: 100, max: 100, average: 100, count: 10 });
     const agg: E2eAggregate = { count: 0, percentiles: null, topic: "t", channel: "", host: "*" };
@@ -107,8 +133,25 @@ describe("stats aggregation (A-API-TOPICSTATS, A-API-E2E)", () => {
   });
 
   it("sums topics over nodes, keeps each node's own numbers, sorts nodes by hostname", () => {
-    const t1 = nodeTopic({ topic_name: "t", depth: 5, backend_depth: 2, message_count: 7, channels: [{ channel_name: "c", depth: 1, message_count: 7, paused: true }] }, node("zeta", 1), false, 0);
-    const t2 = nodeTopic({ topic_name: "t", depth: 3, backend_depth: 0, message_count: 4, zone_local_msg_count: 2, channels: [{ channel_name: "c", depth: 2, message_count: 4 }, { channel_name: "d" }] }, node("alpha", 2), false, 0);
+    const t1 = nodeTopic(
+      { topic_name: "t", depth: 5, backend_depth: 2, message_count: 7, channels: [{ channel_name: "c", depth: 1, message_count: 7, paused: true }] },
+      node("zeta", 1),
+      false,
+      0,
+    );
+    const t2 = nodeTopic(
+      {
+        topic_name: "t",
+        depth: 3,
+        backend_depth: 0,
+        message_count: 4,
+        zone_local_msg_count: 2,
+        channels: [{ channel_name: "c", depth: 2, message_count: 4 }, { channel_name: "d" }],
+      },
+      node("alpha", 2),
+      false,
+      0,
+    );
     const agg = aggregateTopic("t", [t1, t2]);
     expect(agg.node).toBe("*");
     expect(agg.depth).toBe(8);
@@ -201,7 +244,16 @@ describe("nsqadmin UI modules", () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it("fmtRate keeps a fixed number of decimals per magnitude", () => {
-    expect([7.6, 7.777, 8, 0, 9.999, 12.34, 99.96, 1234.5].map((n) => vendor.fmtRate(n))).toEqual(["7.60", "7.78", "8.00", "0.00", "10.0", "12.3", "100", "1,235"]);
+    expect([7.6, 7.777, 8, 0, 9.999, 12.34, 99.96, 1234.5].map((n) => vendor.fmtRate(n))).toEqual([
+      "7.60",
+      "7.78",
+      "8.00",
+      "0.00",
+      "10.0",
+      "12.3",
+      "100",
+      "1,235",
+    ]);
     expect(vendor.fmtRate(Number.NaN)).toBe("-");
   });
 
@@ -210,8 +262,12 @@ describe("nsqadmin UI modules", () => {
 
   it("A-UI-GRAPHS: topic, channel, counter and node targets follow the original's key rules", () => {
     expect(graphite.targets("topic", "*", "orders", "", "depth", c)).toEqual(["sumSeries(stats.gauges.nsq.*.topic.orders.depth)"]);
-    expect(graphite.targets("topic", "10.0.0.5:4151", "orders", "", "message_count", c)).toEqual(["sumSeries(stats.counters.nsq.10_0_0_5_4151.topic.orders.message_count.count)"]);
-    expect(graphite.targets("channel", "*", "orders", "billing", "requeue_count", c)).toEqual(["sumSeries(stats.counters.nsq.*.topic.orders.channel.billing.requeue_count.count)"]);
+    expect(graphite.targets("topic", "10.0.0.5:4151", "orders", "", "message_count", c)).toEqual([
+      "sumSeries(stats.counters.nsq.10_0_0_5_4151.topic.orders.message_count.count)",
+    ]);
+    expect(graphite.targets("channel", "*", "orders", "billing", "requeue_count", c)).toEqual([
+      "sumSeries(stats.counters.nsq.*.topic.orders.channel.billing.requeue_count.count)",
+    ]);
     expect(graphite.targets("channel", "*", "orders", "billing", "clients", c)).toEqual(["sumSeries(stats.gauges.nsq.*.topic.orders.channel.billing.clients)"]);
     expect(graphite.targets("counter", "*", "", "", "message_count", c)).toEqual(["sumSeries(stats.counters.nsq.*.topic.*.channel.*.message_count.count)"]);
     expect(graphite.targets("node", "h:4151", "", "", "heap_objects", c)).toEqual(["stats.gauges.nsq.h_4151.mem.heap_objects"]);
@@ -244,7 +300,15 @@ describe("nsqadmin UI modules", () => {
     expect(graphite.sparkTarget(t, c)).toBe(`summarize(${t},"60sec","avg")`);
     expect(graphite.largeTarget(t, "message_count", { ...c, interval: 10 })).toBe(`summarize(scale(${t},0.1),"10sec","avg")`);
     expect(graphite.largeTarget("x", "depth", c)).toBe('summarize(x,"60sec","avg")');
-    expect(graphite.rateText([[90, 1], [30, 2]], c)).toBe("1.50");
+    expect(
+      graphite.rateText(
+        [
+          [90, 1],
+          [30, 2],
+        ],
+        c,
+      ),
+    ).toBe("1.50");
     expect(graphite.rateText([[-1, 1]], c)).toBe("N/A");
     expect(graphite.rateText([[null, 1]], c)).toBe("N/A");
     expect(graphite.rateText([], c)).toBe("N/A");

@@ -38,7 +38,9 @@ function fakeRuntime(files: Record<string, string> = {}): FakeRuntime {
   } as unknown as Runtime;
   return {
     runtime,
-    raise: (s) => handlers.get(s)?.forEach((h) => h()),
+    raise: (s) => {
+      for (const h of handlers.get(s) ?? []) h();
+    },
     handlerCount: () => [...handlers.values()].reduce((n, s) => n + s.size, 0),
   };
 }
@@ -71,7 +73,6 @@ describe("nsq (top level)", () => {
     }
   });
 
-
   test("an unknown subcommand or top-level flag is a usage error (exit 2, one line)", async () => {
     const a = await cli(["frobnicate"]);
     expect(a.code).toBe(2);
@@ -89,7 +90,6 @@ describe("multi-call names", () => {
       expect(r, argv0).toEqual({ code: 0, stdout: "nsqd v1.3.0 (built w/fake v1.2.3)\n", stderr: "" });
     }
   });
-
 
   test("script names (main.ts, nsq.mjs) are the nsq dispatcher", async () => {
     for (const argv0 of ["/repo/cli/main.ts", "/repo/dist/nsq.mjs", "nsq"]) {
@@ -131,7 +131,13 @@ describe("nsq nsqd", () => {
   });
 
   test("percentiles are sorted descending; log level normalised; empty tls-min-version is the default", async () => {
-    const o = await printed(["-e2e-processing-latency-percentile=0.5,1.0", "-e2e-processing-latency-percentile", "0.99", "--log-level=WARNING", "--tls-min-version="]);
+    const o = await printed([
+      "-e2e-processing-latency-percentile=0.5,1.0",
+      "-e2e-processing-latency-percentile",
+      "0.99",
+      "--log-level=WARNING",
+      "--tls-min-version=",
+    ]);
     expect(o.e2e_processing_latency_percentiles).toEqual([1, 0.99, 0.5]);
     expect(o.log_level).toBe("warn");
     expect(o.tls_min_version).toBe("tls1.0");
@@ -154,6 +160,10 @@ describe("nsq nsqd", () => {
       [["--node-id=-1"], /--node-id must be \[0,1024\)$/],
       [["--e2e-processing-latency-percentile=1.5"], /invalid E2E processing latency percentile: 1.5$/],
       [["--e2e-processing-latency-percentile=0"], /invalid E2E processing latency percentile: 0$/],
+      // The original makes these checks when it builds the daemon, before it listens (nsqd.New).
+      [["--tls-required=true"], /FATAL: failed to instantiate nsqd - cannot require TLS client connections without TLS key and cert$/],
+      [["--tls-client-auth-policy=require"], /FATAL: failed to instantiate nsqd - cannot require TLS client connections without TLS key and cert$/],
+      [["--tls-cert=/missing.pem", "--tls-key=/missing.pem"], /FATAL: failed to instantiate nsqd - failed to build TLS config - /],
       [["--config=/bad.toml"], /FATAL: invalid value "loud" for config option log_level/, { "/bad.toml": 'log_level = "loud"' }],
       [["--config=/missing.toml"], /FATAL: failed to load config file \/missing.toml - /],
     ];

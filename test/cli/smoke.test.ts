@@ -7,8 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ensureBuilt } from "../helpers/build.ts";
 import { RUNTIMES, runCli, startCli, type CliRuntime } from "../helpers/cli.ts";
 
-const VERSION_LINE = (app: string, rt: CliRuntime) =>
-  new RegExp(`^${app} v1\\.3\\.0 \\(built w/${rt === "binary" ? "bun" : rt} v\\d+\\.\\d+\\.\\d+.*\\)\\n$`);
+const VERSION_LINE = (app: string, rt: CliRuntime) => new RegExp(`^${app} v1\\.3\\.0 \\(built w/${rt === "binary" ? "bun" : rt} v\\d+\\.\\d+\\.\\d+.*\\)\\n$`);
 
 let dir = "";
 beforeAll(async () => {
@@ -59,6 +58,10 @@ describe.each(RUNTIMES)("%s", (rt) => {
       "-msg-timeout=1m30s",
       "-e2e-processing-latency-percentile=0.5,0.99",
       "-tls-required",
+      // TLS required needs a cert and key (checked, not read, before the options print)
+      "-tls-cert=cert.pem",
+      "-tls-key",
+      "key.pem",
     ]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -103,16 +106,15 @@ describe.each(RUNTIMES)("%s", (rt) => {
     });
     const fatal = await runCli(rt, ["nsqd", "--max-deflate-level=12"]);
     expect(fatal.code).toBe(1);
-    expect(fatal.stderr).toMatch(/^\[nsqd\] \d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d\.\d{6} FATAL: failed to instantiate nsqd - --max-deflate-level must be \[1,9\]\n$/);
+    expect(fatal.stderr).toMatch(
+      /^\[nsqd\] \d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d\.\d{6} FATAL: failed to instantiate nsqd - --max-deflate-level must be \[1,9\]\n$/,
+    );
   });
 
   test("starts nsqd and stops it on SIGTERM with exit 0 (X-SIG)", async (ctx) => {
     const data = mkdtempSync(join(dir, `data-${rt}-`));
     await using proc = startCli(rt, ["nsqd", "--tcp-address=127.0.0.1:0", "--http-address=127.0.0.1:0", "--https-address=", `--data-path=${data}`]);
-    const first = await Promise.race([
-      proc.waitForStderr(/TCP: listening on/i, 15_000).then(() => "up" as const),
-      proc.exited.then(() => "exited" as const),
-    ]);
+    const first = await Promise.race([proc.waitForStderr(/TCP: listening on/i, 15_000).then(() => "up" as const), proc.exited.then(() => "exited" as const)]);
     if (first === "exited" && /not implemented yet/.test(proc.stderr)) ctx.skip();
     expect(first, proc.stderr).toBe("up");
     proc.kill("SIGTERM");

@@ -32,7 +32,12 @@ describe("Consumer", () => {
     await using b = await startTestNsqd();
     await using c = await startTestNsqd();
     const nodes = [a, b, c];
-    for (const [i, n] of nodes.entries()) await publishAll(n, "spread", Array.from({ length: 12 }, (_, k) => `${i}-${k}`));
+    for (const [i, n] of nodes.entries())
+      await publishAll(
+        n,
+        "spread",
+        Array.from({ length: 12 }, (_, k) => `${i}-${k}`),
+      );
     const consumer = new Consumer(
       "spread",
       "ch",
@@ -77,7 +82,11 @@ describe("Consumer", () => {
       }
     });
     await consumer.connectToNsqd(addr(n));
-    await until(() => calls.filter((c) => c.attempts === 1 || failures === 0).length >= 6 && consumer.stats().messagesFinished === 4, 10_000, "4 messages finished");
+    await until(
+      () => calls.filter((c) => c.attempts === 1 || failures === 0).length >= 6 && consumer.stats().messagesFinished === 4,
+      10_000,
+      "4 messages finished",
+    );
     await consumer.stop();
     // Level 1 after the first failure (200 ms), level 2 after the second (400 ms).
     expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(180);

@@ -63,7 +63,19 @@ function scriptedRuntime(): { runtime: Runtime; written: Uint8Array[]; feed(byte
 const noDelegate: ConnectionDelegate = { onMessage() {}, onResponse() {}, onError() {}, onClose() {} };
 
 function identifyResponse(fields: Record<string, unknown>): Uint8Array {
-  return encodeResponse(JSON.stringify({ max_rdy_count: 2500, version: "1.3.0", max_msg_timeout: 900000, msg_timeout: 60000, tls_v1: false, deflate: false, snappy: false, auth_required: false, ...fields }));
+  return encodeResponse(
+    JSON.stringify({
+      max_rdy_count: 2500,
+      version: "1.3.0",
+      max_msg_timeout: 900000,
+      msg_timeout: 60000,
+      tls_v1: false,
+      deflate: false,
+      snappy: false,
+      auth_required: false,
+      ...fields,
+    }),
+  );
 }
 
 /** The server's bytes for a compression upgrade: the plain response, then OK and a heartbeat through the compressor. */
@@ -126,7 +138,12 @@ describe("handshake framing across the compression switch", () => {
 
   test("an error frame instead of the upgrade's OK fails connect() with the nsqd error", async () => {
     const s = scriptedRuntime();
-    const conn = new Connection("127.0.0.1:4150", { runtime: s.runtime, logger: silentLogger, config: new Config({ snappy: true }).values, delegate: noDelegate });
+    const conn = new Connection("127.0.0.1:4150", {
+      runtime: s.runtime,
+      logger: silentLogger,
+      config: new Config({ snappy: true }).values,
+      delegate: noDelegate,
+    });
     const done = conn.connect();
     await Promise.resolve();
     await Promise.resolve();
@@ -147,12 +164,61 @@ describe("handshake framing across the compression switch", () => {
 
   test("corrupt compressed bytes after the response fail connect() instead of hanging", async () => {
     const s = scriptedRuntime();
-    const conn = new Connection("127.0.0.1:4150", { runtime: s.runtime, logger: silentLogger, config: new Config({ snappy: true, read_timeout: 2000 }).values, delegate: noDelegate });
+    const conn = new Connection("127.0.0.1:4150", {
+      runtime: s.runtime,
+      logger: silentLogger,
+      config: new Config({ snappy: true, read_timeout: 2000 }).values,
+      delegate: noDelegate,
+    });
     const done = conn.connect();
     await Promise.resolve();
     await Promise.resolve();
     s.feed(concat(identifyResponse({ snappy: true }), utf8("not a snappy stream at all")));
     await expect(done).rejects.toThrow();
     expect(conn.closed).toBe(true);
+  });
+});
+
+describe("writes after the handshake", () => {
+  async function connected(fields: Record<string, unknown>, config: Partial<ConfigValues>) {
+    const s = scriptedRuntime();
+    const conn = new Connection("127.0.0.1:4150", { runtime: s.runtime, logger: silentLogger, config: new Config(config).values, delegate: noDelegate });
+    const done = conn.connect();
+    await Promise.resolve();
+    await Promise.resolve();
+    const plain = identifyResponse(fields);
+    s.feed(fields["snappy"] === true ? concat(plain, new SnappyFrameEncoder(compression.snappyEncode).encode(OK_FRAME)) : plain);
+    await done;
+    await new Promise((r) => setTimeout(r, 0));
+    return { conn, written: s.written };
+  }
+
+  test("a plain connection sends the commands of one turn in one socket write, as a compressed one does", async () => {
+    for (const [fields, config] of [
+      [{}, {}],
+      [{ snappy: true }, { snappy: true }],
+    ] as const) {
+      const { conn, written } = await connected(fields, config);
+      const before = written.length;
+      conn.write(utf8("FIN 0123456789abcdef\n"));
+      conn.write(utf8("RDY 5\n"));
+      conn.write(utf8("TOUCH 0123456789abcdef\n"));
+      expect(written.length, JSON.stringify(config)).toBe(before); // nothing until the turn ends
+      await Promise.resolve();
+      expect(written.length, JSON.stringify(config)).toBe(before + 1);
+      const sent = written[before]!;
+      const plain = config.snappy === true ? new SnappyFrameDecoder(compression.snappyDecode).push(sent) : sent;
+      expect(text(plain)).toBe("FIN 0123456789abcdef\nRDY 5\nTOUCH 0123456789abcdef\n");
+      conn.close();
+    }
+  });
+
+  test("close() sends what was written in the same turn first", async () => {
+    const { conn, written } = await connected({}, {});
+    const before = written.length;
+    conn.write(utf8("CLS\n"));
+    conn.close();
+    expect(written.slice(before).map(text)).toEqual(["CLS\n"]);
+    expect(conn.write(utf8("NOP\n"))).toBe(false);
   });
 });

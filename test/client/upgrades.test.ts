@@ -56,8 +56,18 @@ interface Case {
 const CA = { tls_v1: true, tls_root_ca_file: fixture("ca.pem") };
 const CASES: Case[] = [
   { name: "TLS verified against the CA", server: SERVER_TLS, client: CA, expect: { tls: true, snappy: false, deflate: false } },
-  { name: "TLS with tls_insecure_skip_verify", server: SERVER_TLS, client: { tls_v1: true, tls_insecure_skip_verify: true }, expect: { tls: true, snappy: false, deflate: false } },
-  { name: "TLS with tls_min_version tls1.2", server: SERVER_TLS, client: { ...CA, tls_min_version: "tls1.2" }, expect: { tls: true, snappy: false, deflate: false } },
+  {
+    name: "TLS with tls_insecure_skip_verify",
+    server: SERVER_TLS,
+    client: { tls_v1: true, tls_insecure_skip_verify: true },
+    expect: { tls: true, snappy: false, deflate: false },
+  },
+  {
+    name: "TLS with tls_min_version tls1.2",
+    server: SERVER_TLS,
+    client: { ...CA, tls_min_version: "tls1.2" },
+    expect: { tls: true, snappy: false, deflate: false },
+  },
   { name: "snappy", server: {}, client: { snappy: true }, expect: { tls: false, snappy: true, deflate: false } },
   { name: "deflate", server: {}, client: { deflate: true, deflate_level: 3 }, expect: { tls: false, snappy: false, deflate: true } },
   { name: "TLS then snappy", server: SERVER_TLS, client: { ...CA, snappy: true }, expect: { tls: true, snappy: true, deflate: false } },
@@ -65,32 +75,36 @@ const CASES: Case[] = [
 ];
 
 describe("Producer and Consumer upgrades (D-TCP-NEGOTIATE)", () => {
-  test.each(CASES)("U-CLI-HANDSHAKE: $name carries PUB, MPUB and delivery byte for byte, and nsqd sees the upgrade", async (c) => {
-    await using n = await startTestNsqd({ ...c.server });
-    const sent = bodies();
-    const producer = new Producer(addr(n), { ...c.client, user_agent: "upgrade-producer" }, { runtime });
-    await producer.publish("up", sent[0]!);
-    await producer.multiPublish("up", sent.slice(1));
-    const pv = serverView(n, "upgrade-producer");
-    expect(pv).toHaveLength(1);
-    expect(pv[0]).toMatchObject(c.expect);
-    if (c.client.deflate_level !== undefined) expect(pv[0]!.deflateLevel).toBe(c.client.deflate_level);
-    await producer.stop();
+  test.each(CASES)(
+    "U-CLI-HANDSHAKE: $name carries PUB, MPUB and delivery byte for byte, and nsqd sees the upgrade",
+    async (c) => {
+      await using n = await startTestNsqd({ ...c.server });
+      const sent = bodies();
+      const producer = new Producer(addr(n), { ...c.client, user_agent: "upgrade-producer" }, { runtime });
+      await producer.publish("up", sent[0]!);
+      await producer.multiPublish("up", sent.slice(1));
+      const pv = serverView(n, "upgrade-producer");
+      expect(pv).toHaveLength(1);
+      expect(pv[0]).toMatchObject(c.expect);
+      if (c.client.deflate_level !== undefined) expect(pv[0]!.deflateLevel).toBe(c.client.deflate_level);
+      await producer.stop();
 
-    const got: string[] = [];
-    const consumer = new Consumer("up", "ch", { ...c.client, user_agent: "upgrade-consumer", max_in_flight: 20 }, { runtime });
-    consumer.addHandler((m) => void got.push(text(m)));
-    await consumer.connectToNsqd(addr(n));
-    await until(() => got.length === sent.length, 10_000, "every message");
-    expect(got).toEqual(sent);
-    const cv = serverView(n, "upgrade-consumer");
-    expect(cv).toHaveLength(1);
-    expect(cv[0]).toMatchObject(c.expect);
-    // FINs travelled through the upgraded stream too: nothing stays in flight.
-    await until(() => consumer.stats().messagesFinished === sent.length, 5000, "FINs");
-    await until(() => n.nsqd.getTopic("up").getChannel("ch").inFlightCount() === 0, 5000, "in-flight to drain");
-    await consumer.stop();
-  }, 20_000);
+      const got: string[] = [];
+      const consumer = new Consumer("up", "ch", { ...c.client, user_agent: "upgrade-consumer", max_in_flight: 20 }, { runtime });
+      consumer.addHandler((m) => void got.push(text(m)));
+      await consumer.connectToNsqd(addr(n));
+      await until(() => got.length === sent.length, 10_000, "every message");
+      expect(got).toEqual(sent);
+      const cv = serverView(n, "upgrade-consumer");
+      expect(cv).toHaveLength(1);
+      expect(cv[0]).toMatchObject(c.expect);
+      // FINs travelled through the upgraded stream too: nothing stays in flight.
+      await until(() => consumer.stats().messagesFinished === sent.length, 5000, "FINs");
+      await until(() => n.nsqd.getTopic("up").getChannel("ch").inFlightCount() === 0, 5000, "in-flight to drain");
+      await consumer.stop();
+    },
+    20_000,
+  );
 
   test("U-CLI-OPTS: TLS without the CA fails certificate verification; nothing is published", async () => {
     await using n = await startTestNsqd(SERVER_TLS);

@@ -48,14 +48,12 @@ function flagError(argv: string[]): string {
 }
 
 describe("Go flag syntax (X-CFG-FLAGS)", () => {
-  test.each([
-    [["-tcp-address=127.0.0.1:1"]],
-    [["-tcp-address", "127.0.0.1:1"]],
-    [["--tcp-address=127.0.0.1:1"]],
-    [["--tcp-address", "127.0.0.1:1"]],
-  ])("string flag form %j", (argv) => {
-    expect(nsqd(argv).tcp_address).toBe("127.0.0.1:1");
-  });
+  test.each([[["-tcp-address=127.0.0.1:1"]], [["-tcp-address", "127.0.0.1:1"]], [["--tcp-address=127.0.0.1:1"]], [["--tcp-address", "127.0.0.1:1"]]])(
+    "string flag form %j",
+    (argv) => {
+      expect(nsqd(argv).tcp_address).toBe("127.0.0.1:1");
+    },
+  );
 
   test("a value may contain '=' and may start with '-' when given as the next argument", () => {
     expect(nsqd(["-statsd-prefix=a=b"]).statsd_prefix).toBe("a=b");
@@ -134,9 +132,7 @@ describe("Go flag syntax (X-CFG-FLAGS)", () => {
     expect(flagError(["--foo=bar"])).toBe("flag provided but not defined: -foo");
     expect(flagError(["-mem-queue-size"])).toBe("flag needs an argument: -mem-queue-size");
     expect(flagError(["-mem-queue-size=abc"])).toBe('invalid value "abc" for flag -mem-queue-size: parse error');
-    expect(flagError(["-mem-queue-size=99999999999999999999"])).toBe(
-      'invalid value "99999999999999999999" for flag -mem-queue-size: value out of range',
-    );
+    expect(flagError(["-mem-queue-size=99999999999999999999"])).toBe('invalid value "99999999999999999999" for flag -mem-queue-size: value out of range');
     expect(flagError(["-msg-timeout=5"])).toBe('invalid value "5" for flag -msg-timeout: parse error');
     expect(flagError(["-msg-timeout=1d"])).toBe('invalid value "1d" for flag -msg-timeout: parse error');
     expect(flagError(["-snappy=yes"])).toBe('invalid boolean value "yes" for -snappy: parse error');
@@ -289,10 +285,7 @@ x = 1
 
 describe("usage text", () => {
   test("lists every visible flag sorted, Go-style, with non-zero defaults", () => {
-    const text = formatUsage("nsqd", [
-      ...TABLE,
-      { flag: "secret", key: null, type: "bool", default: false, help: "hidden", hidden: true },
-    ]);
+    const text = formatUsage("nsqd", [...TABLE, { flag: "secret", key: null, type: "bool", default: false, help: "hidden", hidden: true }]);
     const lines = text.split("\n");
     expect(lines[0]).toBe("Usage of nsqd:");
     const names = lines.filter((l) => l.startsWith("  -")).map((l) => l.slice(3).split(" ")[0]!);

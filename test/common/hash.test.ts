@@ -31,13 +31,13 @@ describe("md5", () => {
 });
 
 describe("crc32 IEEE", () => {
-  test("check value of \"123456789\" is 0xCBF43926", () => {
+  test('check value of "123456789" is 0xCBF43926', () => {
     expect(crc32(enc.encode("123456789"))).toBe(0xcbf43926);
   });
   test("empty input is 0", () => {
     expect(crc32(new Uint8Array(0))).toBe(0);
   });
-  test("\"The quick brown fox jumps over the lazy dog\" is 0x414FA339", () => {
+  test('"The quick brown fox jumps over the lazy dog" is 0x414FA339', () => {
     expect(crc32(enc.encode("The quick brown fox jumps over the lazy dog"))).toBe(0x414fa339);
   });
 });

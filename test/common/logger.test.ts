@@ -24,13 +24,7 @@ describe("createLogger", () => {
     logger.warn("w");
     logger.error("e");
     logger.fatal("f");
-    expect(lines.map((l) => l.replace(/^\[nsqlookupd\] \S+ \S+ /, ""))).toEqual([
-      "DEBUG: d\n",
-      "INFO: i\n",
-      "WARNING: w\n",
-      "ERROR: e\n",
-      "FATAL: f\n",
-    ]);
+    expect(lines.map((l) => l.replace(/^\[nsqlookupd\] \S+ \S+ /, ""))).toEqual(["DEBUG: d\n", "INFO: i\n", "WARNING: w\n", "ERROR: e\n", "FATAL: f\n"]);
   });
 
   test("filters below the configured level (error and fatal are distinct)", () => {

@@ -61,17 +61,21 @@ describe.each(RUNTIMES)("kill -9 under load on %s", (rt) => {
     console.log(`[timing] crash loops on ${rt}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   });
 
-  it.each(CASES)(`$name: every acknowledged message is delivered after ${CYCLES} kill/restart cycles`, async ({ options }) => {
-    const dataPath = mkdtempSync(join(tmpdir(), "nsq-crash-"));
-    try {
-      const report = await crashLoop({ ...options, target: rt, dataPath, cycles: CYCLES, minRunMs: 200, maxRunMs: 1_000 });
-      // The workload did run: messages were acknowledged in every cycle.
-      for (const c of report.perCycle) expect(c.acknowledged).toBeGreaterThan(0);
-      expect(report.lost.slice(0, 5)).toEqual([]);
-      expect(report.lost.length).toBe(0);
-      expect(report.unknown).toEqual([]);
-    } finally {
-      rmSync(dataPath, { recursive: true, force: true });
-    }
-  }, 60_000 + CYCLES * 20_000);
+  it.each(CASES)(
+    `$name: every acknowledged message is delivered after ${CYCLES} kill/restart cycles`,
+    async ({ options }) => {
+      const dataPath = mkdtempSync(join(tmpdir(), "nsq-crash-"));
+      try {
+        const report = await crashLoop({ ...options, target: rt, dataPath, cycles: CYCLES, minRunMs: 200, maxRunMs: 1_000 });
+        // The workload did run: messages were acknowledged in every cycle.
+        for (const c of report.perCycle) expect(c.acknowledged).toBeGreaterThan(0);
+        expect(report.lost.slice(0, 5)).toEqual([]);
+        expect(report.lost.length).toBe(0);
+        expect(report.unknown).toEqual([]);
+      } finally {
+        rmSync(dataPath, { recursive: true, force: true });
+      }
+    },
+    60_000 + CYCLES * 20_000,
+  );
 });

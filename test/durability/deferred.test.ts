@@ -14,7 +14,18 @@ import { join } from "node:path";
 import { RUNTIMES } from "../helpers/cli.ts";
 import { ensureDist } from "../integration/harness.ts";
 import { NsqdProcess, drain } from "../../scripts/crash-lib.ts";
-import { FrameReader, FrameType, MAGIC_V2, decodeMessagePayload, encodeDpub, encodeMpub, encodeRdy, encodeReq, encodeSub, type Frame } from "../../src/protocol/frames.ts";
+import {
+  FrameReader,
+  FrameType,
+  MAGIC_V2,
+  decodeMessagePayload,
+  encodeDpub,
+  encodeMpub,
+  encodeRdy,
+  encodeReq,
+  encodeSub,
+  type Frame,
+} from "../../src/protocol/frames.ts";
 import { independentRead } from "../nsqd/layout.ts";
 import { connect, type Socket } from "node:net";
 
@@ -56,10 +67,12 @@ class Raw {
     }
   }
   messages(): Array<{ body: string; id: Uint8Array; at: number }> {
-    return this.frames.filter((f) => f.type === FrameType.Message).map((f) => {
-      const m = decodeMessagePayload(f.data);
-      return { body: dec.decode(m.body), id: m.id.slice(), at: 0 };
-    });
+    return this.frames
+      .filter((f) => f.type === FrameType.Message)
+      .map((f) => {
+        const m = decodeMessagePayload(f.data);
+        return { body: dec.decode(m.body), id: m.id.slice(), at: 0 };
+      });
   }
   close(): void {
     this.socket.destroy();
@@ -105,7 +118,12 @@ async function prepare(nsqd: NsqdProcess, topic: string): Promise<Scenario> {
   const requeued = Array.from({ length: 5 }, (_, i) => `req-${i}`);
   const held = Array.from({ length: 5 }, (_, i) => `held-${i}`);
   const plain = Array.from({ length: 5 }, (_, i) => `plain-${i}`);
-  producer.send(encodeMpub(topic, [...requeued, ...held].map((b) => enc.encode(b))));
+  producer.send(
+    encodeMpub(
+      topic,
+      [...requeued, ...held].map((b) => enc.encode(b)),
+    ),
+  );
   await producer.waitFor(1);
   consumer.send(encodeRdy(10));
   await consumer.waitFor(11);
@@ -116,7 +134,12 @@ async function prepare(nsqd: NsqdProcess, topic: string): Promise<Scenario> {
   await sleep(200); // RDY 0 and the REQs are handled before anything else is published
   const dpubs = Array.from({ length: 5 }, (_, i) => `dpub-${i}`);
   for (const b of dpubs) producer.send(encodeDpub(topic, DELAY, enc.encode(b)));
-  producer.send(encodeMpub(topic, plain.map((b) => enc.encode(b))));
+  producer.send(
+    encodeMpub(
+      topic,
+      plain.map((b) => enc.encode(b)),
+    ),
+  );
   await producer.waitFor(1 + dpubs.length + 1);
   for (const f of producer.frames) expect(dec.decode(f.data)).toBe("OK");
   const stats = (await nsqd.stats(topic))!;

@@ -18,7 +18,10 @@ export const ALL_RUNTIMES: readonly CliRuntime[] = ["node", "bun", "deno", "bina
 export const RUNTIMES: readonly CliRuntime[] = (() => {
   const env = process.env.NSQ_TEST_RUNTIMES?.trim();
   if (!env) return ALL_RUNTIMES;
-  const picked = env.split(",").map((s) => s.trim()).filter(Boolean);
+  const picked = env
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const p of picked) {
     if (!ALL_RUNTIMES.includes(p as CliRuntime)) throw new Error(`NSQ_TEST_RUNTIMES: unknown runtime "${p}"`);
   }
@@ -170,35 +173,39 @@ function watch({ child, cleanup }: { child: ChildProcess; cleanup(): void }): Cl
       cleanup();
       check();
       for (const w of waiters) {
-        w.reject(new Error(`process exited (code ${code}, signal ${signal}) before ${w.stream} matched ${w.pattern}\nstdout: ${out.stdout}\nstderr: ${out.stderr}`));
+        w.reject(
+          new Error(`process exited (code ${code}, signal ${signal}) before ${w.stream} matched ${w.pattern}\nstdout: ${out.stdout}\nstderr: ${out.stderr}`),
+        );
       }
       waiters.clear();
       resolve({ code, signal });
     });
     child.on("error", () => {});
   });
-  const waitFor = (stream: "stdout" | "stderr") => (pattern: RegExp, timeoutMs = 15_000) =>
-    new Promise<string>((resolve, reject) => {
-      if (pattern.test(out[stream])) return resolve(out[stream]);
-      if (done) return reject(new Error(`process already exited; ${stream} did not match ${pattern}`));
-      const timer = setTimeout(() => {
-        waiters.delete(w);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${stream} to match ${pattern}\nstdout: ${out.stdout}\nstderr: ${out.stderr}`));
-      }, timeoutMs);
-      const w: Waiter = {
-        stream,
-        pattern,
-        resolve: (s) => {
-          clearTimeout(timer);
-          resolve(s);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
-      waiters.add(w);
-    });
+  const waitFor =
+    (stream: "stdout" | "stderr") =>
+    (pattern: RegExp, timeoutMs = 15_000) =>
+      new Promise<string>((resolve, reject) => {
+        if (pattern.test(out[stream])) return resolve(out[stream]);
+        if (done) return reject(new Error(`process already exited; ${stream} did not match ${pattern}`));
+        const timer = setTimeout(() => {
+          waiters.delete(w);
+          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${stream} to match ${pattern}\nstdout: ${out.stdout}\nstderr: ${out.stderr}`));
+        }, timeoutMs);
+        const w: Waiter = {
+          stream,
+          pattern,
+          resolve: (s) => {
+            clearTimeout(timer);
+            resolve(s);
+          },
+          reject: (e) => {
+            clearTimeout(timer);
+            reject(e);
+          },
+        };
+        waiters.add(w);
+      });
   return {
     pid: child.pid ?? -1,
     get stdout() {

@@ -79,10 +79,14 @@ describe.each(RUNTIMES)("lookupd discovery of an nsqd, both as processes on %s",
     await waitFor(async () => ((await producers("disc")).length === 0 ? true : undefined), 10_000, "disc without producers");
     nsqd = await startOurNsqd();
     // Nothing was created after the restart: the topic comes from nsqd.dat.
-    const back = await waitFor(async () => {
-      const p = await producers("disc");
-      return p.length > 0 ? p : undefined;
-    }, 10_000, "disc producer after the nsqd restart");
+    const back = await waitFor(
+      async () => {
+        const p = await producers("disc");
+        return p.length > 0 ? p : undefined;
+      },
+      10_000,
+      "disc producer after the nsqd restart",
+    );
     expect(back).toHaveLength(1);
     expect(isThisNsqd(back[0]!)).toBe(true);
     expect((await lookupdGet("/lookup?topic=disc")).body.channels).toEqual(["c1"]);
@@ -97,11 +101,15 @@ describe.each(RUNTIMES)("lookupd discovery of an nsqd, both as processes on %s",
     // The next command to the peer (here a REGISTER; otherwise the 15 s PING)
     // reconnects, re-IDENTIFYs and re-REGISTERs everything.
     await nsqdPost("/topic/create?topic=disc2");
-    const node = await waitFor(async () => {
-      const nodes = (await lookupdGet("/nodes")).body.producers as NodeEntry[];
-      const n = nodes.find(isThisNsqd);
-      return n !== undefined && n.topics.includes("disc") && n.topics.includes("disc2") ? n : undefined;
-    }, 20_000, "nsqd with disc and disc2 in /nodes");
+    const node = await waitFor(
+      async () => {
+        const nodes = (await lookupdGet("/nodes")).body.producers as NodeEntry[];
+        const n = nodes.find(isThisNsqd);
+        return n?.topics.includes("disc") && n.topics.includes("disc2") ? n : undefined;
+      },
+      20_000,
+      "nsqd with disc and disc2 in /nodes",
+    );
     expect((await lookupdGet("/nodes")).body.producers).toHaveLength(1);
     expect([...node.topics].sort()).toEqual(["disc", "disc2"]);
     expect(node.tombstones).toEqual([false, false]);
@@ -120,10 +128,14 @@ describe.each(RUNTIMES)("lookupd discovery of an nsqd, both as processes on %s",
       ["disc2", false],
     ]);
     expect((await producers("disc2")).some(isThisNsqd)).toBe(true);
-    const back = await waitFor(async () => {
-      const p = await producers("disc");
-      return p.length > 0 ? p : undefined;
-    }, 10_000, "disc producer after the tombstone lifetime");
+    const back = await waitFor(
+      async () => {
+        const p = await producers("disc");
+        return p.length > 0 ? p : undefined;
+      },
+      10_000,
+      "disc producer after the tombstone lifetime",
+    );
     // Not before the lifetime: allow for the poll interval only.
     expect(Date.now() - at).toBeGreaterThanOrEqual(1_900);
     expect(isThisNsqd(back[0]!)).toBe(true);

@@ -26,9 +26,25 @@ const RUNS = Number(process.env.NSQ_FUZZ_RUNS ?? 200);
 
 /** D-TCP-ERR-CODES */
 const CODES = new Set([
-  "E_INVALID", "E_BAD_BODY", "E_BAD_TOPIC", "E_BAD_CHANNEL", "E_BAD_MESSAGE", "E_BAD_PROTOCOL",
-  "E_PUB_FAILED", "E_MPUB_FAILED", "E_DPUB_FAILED", "E_FIN_FAILED", "E_REQ_FAILED", "E_TOUCH_FAILED",
-  "E_SUB_FAILED", "E_IDENTIFY_FAILED", "E_AUTH_FIRST", "E_AUTH_FAILED", "E_AUTH_DISABLED", "E_AUTH_ERROR", "E_UNAUTHORIZED",
+  "E_INVALID",
+  "E_BAD_BODY",
+  "E_BAD_TOPIC",
+  "E_BAD_CHANNEL",
+  "E_BAD_MESSAGE",
+  "E_BAD_PROTOCOL",
+  "E_PUB_FAILED",
+  "E_MPUB_FAILED",
+  "E_DPUB_FAILED",
+  "E_FIN_FAILED",
+  "E_REQ_FAILED",
+  "E_TOUCH_FAILED",
+  "E_SUB_FAILED",
+  "E_IDENTIFY_FAILED",
+  "E_AUTH_FIRST",
+  "E_AUTH_FAILED",
+  "E_AUTH_DISABLED",
+  "E_AUTH_ERROR",
+  "E_UNAUTHORIZED",
 ]);
 const NON_FATAL = new Set(["E_FIN_FAILED", "E_REQ_FAILED", "E_TOUCH_FAILED"]);
 
@@ -49,9 +65,9 @@ const bodyArb = fc.uint8Array({ minLength: 1, maxLength: 64 });
 const idArb = fc.oneof(fc.constant(utf8("0123456789abcdef")), fc.stringMatching(/^[0-9a-f]{16}$/).map(utf8));
 
 const commandArb: fc.Arbitrary<Uint8Array> = fc.oneof(
-  fc.record({ hb: fc.constantFrom(0, 1000, 5000, -1), fn: fc.boolean(), mt: fc.constantFrom(0, 1000, 2000) }).map(({ hb, fn, mt }) =>
-    encodeIdentify({ heartbeat_interval: hb, feature_negotiation: fn, msg_timeout: mt, client_id: "fuzz" }),
-  ),
+  fc
+    .record({ hb: fc.constantFrom(0, 1000, 5000, -1), fn: fc.boolean(), mt: fc.constantFrom(0, 1000, 2000) })
+    .map(({ hb, fn, mt }) => encodeIdentify({ heartbeat_interval: hb, feature_negotiation: fn, msg_timeout: mt, client_id: "fuzz" })),
   fc.tuple(topicArb, fc.constantFrom("c", "d", "e#ephemeral")).map(([t, c]) => encodeSub(t, c)),
   fc.nat({ max: 3000 }).map((n) => encodeRdy(n)),
   idArb.map(encodeFin),
@@ -131,7 +147,12 @@ const MAGIC = utf8("  V2");
 
 const streamArb = fc.oneof(
   { weight: 4, arbitrary: fc.tuple(sessionArb, fc.array(mutationArb, { maxLength: 2 })).map(([cmds, muts]) => concat([MAGIC, mutate(cmds, muts)])) },
-  { weight: 6, arbitrary: fc.tuple(fc.array(commandArb, { minLength: 1, maxLength: 8 }), fc.array(mutationArb, { maxLength: 3 })).map(([cmds, muts]) => concat([MAGIC, mutate(concat(cmds), muts)])) },
+  {
+    weight: 6,
+    arbitrary: fc
+      .tuple(fc.array(commandArb, { minLength: 1, maxLength: 8 }), fc.array(mutationArb, { maxLength: 3 }))
+      .map(([cmds, muts]) => concat([MAGIC, mutate(concat(cmds), muts)])),
+  },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 256 }).map((b) => concat([MAGIC, b])) },
   { weight: 1, arbitrary: fc.tuple(fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.uint8Array({ maxLength: 64 })).map(([m, b]) => concat([m, b])) },
 );

@@ -48,13 +48,7 @@ export interface StartNsqdOptions {
 export async function startNsqd(rt: CliRuntime, options: StartNsqdOptions = {}): Promise<NsqdProcess> {
   const ownDir = options.dataPath === undefined;
   const dataPath = options.dataPath ?? tempDir();
-  const cli = startCli(rt, [
-    "nsqd",
-    "--tcp-address=127.0.0.1:0",
-    "--http-address=127.0.0.1:0",
-    `--data-path=${dataPath}`,
-    ...(options.args ?? []),
-  ]);
+  const cli = startCli(rt, ["nsqd", "--tcp-address=127.0.0.1:0", "--http-address=127.0.0.1:0", `--data-path=${dataPath}`, ...(options.args ?? [])]);
   let stderr: string;
   try {
     stderr = await cli.waitForStderr(/TCP: listening on [^\n]*:\d+\n[\s\S]*HTTP: listening on [^\n]*:\d+\n/, options.startTimeoutMs ?? 30_000);

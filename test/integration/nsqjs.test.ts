@@ -64,7 +64,11 @@ describe.each(RUNTIMES)("nsqjs against nsqd on %s", (rt) => {
     const perReader = [0, 0];
 
     const readers: Reader[] = [];
-    for (const [i, channel] of [[0, "a"], [1, "a"], [2, "b"]] as const) {
+    for (const [i, channel] of [
+      [0, "a"],
+      [1, "a"],
+      [2, "b"],
+    ] as const) {
       const r = await openReader(nsqd.tcpPort, topic, channel, { maxInFlight: 100 });
       closers.push(r);
       readers.push(r);

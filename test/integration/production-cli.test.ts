@@ -100,8 +100,7 @@ describe.each(RUNTIMES)("nsqd auth, statsd and /metrics as a process on %s", (rt
   let nsqd: NsqdProcess;
   let started = 0;
 
-  const api = (method: "GET" | "POST", path: string, body?: string) =>
-    fetch(`http://127.0.0.1:${nsqd.httpPort}${path}`, { method, body });
+  const api = (method: "GET" | "POST", path: string, body?: string) => fetch(`http://127.0.0.1:${nsqd.httpPort}${path}`, { method, body });
 
   beforeAll(async () => {
     await ensureDist([rt]);
@@ -188,10 +187,16 @@ describe.each(RUNTIMES)("nsqd auth, statsd and /metrics as a process on %s", (rt
     const r2 = await api("POST", `/mpub?topic=${topic}`, Array.from({ length: M }, (_, i) => `b${i}`).join("\n"));
     expect(r2.status).toBe(200);
     // Pushes in between carry 0; the first non-zero delta after is M.
-    const later = await waitFor(() => {
-      const nonZero = counts().slice(seen).filter((l) => l.value !== 0);
-      return nonZero.length > 0 ? nonZero : undefined;
-    }, 10_000, `a non-zero ${name} delta`);
+    const later = await waitFor(
+      () => {
+        const nonZero = counts()
+          .slice(seen)
+          .filter((l) => l.value !== 0);
+        return nonZero.length > 0 ? nonZero : undefined;
+      },
+      10_000,
+      `a non-zero ${name} delta`,
+    );
     expect(later[0]).toEqual({ name, value: M, type: "c" });
     // Gauges and bytes of the same topic, with the prefix taken verbatim.
     const depth = lines.filter((l) => l.name === `test.topic.${topic}.depth`);

@@ -122,7 +122,12 @@ describe.each(RUNTIMES)("nsqd restart on %s", (rt) => {
     c.send(encodeRdy(2500));
     const after = new Map<string, number>();
     const want = TOTAL - FINISHED - DEFERRED;
-    await consume(c, (body) => after.set(body, (after.get(body) ?? 0) + 1), () => after.size >= want, 60_000);
+    await consume(
+      c,
+      (body) => after.set(body, (after.get(body) ?? 0) + 1),
+      () => after.size >= want,
+      60_000,
+    );
 
     const unexpected = [...after.keys()].filter((b) => !expected.has(b));
     expect(unexpected).toEqual([]);

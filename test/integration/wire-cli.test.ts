@@ -14,16 +14,7 @@ import { RUNTIMES } from "../helpers/cli.ts";
 import { MAGIC_V1 } from "../../src/protocol/lookup.ts";
 import { encodeMpub } from "../../src/protocol/frames.ts";
 import { bytes } from "../protocol/chunking.ts";
-import {
-  ensureDist,
-  parseRawResponse,
-  rawExchange,
-  startLookupdProcess,
-  startNsqd,
-  utf8,
-  type LookupdProcess,
-  type NsqdProcess,
-} from "./harness.ts";
+import { ensureDist, parseRawResponse, rawExchange, startLookupdProcess, startNsqd, utf8, type LookupdProcess, type NsqdProcess } from "./harness.ts";
 
 const MAX_MSG = 100;
 const MAX_BODY = 1000;
@@ -36,7 +27,8 @@ const be32 = (n: number): Uint8Array => {
   new DataView(b.buffer).setInt32(0, n);
   return b;
 };
-const u32 = (s: string, at: number): number => ((s.charCodeAt(at) << 24) | (s.charCodeAt(at + 1) << 16) | (s.charCodeAt(at + 2) << 8) | s.charCodeAt(at + 3)) >>> 0;
+const u32 = (s: string, at: number): number =>
+  ((s.charCodeAt(at) << 24) | (s.charCodeAt(at + 1) << 16) | (s.charCodeAt(at + 2) << 8) | s.charCodeAt(at + 3)) >>> 0;
 
 /** V2 frames of a Latin-1 byte string: "<type>:<data>". */
 function v2Frames(bytes: string): string[] {
@@ -68,7 +60,10 @@ function http(port: number, method: string, target: string, body?: Uint8Array, o
   const framing = body === undefined ? "Content-Length: 0" : options.chunked ? "Transfer-Encoding: chunked" : `Content-Length: ${body.length}`;
   const connection = options.keepAlive ? "" : "Connection: close\r\n";
   const head = `${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n${connection}${framing}\r\n\r\n`;
-  return rawExchange(port, head, body, { chunked: options.chunked, untilHttpResponse: options.keepAlive }).then((r) => ({ ...parseRawResponse(r.received), error: r.error }));
+  return rawExchange(port, head, body, { chunked: options.chunked, untilHttpResponse: options.keepAlive }).then((r) => ({
+    ...parseRawResponse(r.received),
+    error: r.error,
+  }));
 }
 
 describe.each(RUNTIMES)("wire details through the socket and HTTP layers on %s", (rt) => {
@@ -115,7 +110,7 @@ describe.each(RUNTIMES)("wire details through the socket and HTTP layers on %s",
   });
 
   it("L-TCP-IDENTIFY: an IDENTIFY cut short by EOF gets E_BAD_BODY before the close", async () => {
-    expect(v1Replies(await tcp(lookupd.tcpPort, join(MAGIC_V1, "IDENTIFY\n", be32(50), "{\"broadcast")))).toEqual(["E_BAD_BODY IDENTIFY failed to read body"]);
+    expect(v1Replies(await tcp(lookupd.tcpPort, join(MAGIC_V1, "IDENTIFY\n", be32(50), '{"broadcast')))).toEqual(["E_BAD_BODY IDENTIFY failed to read body"]);
     expect(v1Replies(await tcp(lookupd.tcpPort, join(MAGIC_V1, "IDENTIFY\n", "\0\0")))).toEqual(["E_BAD_BODY IDENTIFY failed to read body size"]);
     expect(v1Replies(await tcp(lookupd.tcpPort, join(MAGIC_V1, "PING\n", "IDENT")))).toEqual(["OK"]);
   });
@@ -135,7 +130,9 @@ describe.each(RUNTIMES)("wire details through the socket and HTTP layers on %s",
     expect((await http(nsqd.httpPort, "POST", `/topic/create?topic=${topic}`)).status).toBe(200);
     expect((await http(nsqd.httpPort, "POST", `/channel/create?topic=${topic}&channel=c#ephemeral`)).status).toBe(200);
     const stats = JSON.parse((await http(nsqd.httpPort, "GET", `/stats?format=json&topic=${topic}`)).body);
-    expect(stats.topics.map((t: { topic_name: string; channels: { channel_name: string }[] }) => [t.topic_name, t.channels.map((c) => c.channel_name)])).toEqual([[topic, ["c#ephemeral"]]]);
+    expect(
+      stats.topics.map((t: { topic_name: string; channels: { channel_name: string }[] }) => [t.topic_name, t.channels.map((c) => c.channel_name)]),
+    ).toEqual([[topic, ["c#ephemeral"]]]);
     expect((await http(lookupd.httpPort, "POST", "/topic/create?topic=l#ephemeral")).status).toBe(200);
     expect(JSON.parse((await http(lookupd.httpPort, "GET", "/topics")).body).topics).toContain("l#ephemeral");
   });
@@ -158,7 +155,9 @@ describe.each(RUNTIMES)("wire details through the socket and HTTP layers on %s",
     const lines = utf8("0123456789\n".repeat(300_000));
     expect(json(await http(nsqd.httpPort, "POST", "/mpub?topic=big", lines, { chunked: true }))).toEqual(tooBig("BODY_TOO_BIG"));
     expect(json(await http(nsqd.httpPort, "POST", "/mpub?topic=big", lines))).toEqual(tooBig("BODY_TOO_BIG"));
-    expect(json(await http(nsqd.httpPort, "POST", "/mpub?topic=big", new Uint8Array(MAX_MSG + 1).fill(0x61), { chunked: true }))).toEqual(tooBig("MSG_TOO_BIG"));
+    expect(json(await http(nsqd.httpPort, "POST", "/mpub?topic=big", new Uint8Array(MAX_MSG + 1).fill(0x61), { chunked: true }))).toEqual(
+      tooBig("MSG_TOO_BIG"),
+    );
     // Within the limits the same connection style publishes.
     expect((await http(nsqd.httpPort, "POST", "/pub?topic=big", new Uint8Array(MAX_MSG).fill(0x61), { chunked: true })).body).toBe("OK");
   });

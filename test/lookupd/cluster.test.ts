@@ -87,7 +87,13 @@ describe.each(RUNTIMES)("lookupd cluster on %s", (rt) => {
     expect(nodes.producers.map((p) => p.tcp_port).sort()).toEqual(nsqds.map((n) => n.tcpPort).sort());
 
     const seen: string[] = [];
-    const reader = await openReader(topic, "all", lookupds.map((l) => `127.0.0.1:${l.httpPort}`), 3, seen);
+    const reader = await openReader(
+      topic,
+      "all",
+      lookupds.map((l) => `127.0.0.1:${l.httpPort}`),
+      3,
+      seen,
+    );
     closers.push(reader);
     await waitFor(() => seen.length >= sent.length, 15_000, `${sent.length} messages`);
     expect([...seen].sort()).toEqual([...sent].sort());
@@ -97,7 +103,13 @@ describe.each(RUNTIMES)("lookupd cluster on %s", (rt) => {
     lookupds[0]!.cli.kill("SIGKILL");
     await lookupds[0]!.cli.exited;
     const seen: string[] = [];
-    const reader = await openReader(topic, "after-kill", lookupds.map((l) => `127.0.0.1:${l.httpPort}`), 3, seen);
+    const reader = await openReader(
+      topic,
+      "after-kill",
+      lookupds.map((l) => `127.0.0.1:${l.httpPort}`),
+      3,
+      seen,
+    );
     closers.push(reader);
     // Connected is not subscribed yet: wait until all three nsqds have the
     // channel, which the surviving lookupd learns from their REGISTERs.

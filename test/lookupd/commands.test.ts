@@ -33,7 +33,10 @@ function run(args: string[], argv0 = "nsq", runtime: Runtime = testRuntime()) {
 
 describe("nsq lookupd (CLI)", () => {
   test("L-FLAG-VERSION: nsqlookupd v1.3.0 (built w/...), also when invoked as nsqlookupd", async () => {
-    for (const [argv0, args] of [["nsq", ["lookupd", "--version"]], ["/usr/local/bin/nsqlookupd", ["-version"]]] as const) {
+    for (const [argv0, args] of [
+      ["nsq", ["lookupd", "--version"]],
+      ["/usr/local/bin/nsqlookupd", ["-version"]],
+    ] as const) {
       const { io, done } = run([...args], argv0);
       expect(await done).toBe(0);
       expect(io.stdout).toMatch(/^nsqlookupd v1\.3\.0 \(built w\/node v\d+\.\d+\.\d+\)\n$/);
@@ -44,7 +47,10 @@ describe("nsq lookupd (CLI)", () => {
     const dir = mkdtempSync(join(tmpdir(), "nsq-lk-cfg-"));
     try {
       const cfg = join(dir, "nsqlookupd.cfg");
-      writeFileSync(cfg, 'tcp_address = "127.0.0.1:5160"\nhttp_address = "127.0.0.1:5161"\ntombstone_lifetime = 1500\ninactive_producer_timeout = "1m"\nunknown_key = 1\n');
+      writeFileSync(
+        cfg,
+        'tcp_address = "127.0.0.1:5160"\nhttp_address = "127.0.0.1:5161"\ntombstone_lifetime = 1500\ninactive_producer_timeout = "1m"\nunknown_key = 1\n',
+      );
       const { io, done } = run(["lookupd", `--config=${cfg}`, "-http-address", "127.0.0.1:6161", "--print-options"]);
       expect(await done).toBe(0);
       expect(JSON.parse(io.stdout)).toMatchObject({
@@ -91,7 +97,14 @@ describe("nsq up", () => {
     const rt = signalledRuntime();
     try {
       const { io, done } = run(
-        ["up", `--data-path=${join(dir, "data")}`, "--lookupd-tcp-address=127.0.0.1:0", "--lookupd-http-address=127.0.0.1:0", "--nsqd-tcp-address=127.0.0.1:0", "--nsqd-http-address=127.0.0.1:0"],
+        [
+          "up",
+          `--data-path=${join(dir, "data")}`,
+          "--lookupd-tcp-address=127.0.0.1:0",
+          "--lookupd-http-address=127.0.0.1:0",
+          "--nsqd-tcp-address=127.0.0.1:0",
+          "--nsqd-http-address=127.0.0.1:0",
+        ],
         "nsq",
         rt,
       );
@@ -99,10 +112,14 @@ describe("nsq up", () => {
       const lookupdHttp = /nsqlookupd +tcp [\d.]+:\d+ +http http:\/\/([\d.]+:\d+)/.exec(io.stdout)![1];
       const nsqdTcp = Number(/nsqd +tcp [\d.]+:(\d+)/.exec(io.stdout)![1]);
       expect(io.stdout).toContain(`data        ${join(dir, "data")}`);
-      const nodes = await waitFor(async () => {
-        const body = (await (await fetch(`http://${lookupdHttp}/nodes`)).json()) as { producers: { tcp_port: number; broadcast_address: string }[] };
-        return body.producers.length === 1 ? body.producers : null;
-      }, 5000, "nsqd registered");
+      const nodes = await waitFor(
+        async () => {
+          const body = (await (await fetch(`http://${lookupdHttp}/nodes`)).json()) as { producers: { tcp_port: number; broadcast_address: string }[] };
+          return body.producers.length === 1 ? body.producers : null;
+        },
+        5000,
+        "nsqd registered",
+      );
       expect(nodes![0]).toMatchObject({ tcp_port: nsqdTcp, broadcast_address: "127.0.0.1" });
       expect(io.stderr).toMatch(/\[nsqlookupd\] .* INFO: TCP: listening on/);
       expect(io.stderr).toMatch(/\[nsqd\] .* INFO: TCP: listening on/);

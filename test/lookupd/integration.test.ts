@@ -20,7 +20,10 @@ async function lookupd(overrides: Parameters<typeof startTestLookupd>[0] = {}): 
 }
 
 async function nsqd(lookupds: TestLookupd[]): Promise<TestNsqd> {
-  const n = await startTestNsqd({ broadcast_address: "127.0.0.1", http_address: "127.0.0.1:0", nsqlookupd_tcp_addresses: lookupds.map((l) => l.tcpAddress) }, { runtime: testRuntime() });
+  const n = await startTestNsqd(
+    { broadcast_address: "127.0.0.1", http_address: "127.0.0.1:0", nsqlookupd_tcp_addresses: lookupds.map((l) => l.tcpAddress) },
+    { runtime: testRuntime() },
+  );
   cleanups.push(() => n.close());
   return n;
 }
@@ -42,7 +45,14 @@ describe("nsqd registers with lookupd", () => {
     await waitFor(async () => (await producersOf(l, "orders")).includes(me), 5000, "producer in /lookup");
     const lookup = await l.api("GET", "/lookup?topic=orders");
     expect(lookup.body.channels).toEqual(["billing"]);
-    expect(lookup.body.producers[0]).toMatchObject({ broadcast_address: "127.0.0.1", tcp_port: n.tcpPort, http_port: n.httpPort, version: "1.3.0", topology_zone: "", topology_region: "" });
+    expect(lookup.body.producers[0]).toMatchObject({
+      broadcast_address: "127.0.0.1",
+      tcp_port: n.tcpPort,
+      http_port: n.httpPort,
+      version: "1.3.0",
+      topology_zone: "",
+      topology_region: "",
+    });
     expect(lookup.body.producers[0].remote_address).toMatch(/^127\.0\.0\.1:\d+$/);
     const nodes = await l.api("GET", "/nodes");
     expect(nodes.body.producers).toHaveLength(1);
@@ -95,7 +105,7 @@ describe("nsqd registers with lookupd", () => {
     expect((await second.api("GET", "/topics")).body.topics).toEqual([]);
     n.nsqd.getTopic("b");
     await waitFor(async () => (await producersOf(second, "b")).includes(me), 5000, "re-registration");
-    expect((await producersOf(second, "a"))).toEqual([me]);
+    expect(await producersOf(second, "a")).toEqual([me]);
     expect((await second.api("GET", "/channels?topic=a")).body.channels).toEqual(["c"]);
     expect(n.nsqd.lookupPeers!.peers[0]!.connects).toBe(2);
   });
@@ -138,7 +148,15 @@ describe("LookupPeers on its own", () => {
     return {
       runtime: testRuntime(),
       logger: silentLogger,
-      info: () => ({ version: "1.3.0", tcp_port: 4150, http_port: 4151, hostname: "h", broadcast_address: "peer.example", topology_zone: "", topology_region: "" }),
+      info: () => ({
+        version: "1.3.0",
+        tcp_port: 4150,
+        http_port: 4151,
+        hostname: "h",
+        broadcast_address: "peer.example",
+        topology_zone: "",
+        topology_region: "",
+      }),
       registrations: () => regs,
       ...overrides,
     };
@@ -176,7 +194,10 @@ describe("LookupPeers on its own", () => {
   test("an IDENTIFY the lookupd refuses closes the peer; it is retried on the next command", async () => {
     const l = await lookupd();
     let version = "";
-    const peers = new LookupPeers([l.tcpAddress], host({ info: () => ({ version, tcp_port: 4150, http_port: 4151, hostname: "h", broadcast_address: "b", topology_zone: "", topology_region: "" }) }));
+    const peers = new LookupPeers(
+      [l.tcpAddress],
+      host({ info: () => ({ version, tcp_port: 4150, http_port: 4151, hostname: "h", broadcast_address: "b", topology_zone: "", topology_region: "" }) }),
+    );
     cleanups.push(() => peers.close());
     peers.start();
     await peers.idle();

@@ -77,7 +77,15 @@ function host(db = new RegistrationDB(), now = () => 1_000_000): LookupConnectio
   };
 }
 
-const IDENTITY = JSON.stringify({ broadcast_address: "nsqd.example", tcp_port: 4150, http_port: 4151, version: "1.3.0", hostname: "n1", topology_zone: "z", remote_address: "spoofed:1" });
+const IDENTITY = JSON.stringify({
+  broadcast_address: "nsqd.example",
+  tcp_port: 4150,
+  http_port: 4151,
+  version: "1.3.0",
+  hostname: "n1",
+  topology_zone: "z",
+  remote_address: "spoofed:1",
+});
 const IDENTIFY_REPLY = '{"broadcast_address":"lookupd.example","hostname":"lk-host","http_port":4161,"tcp_port":4160,"version":"1.3.0"}';
 
 function session(chunks: Uint8Array[], h = host()) {
@@ -91,7 +99,9 @@ describe("LookupConnection (L-TCP-*)", () => {
   const stream = bytes(
     MAGIC_V1,
     "PING\n",
-    "IDENTIFY\n", be32(IDENTITY.length), IDENTITY,
+    "IDENTIFY\n",
+    be32(IDENTITY.length),
+    IDENTITY,
     "REGISTER t\n",
     " REGISTER t c \n",
     "REGISTER t e#ephemeral\n",
@@ -110,7 +120,14 @@ describe("LookupConnection (L-TCP-*)", () => {
       expect(db.findRegistrations("channel", "t", ANY).map((r) => r.subkey)).toEqual(["c"]);
       expect(db.findProducers("topic", "u", "")).toEqual([]);
       const [client] = db.findProducers("client", "", "");
-      expect(client!.peer).toMatchObject({ id: "10.0.0.5:40000", remote_address: "10.0.0.5:40000", broadcast_address: "nsqd.example", hostname: "n1", topology_zone: "z", topology_region: "" });
+      expect(client!.peer).toMatchObject({
+        id: "10.0.0.5:40000",
+        remote_address: "10.0.0.5:40000",
+        broadcast_address: "nsqd.example",
+        hostname: "n1",
+        topology_zone: "z",
+        topology_region: "",
+      });
     });
   }
 
@@ -136,7 +153,21 @@ describe("LookupConnection (L-TCP-*)", () => {
     const h = host();
     const second = new LookupConnection(h, other);
     second.data(bytes(MAGIC_V1, "IDENTIFY\n", be32(IDENTITY.length), IDENTITY, "REGISTER t c\n"));
-    const { socket, db } = session([bytes(MAGIC_V1, "IDENTIFY\n", be32(IDENTITY.length), IDENTITY, "REGISTER t c\n", "REGISTER t#ephemeral\n", "UNREGISTER t\n", "UNREGISTER t#ephemeral\n")], h);
+    const { socket, db } = session(
+      [
+        bytes(
+          MAGIC_V1,
+          "IDENTIFY\n",
+          be32(IDENTITY.length),
+          IDENTITY,
+          "REGISTER t c\n",
+          "REGISTER t#ephemeral\n",
+          "UNREGISTER t\n",
+          "UNREGISTER t#ephemeral\n",
+        ),
+      ],
+      h,
+    );
     expect(socket.replies().slice(2)).toEqual(["OK", "OK", "OK"]);
     expect(db.findProducers("channel", "t", "c").map((p) => p.peer.id)).toEqual(["10.0.0.6:1"]);
     expect(db.findProducers("topic", "t", "").map((p) => p.peer.id)).toEqual(["10.0.0.6:1"]);
@@ -181,7 +212,10 @@ describe("LookupConnection (L-TCP-*)", () => {
     ["EOF between commands", bytes(MAGIC_V1, "PING\n"), null],
   ];
   for (const [name, input, expected] of cutShort) {
-    for (const { name: how, chunks } of [{ name: "whole", chunks: [input] }, { name: "byte by byte", chunks: Array.from(input, (b) => new Uint8Array([b])) }]) {
+    for (const { name: how, chunks } of [
+      { name: "whole", chunks: [input] },
+      { name: "byte by byte", chunks: Array.from(input, (b) => new Uint8Array([b])) },
+    ]) {
       test(`L-TCP-IDENTIFY ${name} (${how}): ${expected ?? "no reply"}`, () => {
         const { socket, conn } = session(chunks);
         const before = socket.replies().length;
@@ -203,7 +237,9 @@ describe("LookupConnection (L-TCP-*)", () => {
     const id = bytes(MAGIC_V1, "IDENTIFY\n", be32(IDENTITY.length), IDENTITY);
     expect(session([bytes(MAGIC_V1, [0xff, 0xfe], "X\n")]).socket.rawReplies()).toEqual(["E_INVALID invalid command \xff\xfeX"]);
     expect(session([bytes(id, "REGISTER t", [0xe9], "\n")]).socket.rawReplies()[1]).toBe("E_BAD_TOPIC REGISTER topic name 't\xe9' is not valid");
-    expect(session([bytes(id, "UNREGISTER t c", [0xc3, 0xa9], "\n")]).socket.rawReplies()[1]).toBe("E_BAD_CHANNEL UNREGISTER channel name 'c\xc3\xa9' is not valid");
+    expect(session([bytes(id, "UNREGISTER t c", [0xc3, 0xa9], "\n")]).socket.rawReplies()[1]).toBe(
+      "E_BAD_CHANNEL UNREGISTER channel name 'c\xc3\xa9' is not valid",
+    );
   });
 
   test("L-TCP-REGISTER parameter errors", () => {

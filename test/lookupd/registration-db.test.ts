@@ -71,7 +71,11 @@ describe("RegistrationDB", () => {
     db.removeRegistration(channel("t", "c"));
     db.removeRegistration(channel("t", "never"));
     expect(db.lookupRegistrations("a:1")).toEqual([{ category: "client", key: "", subkey: "" }, topic("t")]);
-    expect([...db.entries()].map(([r, ps]) => [r.key, ps.length])).toEqual([["", 1], ["t", 1], ["u", 1]]);
+    expect([...db.entries()].map(([r, ps]) => [r.key, ps.length])).toEqual([
+      ["", 1],
+      ["t", 1],
+      ["u", 1],
+    ]);
   });
 
   test("L-BEH-TOMBSTONE is per key: the same peer's other producer entries are untouched", () => {

@@ -12,7 +12,20 @@ import { startTestNsqd, defaultNsqdOptions } from "./helpers.ts";
 import { Nsqd } from "../../src/nsqd/nsqd.ts";
 import { createNodeRuntime } from "../../src/runtime/node.ts";
 import { silentLogger } from "../../src/common/log.ts";
-import { FrameType, decodeMessagePayload, encodeCommand, encodeFin, encodeIdentify, encodeMpub, encodePub, encodeRdy, encodeSub, encodeTouch, MAGIC_V2, FrameReader } from "../../src/protocol/frames.ts";
+import {
+  FrameType,
+  decodeMessagePayload,
+  encodeCommand,
+  encodeFin,
+  encodeIdentify,
+  encodeMpub,
+  encodePub,
+  encodeRdy,
+  encodeSub,
+  encodeTouch,
+  MAGIC_V2,
+  FrameReader,
+} from "../../src/protocol/frames.ts";
 
 const body = (s: string) => new TextEncoder().encode(s);
 
@@ -99,10 +112,32 @@ describe("nsqd protocol behaviours", () => {
     const f = await c.next();
     const json = JSON.parse(f!.text);
     expect(Object.keys(json)).toEqual([
-      "max_rdy_count", "version", "max_msg_timeout", "msg_timeout", "tls_v1", "deflate", "deflate_level", "max_deflate_level",
-      "snappy", "sample_rate", "auth_required", "output_buffer_size", "output_buffer_timeout", "topology_region", "topology_zone",
+      "max_rdy_count",
+      "version",
+      "max_msg_timeout",
+      "msg_timeout",
+      "tls_v1",
+      "deflate",
+      "deflate_level",
+      "max_deflate_level",
+      "snappy",
+      "sample_rate",
+      "auth_required",
+      "output_buffer_size",
+      "output_buffer_timeout",
+      "topology_region",
+      "topology_zone",
     ]);
-    expect(json).toMatchObject({ max_rdy_count: 321, version: "1.3.0", max_msg_timeout: 900000, msg_timeout: 5000, deflate_level: 6, output_buffer_size: 2048, output_buffer_timeout: 100, auth_required: false });
+    expect(json).toMatchObject({
+      max_rdy_count: 321,
+      version: "1.3.0",
+      max_msg_timeout: 900000,
+      msg_timeout: 5000,
+      deflate_level: 6,
+      output_buffer_size: 2048,
+      output_buffer_timeout: 100,
+      auth_required: false,
+    });
   });
 
   it("holds message frames until output_buffer_timeout while the client stays ready (D-TCP-OUTBUF)", async () => {
@@ -135,7 +170,12 @@ describe("nsqd protocol behaviours", () => {
     await new Promise((r) => setTimeout(r, 50));
     const n = 400;
     const p = await RawConnection.open(d.tcpPort);
-    p.send(encodeMpub("sample", Array.from({ length: n }, (_, i) => body(`s${i}`))));
+    p.send(
+      encodeMpub(
+        "sample",
+        Array.from({ length: n }, (_, i) => body(`s${i}`)),
+      ),
+    );
     await p.expectResponse("OK");
     await p[Symbol.asyncDispose]();
     const channel = d.nsqd.getExistingTopic("sample")!.channels.get("c")!;

@@ -44,9 +44,9 @@ describe("IdGenerator", () => {
 
   it("carries the node id in bits 12..21 and the 2^20 ns tick in the bits above", () => {
     for (const node of [0, 1, 513, 1023]) {
-      const before = BigInt(Date.now()) * 1_000_000n >> 20n;
+      const before = (BigInt(Date.now()) * 1_000_000n) >> 20n;
       const v = value(new IdGenerator(node).next());
-      const after = BigInt(Date.now()) * 1_000_000n >> 20n;
+      const after = (BigInt(Date.now()) * 1_000_000n) >> 20n;
       expect((v >> 12n) & 1023n).toBe(BigInt(node));
       const tick = (v >> 22n) + TWEPOCH;
       expect(tick >= before && tick <= after).toBe(true);

@@ -65,7 +65,16 @@ class Host implements TopicHost {
   }
   /** Bodies stored on disk for queue `name` (after close), read by a fresh DiskQueue. */
   diskBodies(name: string): string[] {
-    const q = new DiskQueue({ name, dataPath: this.dir, maxBytesPerFile: 1 << 20, minMsgSize: 26, maxMsgSize: 1 << 20, syncEvery: 1000, fs: nodeFileSystem, logger: silentLogger });
+    const q = new DiskQueue({
+      name,
+      dataPath: this.dir,
+      maxBytesPerFile: 1 << 20,
+      minMsgSize: 26,
+      maxMsgSize: 1 << 20,
+      syncEvery: 1000,
+      fs: nodeFileSystem,
+      logger: silentLogger,
+    });
     const out: string[] = [];
     for (let r = q.readNext(); r !== null; r = q.readNext()) out.push(text(r.subarray(26)));
     q.close();
@@ -259,7 +268,10 @@ describe("Channel delivery (D-BEH-CHANNEL-DIST, D-TCP-RDY-SEMANTICS)", () => {
       for (let i = 0; i < n; i++) {
         const c = new FakeConsumer(1);
         const ready = c.isReady.bind(c);
-        c.isReady = () => (asked++, ready());
+        c.isReady = () => {
+          asked++;
+          return ready();
+        };
         expect(ch.addConsumer(c)).toBeNull();
         consumers.push(c);
       }
@@ -500,7 +512,10 @@ describe("Channel timers: timeout, requeue, defer, touch (processTimers(now))", 
     ch.processTimers(t0 + 1900);
     expect(c.received.length).toBe(1);
     ch.processTimers(Date.now() + 2000);
-    expect(c.received.map((r) => [r.body, r.attempts])).toEqual([["now", 1], ["later", 1]]);
+    expect(c.received.map((r) => [r.body, r.attempts])).toEqual([
+      ["now", 1],
+      ["later", 1],
+    ]);
   });
 
   it("TOUCH moves the deadline, but never past delivery + --max-msg-timeout (D-BEH-TOUCH)", () => {

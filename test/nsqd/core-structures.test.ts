@@ -103,7 +103,12 @@ describe("MinHeap", () => {
     expect(h.remove(new Item(0, 99))).toBe(false);
     const keys: number[] = [];
     for (let i = h.pop(); i !== undefined; i = h.pop()) keys.push(i.key);
-    expect(keys).toEqual(items.filter((_, n) => n !== 3).map((i) => i.key).sort((a, b) => a - b));
+    expect(keys).toEqual(
+      items
+        .filter((_, n) => n !== 3)
+        .map((i) => i.key)
+        .sort((a, b) => a - b),
+    );
   });
 
   it("update() re-positions an item whose priority changed (TOUCH)", () => {
@@ -111,7 +116,7 @@ describe("MinHeap", () => {
     const a = new Item(1, 0);
     const b = new Item(2, 1);
     const c = new Item(3, 2);
-    [a, b, c].forEach((i) => h.push(i));
+    for (const i of [a, b, c]) h.push(i);
     a.key = 10;
     h.update(a);
     expect(h.peek()).toBe(b);
@@ -123,7 +128,7 @@ describe("MinHeap", () => {
   it("clear() returns every item and resets their positions", () => {
     const h = new MinHeap<Item>((i) => i.key);
     const items = [3, 1, 2].map((k, n) => new Item(k, n));
-    items.forEach((i) => h.push(i));
+    for (const i of items) h.push(i);
     const all = h.clear();
     expect(new Set(all)).toEqual(new Set(items));
     expect(items.every((i) => i.heapIndex === -1)).toBe(true);
@@ -132,11 +137,7 @@ describe("MinHeap", () => {
   });
 
   it("matches a sorted-array model on random push/pop/remove/update sequences", () => {
-    type Op =
-      | { op: "push"; key: number }
-      | { op: "pop" }
-      | { op: "remove"; pick: number }
-      | { op: "update"; pick: number; key: number };
+    type Op = { op: "push"; key: number } | { op: "pop" } | { op: "remove"; pick: number } | { op: "update"; pick: number; key: number };
     const opArb: fc.Arbitrary<Op> = fc.oneof(
       fc.integer({ min: -50, max: 50 }).map((key) => ({ op: "push" as const, key })),
       fc.constant({ op: "pop" as const }),

@@ -22,7 +22,6 @@ beforeEach(() => {
   dir = tempDir();
 });
 
-
 function open(over: Partial<DiskQueueOptions> = {}): DiskQueue {
   return new DiskQueue({
     name: "t",
@@ -174,11 +173,15 @@ describe("DiskQueue round trips (D-BEH-DISKQUEUE)", () => {
     const big = 300 * 1024;
     const q = open({ maxBytesPerFile: 1024 * 1024, maxMsgSize: big + 26 });
     const sizes = [big, 100, big - 1, 70 * 1024, 26, big];
-    sizes.forEach((s, i) => put(q, record(i, s)));
+    sizes.forEach((s, i) => {
+      put(q, record(i, s));
+    });
     q.close();
     const q2 = open({ maxBytesPerFile: 1024 * 1024, maxMsgSize: big + 26 });
     expect(q2.depth()).toBe(sizes.length);
-    sizes.forEach((s, i) => expectSameBytes(take(q2), record(i, s)));
+    sizes.forEach((s, i) => {
+      expectSameBytes(take(q2), record(i, s));
+    });
     expect(take(q2)).toBeNull();
     q2.close();
   });
@@ -494,7 +497,7 @@ describe("DiskQueue failed writes (ENOSPC, EIO)", () => {
     const q = open({ maxBytesPerFile: 300 });
     put(q, record(1), record(2));
     const at = q.putNow(Message.withId(new TextEncoder().encode("0123456789abcdef"), new TextEncoder().encode("body"), 5, 0));
-    expect(at).toEqual({ fileNum: 0, pos: (4 + 27) + (4 + 28) });
+    expect(at).toEqual({ fileNum: 0, pos: 4 + 27 + (4 + 28) });
     const r = q.readAt(at)!;
     expect(new TextDecoder().decode(r.subarray(26))).toBe("body");
     expect(q.readAt({ fileNum: 7, pos: 0 })).toBeNull();
@@ -554,9 +557,18 @@ describe("DiskQueue sync (--sync-every, rolls): syncBegin / syncEnd", () => {
       openAppend(p: string): AppendFile {
         const f = base.openAppend(p);
         return {
-          write: (b) => (c.writes++, f.write(b)),
-          sync: () => (c.syncs++, f.sync()),
-          syncAsync: () => (c.syncs++, f.syncAsync!()),
+          write: (b) => {
+            c.writes++;
+            return f.write(b);
+          },
+          sync: () => {
+            c.syncs++;
+            f.sync();
+          },
+          syncAsync: () => {
+            c.syncs++;
+            return f.syncAsync!();
+          },
           truncate: (n) => f.truncate(n),
           close: () => f.close(),
           size: () => f.size(),
@@ -808,7 +820,9 @@ describe("DiskQueue on-disk compatibility (byte layout from the SPEC only)", () 
     const got = independentRead(dir, "t");
     expect(got.depth).toBe(155);
     expect(got.records.length).toBe(155);
-    got.records.forEach((r, k) => expect(r).toEqual(record(45 + k)));
+    got.records.forEach((r, k) => {
+      expect(r).toEqual(record(45 + k));
+    });
   });
 
   test("an independent reader also finds the unsettled records a crash left (read again, not lost)", () => {

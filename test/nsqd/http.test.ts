@@ -5,7 +5,8 @@ import { readFileSync } from "node:fs";
 import * as os from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { createHttpHandler, parseBinaryMpub } from "../../src/nsqd/http.ts";
+import { createHttpHandler } from "../../src/nsqd/http.ts";
+import { parseBinaryMpub } from "../../src/nsqd/http-mpub.ts";
 import { parseQuery } from "../../src/common/query.ts";
 import { NSQD_OPTIONS, type NsqdOptions } from "../../src/nsqd/options.ts";
 import type { FetchHandler } from "../../src/runtime/types.ts";
@@ -26,13 +27,7 @@ interface Call {
 
 type BodyInit = string | Uint8Array | ReadableStream<Uint8Array> | null;
 
-async function call(
-  handler: FetchHandler,
-  method: string,
-  path: string,
-  body: BodyInit = null,
-  headers: Record<string, string> = {},
-): Promise<Call> {
+async function call(handler: FetchHandler, method: string, path: string, body: BodyInit = null, headers: Record<string, string> = {}): Promise<Call> {
   const init: RequestInit & { duplex?: string } = { method, headers };
   if (body !== null) {
     init.body = body as RequestInit["body"];
@@ -151,7 +146,9 @@ describe("an unencoded # in the request target (X-HTTP-PARAMS)", () => {
     const topic = d.nsqd.getExistingTopic("e#ephemeral")!;
     expect(topic.channels.get("c#ephemeral")?.ephemeral).toBe(true);
     const stats = JSON.parse((await call(d.handler, "GET", "/stats?format=json&topic=e#ephemeral&channel=c#ephemeral")).text);
-    expect(stats.topics.map((t: { topic_name: string; channels: { channel_name: string }[] }) => [t.topic_name, t.channels.map((c) => c.channel_name)])).toEqual([["e#ephemeral", ["c#ephemeral"]]]);
+    expect(
+      stats.topics.map((t: { topic_name: string; channels: { channel_name: string }[] }) => [t.topic_name, t.channels.map((c) => c.channel_name)]),
+    ).toEqual([["e#ephemeral", ["c#ephemeral"]]]);
     expectV1Empty(await call(d.handler, "POST", "/channel/pause?topic=e#ephemeral&channel=c#ephemeral"));
     expect(topic.channels.get("c#ephemeral")!.paused).toBe(true);
     expectV1Empty(await call(d.handler, "POST", "/channel/unpause?topic=e#ephemeral&channel=c#ephemeral"));
@@ -204,8 +201,18 @@ describe("GET /info (D-HTTP-INFO-JSON)", () => {
     expect(r.headers.get("x-nsq-content-type")).toBe(NSQ_HEADER);
     const info = JSON.parse(r.text);
     expect(Object.keys(info)).toEqual([
-      "version", "broadcast_address", "hostname", "http_port", "tcp_port", "start_time", "max_heartbeat_interval",
-      "max_output_buffer_size", "max_output_buffer_timeout", "max_deflate_level", "topology_zone", "topology_region",
+      "version",
+      "broadcast_address",
+      "hostname",
+      "http_port",
+      "tcp_port",
+      "start_time",
+      "max_heartbeat_interval",
+      "max_output_buffer_size",
+      "max_output_buffer_timeout",
+      "max_deflate_level",
+      "topology_zone",
+      "topology_region",
     ]);
     expect(info).toEqual({
       version: "1.3.0",
@@ -250,10 +257,15 @@ describe("POST /pub (D-HTTP-PUB, D-HTTP-PUB-ORDER)", () => {
     expect(channel.depth()).toBe(1);
     const delivered: Uint8Array[] = [];
     channel.addConsumer({
-      id: 1, sampleRate: 0, msgTimeout: 60_000, topologyZone: "", topologyRegion: "",
+      id: 1,
+      sampleRate: 0,
+      msgTimeout: 60_000,
+      topologyZone: "",
+      topologyRegion: "",
       isReady: () => delivered.length === 0,
       deliver: (m) => void delivered.push(m.body),
-      inFlightRemoved() {}, channelGone() {},
+      inFlightRemoved() {},
+      channelGone() {},
     });
     channel.dispatch();
     expect(delivered).toEqual([body]);
@@ -335,10 +347,15 @@ function drainTopic(d: TestNsqd, name: string): string[] {
   const channel = d.nsqd.getTopic(name).getChannel("drain");
   const bodies: string[] = [];
   channel.addConsumer({
-    id: 99, sampleRate: 0, msgTimeout: 60_000, topologyZone: "", topologyRegion: "",
+    id: 99,
+    sampleRate: 0,
+    msgTimeout: 60_000,
+    topologyZone: "",
+    topologyRegion: "",
     isReady: () => true,
     deliver: (m) => void bodies.push(dec(m.body)),
-    inFlightRemoved() {}, channelGone() {},
+    inFlightRemoved() {},
+    channelGone() {},
   });
   channel.dispatch();
   return bodies;
@@ -666,7 +683,13 @@ describe("/config/:opt (D-HTTP-CONFIG)", () => {
     expect(await get("broadcast_http_port")).toBe(String(d.httpPort));
     expect(await get("statsd_prefix")).toBe(`nsq.10_1_2_3_${d.httpPort}.`);
     // Given: kept as they are; `%s` anywhere in the prefix, and a final "." added.
-    await using g = await fixture({ http_address: "127.0.0.1:0", broadcast_address: "h.example", broadcast_tcp_port: 4150, broadcast_http_port: 4151, statsd_prefix: "app.%s.nsqd" });
+    await using g = await fixture({
+      http_address: "127.0.0.1:0",
+      broadcast_address: "h.example",
+      broadcast_tcp_port: 4150,
+      broadcast_http_port: 4151,
+      statsd_prefix: "app.%s.nsqd",
+    });
     const getG = async (k: string) => (await call(g.handler, "GET", `/config/${k}`)).text;
     expect(await getG("broadcast_tcp_port")).toBe("4150");
     expect(await getG("broadcast_http_port")).toBe("4151");
@@ -677,7 +700,11 @@ describe("/config/:opt (D-HTTP-CONFIG)", () => {
   });
 
   test("tls_required reports 0/1/2", async () => {
-    for (const [value, n] of [["false", "0"], ["tcp-https", "1"], ["true", "2"]] as const) {
+    for (const [value, n] of [
+      ["false", "0"],
+      ["tcp-https", "1"],
+      ["true", "2"],
+    ] as const) {
       await using d = await fixture({ tls_required: value, ...TLS_FILES });
       const handler = createHttpHandler(d.nsqd, { tls: true });
       expect((await call(handler, "GET", "/config/tls_required")).text).toBe(n);
@@ -692,10 +719,10 @@ describe("/config/:opt (D-HTTP-CONFIG)", () => {
   });
 
   test("PUT log_level takes a level name, changes the logger and answers the number", async () => {
-    await using d = await fixture();
     const levels: string[] = [];
     const logger = Object.assign(recordingLogger(), { setLevel: (l: string) => void levels.push(l) });
-    const handler = createHttpHandler(Object.assign(Object.create(d.nsqd), { logger, options: d.nsqd.options }));
+    await using d = await startTestNsqd({}, { logger });
+    const handler = createHttpHandler(d.nsqd);
     let r = await call(handler, "PUT", "/config/log_level", "debug");
     expect({ status: r.status, text: r.text }).toEqual({ status: 200, text: "1" });
     expect(d.nsqd.options.log_level).toBe("debug");
@@ -793,7 +820,11 @@ describe("TLS required (D-HTTP-TLS-REQUIRED)", () => {
   test("--tls-required=true refuses every plain-HTTP request with the exact 403 body", async () => {
     await using d = await fixture({ tls_required: "true", ...TLS_FILES });
     const handler = createHttpHandler(d.nsqd, { httpsPort: () => 4152 });
-    for (const [m, p] of [["GET", "/ping"], ["POST", "/pub?topic=t"], ["GET", "/nope"]]) {
+    for (const [m, p] of [
+      ["GET", "/ping"],
+      ["POST", "/pub?topic=t"],
+      ["GET", "/nope"],
+    ]) {
       const r = await call(handler, m!, p!, m === "POST" ? "x" : null);
       expect({ status: r.status, text: r.text }).toEqual({ status: 403, text: '{"message": "TLS_REQUIRED", "https_port": 4152}' });
       expect(r.headers.get("content-type")).toBe("application/json; charset=utf-8");
@@ -826,7 +857,14 @@ describe("/debug (D-HTTP-DEBUG, X-PPROF)", () => {
 
   test("Go-only profiles answer a clear 501 (the same as nsqlookupd's, test/common/pprof.test.ts)", async () => {
     await using d = await fixture();
-    for (const [m, p] of [["GET", "profile"], ["GET", "goroutine"], ["GET", "block"], ["GET", "threadcreate"], ["GET", "symbol"], ["POST", "symbol"]]) {
+    for (const [m, p] of [
+      ["GET", "profile"],
+      ["GET", "goroutine"],
+      ["GET", "block"],
+      ["GET", "threadcreate"],
+      ["GET", "symbol"],
+      ["POST", "symbol"],
+    ]) {
       const r = await call(d.handler, m!, `/debug/pprof/${p}`);
       expect(r.status).toBe(501);
       expect(r.text).toContain(`${p} is a Go runtime profile`);

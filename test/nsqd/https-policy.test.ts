@@ -19,16 +19,13 @@ const NONE = {};
 /** GET over HTTPS: "<status> <body>", or "refused <code>" when no response came. */
 function httpsGet(port: number, path: string, identity: { cert?: string; key?: string }): Promise<string> {
   return new Promise((resolve) => {
-    const req = https.get(
-      { host: "127.0.0.1", port, path, ca: pem("ca.pem"), servername: "localhost", agent: false, ...identity },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (d: string) => (body += d));
-        res.on("end", () => resolve(`${res.statusCode} ${body}`));
-        res.on("error", (e: NodeJS.ErrnoException) => resolve(`refused ${e.code ?? e.message}`));
-      },
-    );
+    const req = https.get({ host: "127.0.0.1", port, path, ca: pem("ca.pem"), servername: "localhost", agent: false, ...identity }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (body += d));
+      res.on("end", () => resolve(`${res.statusCode} ${body}`));
+      res.on("error", (e: NodeJS.ErrnoException) => resolve(`refused ${e.code ?? e.message}`));
+    });
     req.setTimeout(5000, () => req.destroy(new Error("no answer in 5 s")));
     req.on("error", (e: NodeJS.ErrnoException) => resolve(`refused ${e.code ?? e.message}`));
   });

@@ -81,8 +81,5 @@ export function independentWrite(d: string, name: string, records: Uint8Array[],
     rpos = 0;
   }
   for (let n = 0; n < rfn; n++) nodeFs.rmSync(segName(d, name, n));
-  nodeFs.writeFileSync(
-    path.join(d, `${name}.diskqueue.meta.dat`),
-    `${records.length - consumed}\n${rfn},${rpos}\n${fileNum},${pos}\n`,
-  );
+  nodeFs.writeFileSync(path.join(d, `${name}.diskqueue.meta.dat`), `${records.length - consumed}\n${rfn},${rpos}\n${fileNum},${pos}\n`);
 }

@@ -3,14 +3,7 @@ import * as nodeFs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import {
-  decodeMetadata,
-  encodeMetadata,
-  metadataPath,
-  readMetadata,
-  writeMetadata,
-  type Metadata,
-} from "../../src/nsqd/metadata.ts";
+import { decodeMetadata, encodeMetadata, metadataPath, readMetadata, writeMetadata, type Metadata } from "../../src/nsqd/metadata.ts";
 import { createNodeFileSystem } from "../../src/runtime/node-fs.ts";
 
 let dir: string;
@@ -23,7 +16,14 @@ afterEach(() => {
 
 const sample: Metadata = {
   topics: [
-    { name: "t", paused: false, channels: [{ name: "c", paused: false }, { name: "d", paused: true }] },
+    {
+      name: "t",
+      paused: false,
+      channels: [
+        { name: "c", paused: false },
+        { name: "d", paused: true },
+      ],
+    },
     { name: "lonely", paused: true, channels: [] },
   ],
   version: "1.3.0",
@@ -40,7 +40,7 @@ describe("nsqd.dat encoding (D-BEH-METADATA)", () => {
     expect(encodeMetadata(sample)).toBe(sampleJson);
   });
 
-  test("no topics is written as \"topics\":null", () => {
+  test('no topics is written as "topics":null', () => {
     expect(encodeMetadata({ topics: [], version: "1.3.0" })).toBe('{"topics":null,"version":"1.3.0"}');
   });
 
@@ -123,6 +123,10 @@ describe("queues on disk that nsqd.dat does not list (D-BEH-METADATA, D-BEH-DISK
     expect(orphan.channels.get("c")!.depth()).toBe(6);
     expect(d.nsqd.topics.size).toBe(2);
     // and they are saved now
-    expect(readMetadata(fs, dir)!.topics.map((x) => `${x.name}:${x.channels.map((c) => c.name).join(",")}`).sort()).toEqual(["orphan:c", "t:lost"]);
+    expect(
+      readMetadata(fs, dir)!
+        .topics.map((x) => `${x.name}:${x.channels.map((c) => c.name).join(",")}`)
+        .sort(),
+    ).toEqual(["orphan:c", "t:lost"]);
   });
 });

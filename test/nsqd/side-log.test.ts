@@ -30,7 +30,11 @@ function message(body: string, attempts = 1): Message {
 
 function summary(live: Map<string, SideEntry>): string[] {
   return [...live.values()]
-    .map((e) => (e.kind === "add" ? `add ${dec.decode(e.payload.subarray(26))} @${e.due}` : `ref ${dec.decode(e.id)} @${e.due} ${e.at === null ? "-" : `${e.at.fileNum}:${e.at.pos}`}`))
+    .map((e) =>
+      e.kind === "add"
+        ? `add ${dec.decode(e.payload.subarray(26))} @${e.due}`
+        : `ref ${dec.decode(e.id)} @${e.due} ${e.at === null ? "-" : `${e.at.fileNum}:${e.at.pos}`}`,
+    )
     .sort();
 }
 
@@ -128,9 +132,23 @@ describe("SideLog", () => {
 });
 
 describe("MessageStore: deferred and in-flight messages survive restarts and crashes", () => {
-  function store(memQueueSize: number, committer = new Committer({ fsyncBeforeAck: false, syncTimeoutMs: 0, logger: silentLogger, onHealth() {} })): { s: MessageStore; c: Committer } {
+  function store(
+    memQueueSize: number,
+    committer = new Committer({ fsyncBeforeAck: false, syncTimeoutMs: 0, logger: silentLogger, onHealth() {} }),
+  ): { s: MessageStore; c: Committer } {
     const s = new MessageStore(
-      { name: "t:c", dataPath: dir, memQueueSize, maxBytesPerFile: 1 << 20, minMsgSize: 26, maxMsgSize: 1 << 16, syncEvery: 2500, fs, logger: silentLogger, committer },
+      {
+        name: "t:c",
+        dataPath: dir,
+        memQueueSize,
+        maxBytesPerFile: 1 << 20,
+        minMsgSize: 26,
+        maxMsgSize: 1 << 16,
+        syncEvery: 2500,
+        fs,
+        logger: silentLogger,
+        committer,
+      },
       memQueueSize,
       committer,
       silentLogger,

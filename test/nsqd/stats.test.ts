@@ -11,10 +11,10 @@ import {
   goFixed1,
   memoryStats,
   nanosecondsToHuman,
-  type ClientStats,
   type ClientStatsSource,
   type Stats,
 } from "../../src/nsqd/stats.ts";
+import type { ClientStats } from "../../src/protocol/stats-json.ts";
 import { createHttpHandler } from "../../src/nsqd/http.ts";
 import { encodeIdentify, encodePub, encodeRdy, encodeSub } from "../../src/protocol/frames.ts";
 import { RawConnection, waitFor } from "../integration/harness.ts";
@@ -23,16 +23,49 @@ import { startTestNsqd } from "./helpers.ts";
 const enc = (s: string) => new TextEncoder().encode(s);
 
 const CLIENT_KEYS = [
-  "client_id", "hostname", "version", "remote_address", "state", "ready_count", "in_flight_count", "message_count",
-  "finish_count", "requeue_count", "connect_ts", "sample_rate", "deflate", "snappy", "user_agent", "topology_zone",
-  "topology_region", "tls", "tls_cipher_suite", "tls_version", "tls_negotiated_protocol", "tls_negotiated_protocol_is_mutual",
+  "client_id",
+  "hostname",
+  "version",
+  "remote_address",
+  "state",
+  "ready_count",
+  "in_flight_count",
+  "message_count",
+  "finish_count",
+  "requeue_count",
+  "connect_ts",
+  "sample_rate",
+  "deflate",
+  "snappy",
+  "user_agent",
+  "topology_zone",
+  "topology_region",
+  "tls",
+  "tls_cipher_suite",
+  "tls_version",
+  "tls_negotiated_protocol",
+  "tls_negotiated_protocol_is_mutual",
 ];
 
 function source(overrides: Partial<ClientStatsSource> = {}): ClientStatsSource {
   return {
-    clientId: "cid", hostname: "host.local", userAgent: "ua/1.0", remoteAddress: "10.0.0.1:51234", state: 3,
-    readyCount: 5, inFlightCount: 2, messageCount: 9, finishCount: 7, requeueCount: 1, connectTs: 1_700_000_000,
-    sampleRate: 0, deflate: false, snappy: true, topologyZone: "", topologyRegion: "", pubCounts: new Map(),
+    clientId: "cid",
+    hostname: "host.local",
+    userAgent: "ua/1.0",
+    remoteAddress: "10.0.0.1:51234",
+    state: 3,
+    readyCount: 5,
+    inFlightCount: 2,
+    messageCount: 9,
+    finishCount: 7,
+    requeueCount: 1,
+    connectTs: 1_700_000_000,
+    sampleRate: 0,
+    deflate: false,
+    snappy: true,
+    topologyZone: "",
+    topologyRegion: "",
+    pubCounts: new Map(),
     ...overrides,
   };
 }
@@ -47,24 +80,66 @@ describe("client objects (D-HTTP-STATS-CLIENT)", () => {
   test("auth, topology counters, pub_counts and TLS appear in their places when set", () => {
     const s = clientStats(
       source({
-        authed: true, authIdentity: "me", authIdentityUrl: "http://id", zoneLocalMsgCount: 4, globalMsgCount: 1,
+        authed: true,
+        authIdentity: "me",
+        authIdentityUrl: "http://id",
+        zoneLocalMsgCount: 4,
+        globalMsgCount: 1,
         pubCounts: new Map([["t", 3]]),
         tls: { version: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", authorized: false, peerCommonName: "", peerCertificate: false, alpnProtocol: "" },
       }),
       "",
     );
     expect(Object.keys(s)).toEqual([
-      "client_id", "hostname", "version", "remote_address", "state", "ready_count", "in_flight_count", "message_count",
-      "zone_local_msg_count", "global_msg_count", "finish_count", "requeue_count", "connect_ts", "sample_rate", "deflate",
-      "snappy", "user_agent", "authed", "auth_identity", "auth_identity_url", "topology_zone", "topology_region", "pub_counts",
-      "tls", "tls_cipher_suite", "tls_version", "tls_negotiated_protocol", "tls_negotiated_protocol_is_mutual",
+      "client_id",
+      "hostname",
+      "version",
+      "remote_address",
+      "state",
+      "ready_count",
+      "in_flight_count",
+      "message_count",
+      "zone_local_msg_count",
+      "global_msg_count",
+      "finish_count",
+      "requeue_count",
+      "connect_ts",
+      "sample_rate",
+      "deflate",
+      "snappy",
+      "user_agent",
+      "authed",
+      "auth_identity",
+      "auth_identity_url",
+      "topology_zone",
+      "topology_region",
+      "pub_counts",
+      "tls",
+      "tls_cipher_suite",
+      "tls_version",
+      "tls_negotiated_protocol",
+      "tls_negotiated_protocol_is_mutual",
     ]);
-    expect(s).toMatchObject({ pub_counts: [{ topic: "t", count: 3 }], tls: true, tls_version: "TLS1.3", tls_cipher_suite: "TLS_AES_128_GCM_SHA256", tls_negotiated_protocol_is_mutual: true });
-    expect(clientStats(source({ tls: { version: "TLSv1", cipher: "x", authorized: false, peerCommonName: "", peerCertificate: false, alpnProtocol: "" } }), "").tls_version).toBe("TLS1.0");
+    expect(s).toMatchObject({
+      pub_counts: [{ topic: "t", count: 3 }],
+      tls: true,
+      tls_version: "TLS1.3",
+      tls_cipher_suite: "TLS_AES_128_GCM_SHA256",
+      tls_negotiated_protocol_is_mutual: true,
+    });
+    expect(
+      clientStats(source({ tls: { version: "TLSv1", cipher: "x", authorized: false, peerCommonName: "", peerCertificate: false, alpnProtocol: "" } }), "")
+        .tls_version,
+    ).toBe("TLS1.0");
   });
 
   test("pub_counts holds at most one entry: the filtered topic, else the first (Q)", () => {
-    const c = source({ pubCounts: new Map([["a", 1], ["b", 2]]) });
+    const c = source({
+      pubCounts: new Map([
+        ["a", 1],
+        ["b", 2],
+      ]),
+    });
     expect(clientStats(c, "").pub_counts).toEqual([{ topic: "a", count: 1 }]);
     expect(clientStats(c, "b").pub_counts).toEqual([{ topic: "b", count: 2 }]);
     expect("pub_counts" in clientStats(c, "zzz")).toBe(false);
@@ -115,8 +190,15 @@ describe("memory (D-HTTP-STATS-MEM)", () => {
   test("maps the runtime's heap figures and reports Go-only figures as 0, keys in order", () => {
     const m = memoryStats({ rss: 1000, heapTotal: 800, heapUsed: 500, external: 7 });
     expect(Object.keys(m)).toEqual([
-      "heap_objects", "heap_idle_bytes", "heap_in_use_bytes", "heap_released_bytes", "gc_pause_usec_100",
-      "gc_pause_usec_99", "gc_pause_usec_95", "next_gc_bytes", "gc_total_runs",
+      "heap_objects",
+      "heap_idle_bytes",
+      "heap_in_use_bytes",
+      "heap_released_bytes",
+      "gc_pause_usec_100",
+      "gc_pause_usec_99",
+      "gc_pause_usec_95",
+      "next_gc_bytes",
+      "gc_total_runs",
     ]);
     expect(m).toMatchObject({ heap_in_use_bytes: 500, heap_idle_bytes: 300, heap_objects: 0, gc_total_runs: 0 });
   });
@@ -125,21 +207,54 @@ describe("memory (D-HTTP-STATS-MEM)", () => {
 describe("text layout (D-HTTP-STATS-TEXT)", () => {
   const e2eNone = { count: 0, percentiles: null };
   const consumer: ClientStats = clientStats(source({ readyCount: 1, inFlightCount: 1, messageCount: 3, finishCount: 2, requeueCount: 0 }), "");
-  const producer: ClientStats = clientStats(source({ hostname: "pub", remoteAddress: "10.0.0.2:40000", userAgent: "go-nsq/1.1.0", pubCounts: new Map([["alpha", 4]]) }), "");
+  const producer: ClientStats = clientStats(
+    source({ hostname: "pub", remoteAddress: "10.0.0.2:40000", userAgent: "go-nsq/1.1.0", pubCounts: new Map([["alpha", 4]]) }),
+    "",
+  );
   const stats: Stats = {
     topics: [
       {
-        topic_name: "alpha", depth: 12, backend_depth: 2, message_count: 100, message_bytes: 900, paused: false,
-        e2e_processing_latency: { count: 3, percentiles: [{ quantile: 0.99, value: 2_500_000 }, { quantile: 0.5, value: 1250 }] },
+        topic_name: "alpha",
+        depth: 12,
+        backend_depth: 2,
+        message_count: 100,
+        message_bytes: 900,
+        paused: false,
+        e2e_processing_latency: {
+          count: 3,
+          percentiles: [
+            { quantile: 0.99, value: 2_500_000 },
+            { quantile: 0.5, value: 1250 },
+          ],
+        },
         channels: [
           {
-            channel_name: "ch1", depth: 1, backend_depth: 0, in_flight_count: 1, deferred_count: 0, message_count: 100,
-            requeue_count: 3, timeout_count: 4, client_count: 1, clients: [consumer], paused: true,
+            channel_name: "ch1",
+            depth: 1,
+            backend_depth: 0,
+            in_flight_count: 1,
+            deferred_count: 0,
+            message_count: 100,
+            requeue_count: 3,
+            timeout_count: 4,
+            client_count: 1,
+            clients: [consumer],
+            paused: true,
             e2e_processing_latency: { count: 3, percentiles: [{ quantile: 0.99, value: 3e9 }] },
           },
           {
-            channel_name: "ch2", depth: 0, backend_depth: 0, in_flight_count: 0, deferred_count: 5, message_count: 7,
-            requeue_count: 0, timeout_count: 0, client_count: 0, clients: [], paused: false, e2e_processing_latency: e2eNone,
+            channel_name: "ch2",
+            depth: 0,
+            backend_depth: 0,
+            in_flight_count: 0,
+            deferred_count: 5,
+            message_count: 7,
+            requeue_count: 0,
+            timeout_count: 0,
+            client_count: 0,
+            clients: [],
+            paused: false,
+            e2e_processing_latency: e2eNone,
           },
         ],
       },
@@ -148,7 +263,13 @@ describe("text layout (D-HTTP-STATS-TEXT)", () => {
     producers: [producer],
   };
   const mem = memoryStats({ rss: 1, heapTotal: 300, heapUsed: 200, external: 0 });
-  const base = { versionLine: "nsqd v1.3.0 (built w/node v20.0.0)", startTime: 1_700_000_000, uptimeMs: 65_500, health: "OK", nowMs: (1_700_000_000 + 10) * 1000 };
+  const base = {
+    versionLine: "nsqd v1.3.0 (built w/node v20.0.0)",
+    startTime: 1_700_000_000,
+    uptimeMs: 65_500,
+    health: "OK",
+    nowMs: (1_700_000_000 + 10) * 1000,
+  };
 
   test("the whole document, line for line", () => {
     const text = formatStatsText({ ...base, memory: mem, stats });
@@ -206,13 +327,39 @@ describe("collectStats against a running nsqd", () => {
     const all = collectStats(n, { includeClients: true });
     expect(all.topics!.map((x) => x.topic_name)).toEqual(["alpha", "zeta"]);
     const alpha = all.topics![0]!;
-    expect(Object.keys(alpha)).toEqual(["topic_name", "channels", "depth", "backend_depth", "message_count", "message_bytes", "paused", "e2e_processing_latency"]);
-    expect(alpha).toMatchObject({ depth: 0, backend_depth: 0, message_count: 2, message_bytes: 5, paused: false, e2e_processing_latency: { count: 0, percentiles: null } });
+    expect(Object.keys(alpha)).toEqual([
+      "topic_name",
+      "channels",
+      "depth",
+      "backend_depth",
+      "message_count",
+      "message_bytes",
+      "paused",
+      "e2e_processing_latency",
+    ]);
+    expect(alpha).toMatchObject({
+      depth: 0,
+      backend_depth: 0,
+      message_count: 2,
+      message_bytes: 5,
+      paused: false,
+      e2e_processing_latency: { count: 0, percentiles: null },
+    });
     expect(alpha.channels.map((c) => c.channel_name)).toEqual(["first", "second"]);
     const first = alpha.channels[0]!;
     expect(Object.keys(first)).toEqual([
-      "channel_name", "depth", "backend_depth", "in_flight_count", "deferred_count", "message_count", "requeue_count",
-      "timeout_count", "client_count", "clients", "paused", "e2e_processing_latency",
+      "channel_name",
+      "depth",
+      "backend_depth",
+      "in_flight_count",
+      "deferred_count",
+      "message_count",
+      "requeue_count",
+      "timeout_count",
+      "client_count",
+      "clients",
+      "paused",
+      "e2e_processing_latency",
     ]);
     expect(first).toMatchObject({ depth: 1, deferred_count: 1, message_count: 2, client_count: 0, clients: [] });
     expect(all.producers).toBeNull();
@@ -235,7 +382,10 @@ describe("collectStats against a running nsqd", () => {
     const [lonely, t] = s.topics!;
     expect(lonely!.e2e_processing_latency).toEqual({ count: 0, percentiles: null });
     expect(t!.e2e_processing_latency.count).toBe(2);
-    expect(t!.e2e_processing_latency.percentiles!.map((p) => Object.keys(p))).toEqual([["quantile", "value"], ["quantile", "value"]]);
+    expect(t!.e2e_processing_latency.percentiles!.map((p) => Object.keys(p))).toEqual([
+      ["quantile", "value"],
+      ["quantile", "value"],
+    ]);
     expect(t!.e2e_processing_latency.percentiles!.map((p) => p.quantile)).toEqual([0.99, 0.5]);
     expect(t!.channels[0]!.e2e_processing_latency.count).toBe(2);
     expect(t!.channels[0]!.e2e_processing_latency.percentiles![0]!.value).toBeGreaterThanOrEqual(2_000_000);
@@ -266,7 +416,13 @@ describe("collectStats against a running nsqd", () => {
     expect(json).toMatchObject({ version: "1.3.0", health: "OK", start_time: d.nsqd.startTime });
     expect(json.producers).toHaveLength(1);
     const prod = json.producers[0];
-    expect(prod).toMatchObject({ client_id: "pub-1", hostname: "pubhost", user_agent: "test-producer/1", pub_counts: [{ topic: "events", count: 2 }], state: 0 });
+    expect(prod).toMatchObject({
+      client_id: "pub-1",
+      hostname: "pubhost",
+      user_agent: "test-producer/1",
+      pub_counts: [{ topic: "events", count: 2 }],
+      state: 0,
+    });
     expect(prod.remote_address).toMatch(/^127\.0\.0\.1:\d+$/);
     const ch = json.topics[0].channels[0];
     expect(ch).toMatchObject({ channel_name: "archive", client_count: 1, in_flight_count: 2, message_count: 2 });
@@ -276,12 +432,16 @@ describe("collectStats against a running nsqd", () => {
     expect(Object.keys(ch.clients[0])).toEqual(CLIENT_KEYS);
     expect(ch.clients[0]).toMatchObject({ client_id: "sub-1", hostname: "subhost", state: 3, ready_count: 5, in_flight_count: 2, message_count: 2 });
 
-    const noClients = await (await handler(new Request("http://x/stats?format=json&include_clients=false&include_mem=0"), { remoteAddress: "", remotePort: 0 })).json();
+    const noClients = await (
+      await handler(new Request("http://x/stats?format=json&include_clients=false&include_mem=0"), { remoteAddress: "", remotePort: 0 })
+    ).json();
     expect(Object.keys(noClients)).toEqual(["version", "health", "start_time", "topics", "producers"]);
     expect(noClients.producers).toBeNull();
     expect(noClients.topics[0].channels[0]).toMatchObject({ client_count: 1, clients: null });
     // any other value means true
-    const yes = await (await handler(new Request("http://x/stats?format=json&include_clients=yes&include_mem=maybe"), { remoteAddress: "", remotePort: 0 })).json();
+    const yes = await (
+      await handler(new Request("http://x/stats?format=json&include_clients=yes&include_mem=maybe"), { remoteAddress: "", remotePort: 0 })
+    ).json();
     expect(yes.producers).toHaveLength(1);
     expect(yes.memory).toBeDefined();
 
@@ -291,7 +451,7 @@ describe("collectStats against a running nsqd", () => {
     const text = await textRes.text();
     expect(text.startsWith(`nsqd v1.3.0 (built w/${d.runtime.version})\n`)).toBe(true);
     expect(text).toContain("\nTopics:\n   [events         ] depth: 0     be-depth: 0     msgs: 2        e2e%: \n");
-    expect(text).toMatch(/\n      \[archive {18}\] depth: 0 {5}be-depth: 0 {5}inflt: 2 {4}def: 0 {4}re-q: 0 {5}timeout: 0 {5}msgs: 2 {8}e2e%: \n/);
+    expect(text).toMatch(/\n {6}\[archive {18}\] depth: 0 {5}be-depth: 0 {5}inflt: 2 {4}def: 0 {4}re-q: 0 {5}timeout: 0 {5}msgs: 2 {8}e2e%: \n/);
     expect(text).toMatch(/\n {8}\[V2 subhost:\d+ test-consumer\/1\] state: 3 inflt: 2 {4}rdy: 5 {4}fin: 0 {8}re-q: 0 {8}msgs: 2 {8}connected: \d+s\n/);
     expect(text).toMatch(/\nProducers:\n {3}\[V2 pubhost:\d+ test-producer\/1\] msgs: 2 {8}topics: events=2 connected: \d+s\n$/);
   });

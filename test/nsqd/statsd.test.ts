@@ -78,7 +78,16 @@ describe("D-BEH-STATSD", () => {
       for (const n of ["requeue_count", "timeout_count"]) expect(get(first, `topic.st.channel.ch.${n}`)).toMatchObject({ value: 0, type: "c" });
       // Ephemeral topics are included by default, names verbatim.
       expect(get(first, "topic.e#ephemeral.channel.c#ephemeral.depth")?.type).toBe("g");
-      for (const n of ["heap_objects", "heap_idle_bytes", "heap_in_use_bytes", "heap_released_bytes", "gc_pause_usec_100", "gc_pause_usec_99", "gc_pause_usec_95", "next_gc_bytes"]) {
+      for (const n of [
+        "heap_objects",
+        "heap_idle_bytes",
+        "heap_in_use_bytes",
+        "heap_released_bytes",
+        "gc_pause_usec_100",
+        "gc_pause_usec_99",
+        "gc_pause_usec_95",
+        "next_gc_bytes",
+      ]) {
         expect(get(first, `mem.${n}`)?.type).toBe("g");
       }
       expect(get(first, "mem.gc_runs")?.type).toBe("c");

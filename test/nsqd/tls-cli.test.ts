@@ -25,41 +25,45 @@ describe.each(RUNTIMES)("nsqjs with tls_v1/deflate/snappy against nsqd on %s", (
     await d?.[Symbol.asyncDispose]();
   });
 
-  it.each(FEATURES)(`D-TCP-NEGOTIATE $key: ${TOTAL} messages each way, /stats shows it on`, async (f) => {
-    const topic = `cli_${f.key}`;
-    const w = new nsq.Writer("127.0.0.1", d.tcpPort, f.client);
-    await new Promise<void>((resolve, reject) => {
-      w.once("ready", () => resolve());
-      w.once("error", reject);
-      w.connect();
-    });
-    const r: Reader = new nsq.Reader(topic, "c", { nsqdTCPAddresses: [`127.0.0.1:${d.tcpPort}`], maxInFlight: 200, ...f.client } as never);
-    const seen = new Set<string>();
-    const all = new Promise<void>((resolve) =>
-      r.on("message", (m: Message) => {
-        seen.add(m.body.toString());
-        m.finish();
-        if (seen.size === TOTAL) resolve();
-      }),
-    );
-    r.connect();
-    try {
-      for (let i = 0; i < TOTAL; i += 500) {
-        const batch = Array.from({ length: 500 }, (_, k) => `${f.key}-${i + k}`);
-        await new Promise<void>((resolve, reject) => (w as Writer).publish(topic, batch, (e) => (e ? reject(e) : resolve())));
+  it.each(FEATURES)(
+    `D-TCP-NEGOTIATE $key: ${TOTAL} messages each way, /stats shows it on`,
+    async (f) => {
+      const topic = `cli_${f.key}`;
+      const w = new nsq.Writer("127.0.0.1", d.tcpPort, f.client);
+      await new Promise<void>((resolve, reject) => {
+        w.once("ready", () => resolve());
+        w.once("error", reject);
+        w.connect();
+      });
+      const r: Reader = new nsq.Reader(topic, "c", { nsqdTCPAddresses: [`127.0.0.1:${d.tcpPort}`], maxInFlight: 200, ...f.client } as never);
+      const seen = new Set<string>();
+      const all = new Promise<void>((resolve) =>
+        r.on("message", (m: Message) => {
+          seen.add(m.body.toString());
+          m.finish();
+          if (seen.size === TOTAL) resolve();
+        }),
+      );
+      r.connect();
+      try {
+        for (let i = 0; i < TOTAL; i += 500) {
+          const batch = Array.from({ length: 500 }, (_, k) => `${f.key}-${i + k}`);
+          await new Promise<void>((resolve, reject) => (w as Writer).publish(topic, batch, (e) => (e ? reject(e) : resolve())));
+        }
+        await Promise.race([all, new Promise((_, rej) => setTimeout(() => rej(new Error(`only ${seen.size} received`)), 60_000))]);
+        expect(seen.size).toBe(TOTAL);
+        const stats = (await (await fetch(`http://127.0.0.1:${d.httpPort}/stats?format=json&topic=${topic}`)).json()) as {
+          producers: Record<string, unknown>[];
+          topics: { channels: { clients: Record<string, unknown>[] }[] }[];
+        };
+        const clients = [...stats.producers, ...stats.topics[0]!.channels[0]!.clients];
+        expect(clients.length).toBe(2);
+        for (const c of clients) expect(c[f.key]).toBe(true);
+      } finally {
+        w.close();
+        r.close();
       }
-      await Promise.race([all, new Promise((_, rej) => setTimeout(() => rej(new Error(`only ${seen.size} received`)), 60_000))]);
-      expect(seen.size).toBe(TOTAL);
-      const stats = (await (await fetch(`http://127.0.0.1:${d.httpPort}/stats?format=json&topic=${topic}`)).json()) as {
-        producers: Record<string, unknown>[];
-        topics: { channels: { clients: Record<string, unknown>[] }[] }[];
-      };
-      const clients = [...stats.producers, ...stats.topics[0]!.channels[0]!.clients];
-      expect(clients.length).toBe(2);
-      for (const c of clients) expect(c[f.key]).toBe(true);
-    } finally {
-      w.close();
-      r.close();
-    }
-  }, 90_000);
+    },
+    90_000,
+  );
 });

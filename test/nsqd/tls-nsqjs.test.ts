@@ -20,7 +20,11 @@ interface Feature {
 
 const FEATURES: Feature[] = [
   { name: "tls_v1 (tlsVerification off)", client: { tls: true, tlsVerification: false }, statsKey: "tls" },
-  { name: "tls_v1 (verified against the fixture CA)", client: { tls: true, tlsVerification: true, ca: readFileSync(join(FIXTURES, "ca.pem")) }, statsKey: "tls" },
+  {
+    name: "tls_v1 (verified against the fixture CA)",
+    client: { tls: true, tlsVerification: true, ca: readFileSync(join(FIXTURES, "ca.pem")) },
+    statsKey: "tls",
+  },
   { name: "deflate", client: { deflate: true, deflateLevel: 6 }, statsKey: "deflate" },
   { name: "snappy", client: { snappy: true }, statsKey: "snappy" },
   { name: "tls_v1 + snappy", client: { tls: true, tlsVerification: false, snappy: true }, statsKey: "snappy" },
@@ -78,43 +82,47 @@ describe("nsqjs negotiates features with nsqd (in-process, Node)", () => {
     await d?.close();
   });
 
-  it.each(FEATURES)(`D-TCP-NEGOTIATE $name: ${TOTAL} messages published and consumed, /stats shows the feature`, async (f) => {
-    const topic = `t_${f.statsKey}_${FEATURES.indexOf(f)}`;
-    const w = await openWriter(d.tcpPort, f.client);
-    const received = new Map<string, number>();
-    let done!: () => void;
-    const all = new Promise<void>((r) => (done = r));
-    const r = await openReader(d.tcpPort, topic, "c", f.client);
-    r.on("message", (m: Message) => {
-      const b = m.body.toString();
-      received.set(b, (received.get(b) ?? 0) + 1);
-      m.finish();
-      if (received.size === TOTAL) done();
-    });
-    try {
-      for (let i = 0; i < TOTAL; i += BATCH) {
-        const batch: string[] = [];
-        for (let k = i; k < i + BATCH; k++) batch.push(`${f.statsKey} message ${k} ${"x".repeat(k % 200)}`);
-        await publish(w, topic, batch);
-      }
-      const { producers, consumers } = await statsClients(d.httpPort, topic);
-      expect(producers.length).toBe(1);
-      expect(consumers.length).toBe(1);
-      for (const c of [...producers, ...consumers]) {
-        expect(c[f.statsKey]).toBe(true);
-        if ("tls" in f.client) {
-          expect(c.tls).toBe(true);
-          expect(c.tls_version).toMatch(/^TLS1\.[0-3]$/);
-        } else {
-          expect(c.tls).toBe(false);
+  it.each(FEATURES)(
+    `D-TCP-NEGOTIATE $name: ${TOTAL} messages published and consumed, /stats shows the feature`,
+    async (f) => {
+      const topic = `t_${f.statsKey}_${FEATURES.indexOf(f)}`;
+      const w = await openWriter(d.tcpPort, f.client);
+      const received = new Map<string, number>();
+      let done!: () => void;
+      const all = new Promise<void>((r) => (done = r));
+      const r = await openReader(d.tcpPort, topic, "c", f.client);
+      r.on("message", (m: Message) => {
+        const b = m.body.toString();
+        received.set(b, (received.get(b) ?? 0) + 1);
+        m.finish();
+        if (received.size === TOTAL) done();
+      });
+      try {
+        for (let i = 0; i < TOTAL; i += BATCH) {
+          const batch: string[] = [];
+          for (let k = i; k < i + BATCH; k++) batch.push(`${f.statsKey} message ${k} ${"x".repeat(k % 200)}`);
+          await publish(w, topic, batch);
         }
+        const { producers, consumers } = await statsClients(d.httpPort, topic);
+        expect(producers.length).toBe(1);
+        expect(consumers.length).toBe(1);
+        for (const c of [...producers, ...consumers]) {
+          expect(c[f.statsKey]).toBe(true);
+          if ("tls" in f.client) {
+            expect(c.tls).toBe(true);
+            expect(c.tls_version).toMatch(/^TLS1\.[0-3]$/);
+          } else {
+            expect(c.tls).toBe(false);
+          }
+        }
+        await Promise.race([all, new Promise((_, rej) => setTimeout(() => rej(new Error(`only ${received.size} received`)), 30_000))]);
+        expect(received.size).toBe(TOTAL);
+        for (let k = 0; k < TOTAL; k++) expect(received.get(`${f.statsKey} message ${k} ${"x".repeat(k % 200)}`)).toBe(1);
+      } finally {
+        w.close();
+        r.close();
       }
-      await Promise.race([all, new Promise((_, rej) => setTimeout(() => rej(new Error(`only ${received.size} received`)), 30_000))]);
-      expect(received.size).toBe(TOTAL);
-      for (let k = 0; k < TOTAL; k++) expect(received.get(`${f.statsKey} message ${k} ${"x".repeat(k % 200)}`)).toBe(1);
-    } finally {
-      w.close();
-      r.close();
-    }
-  }, 60_000);
+    },
+    60_000,
+  );
 });

@@ -2,9 +2,7 @@
 // decoder gives the same result however the network splits its input.
 
 export function bytes(...parts: (string | number[] | Uint8Array)[]): Uint8Array {
-  const arrays = parts.map((p) =>
-    typeof p === "string" ? new TextEncoder().encode(p) : p instanceof Uint8Array ? p : new Uint8Array(p),
-  );
+  const arrays = parts.map((p) => (typeof p === "string" ? new TextEncoder().encode(p) : p instanceof Uint8Array ? p : new Uint8Array(p)));
   const out = new Uint8Array(arrays.reduce((n, a) => n + a.length, 0));
   let at = 0;
   for (const a of arrays) {

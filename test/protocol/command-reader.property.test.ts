@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { CommandReader, type Command, type CommandReaderOptions } from "../../src/protocol/command-reader.ts";
+import { CommandReader, type CommandReaderOptions } from "../../src/protocol/command-reader.ts";
+import type { Command } from "../../src/protocol/commands.ts";
 import {
   MAGIC_V2,
   encodeAuth,
@@ -21,9 +22,7 @@ const OPTS: CommandReaderOptions = { maxMsgSize: 64, maxBodySize: 256, maxReqTim
 const hex = (a: Uint8Array) => Array.from(a, (b) => b.toString(16).padStart(2, "0")).join("");
 
 function norm(c: Command): unknown {
-  return JSON.parse(
-    JSON.stringify(c, (_k, v) => (v instanceof Uint8Array ? `bytes:${hex(v)}` : v)),
-  );
+  return JSON.parse(JSON.stringify(c, (_k, v) => (v instanceof Uint8Array ? `bytes:${hex(v)}` : v)));
 }
 
 /** Feeds chunks, draining after each; counts next() calls to prove termination. */
@@ -80,7 +79,10 @@ const validStream = fc.array(command, { maxLength: 12 }).map((cmds) => bytes(MAG
 
 /** Flips, inserts and deletes a few bytes. */
 const mutatedStream = fc
-  .tuple(validStream, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom("flip", "insert", "delete")), { minLength: 1, maxLength: 4 }))
+  .tuple(
+    validStream,
+    fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom("flip", "insert", "delete")), { minLength: 1, maxLength: 4 }),
+  )
   .map(([s, edits]) => {
     const a = Array.from(s);
     for (const [pos, value, op] of edits) {

@@ -1,17 +1,7 @@
 import { describe, expect, it } from "vitest";
-import {
-  CommandReader,
-  MAX_LINE_SIZE,
-  checkIdCommand,
-  parseRdyCount,
-  parseSubParams,
-  reqTimeoutMs,
-  stateError,
-  tlsRequiredError,
-  type Command,
-  type CommandGate,
-  type CommandReaderOptions,
-} from "../../src/protocol/command-reader.ts";
+import { CommandReader, MAX_LINE_SIZE, type CommandReaderOptions } from "../../src/protocol/command-reader.ts";
+import { checkIdCommand, parseRdyCount, parseSubParams, reqTimeoutMs, stateError, tlsRequiredError } from "../../src/protocol/command-checks.ts";
+import type { Command, CommandGate, CommandVerb } from "../../src/protocol/commands.ts";
 import { MAGIC_V2, encodeIdentify, encodeMpub, encodePub } from "../../src/protocol/frames.ts";
 import { allChunkings, be32, byteByByte, bytes, text, whole } from "./chunking.ts";
 
@@ -61,7 +51,9 @@ const afterMagic = (...parts: Parameters<typeof bytes>) => bytes(MAGIC_V2, ...pa
 describe("CommandReader: every command kind", () => {
   const stream = afterMagic(
     encodeIdentify({ client_id: "x" }),
-    "AUTH\n", be32(6), "secret",
+    "AUTH\n",
+    be32(6),
+    "secret",
     "SUB t c#ephemeral\n",
     "RDY 10\n",
     `FIN ${ID}\n`,
@@ -70,7 +62,9 @@ describe("CommandReader: every command kind", () => {
     "NOP\n",
     encodePub("t", bytes("hello")),
     encodeMpub("t", [bytes("a"), bytes("bc")]),
-    "DPUB t 1000\n", be32(2), "hi",
+    "DPUB t 1000\n",
+    be32(2),
+    "hi",
     "CLS\r\n",
     "RDY\n",
     "FIN\r\n",
@@ -124,7 +118,10 @@ describe("CommandReader: push and next interleaved", () => {
     const reference = run(whole(stream));
     for (let seed = 1; seed <= 200; seed++) {
       let x = seed;
-      const rand = () => ((x = (x * 1103515245 + 12345) & 0x7fffffff), x / 0x80000000);
+      const rand = () => {
+        x = (x * 1103515245 + 12345) & 0x7fffffff;
+        return x / 0x80000000;
+      };
       const r = new CommandReader(OPTS);
       const out: unknown[] = [];
       let at = 0;
@@ -367,7 +364,11 @@ describe("CommandReader gate (state and TLS checks that precede framing)", () =>
       expect(run(whole(afterMagic(line)), { ...OPTS, gate })).toEqual([{ kind: "ERROR", message, fatal: true }]);
     }
     let got: unknown = "unset";
-    run(whole(afterMagic("BAR x\n")), { ...OPTS, gate: { admit: (v, b) => ((got = [v, text(b)]), null) } });
+    const admit = (v: CommandVerb | null, b: Uint8Array) => {
+      got = [v, text(b)];
+      return null;
+    };
+    run(whole(afterMagic("BAR x\n")), { ...OPTS, gate: { admit } });
     expect(got).toEqual([null, "BAR"]);
   });
 });

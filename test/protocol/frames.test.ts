@@ -95,6 +95,7 @@ describe("D-TCP-MSG message layout", () => {
   });
 
   it("payload encodes and decodes whole, with views for id and body", () => {
+    // biome-ignore lint/correctness/noPrecisionLoss: the literal is the double nearest to itself, on purpose
     const ts = 1_712_345_678_901_234_432; // a double-exact ns timestamp
     const p = encodeMessagePayload(ts, 7, ID, bytes("body"));
     expect(p.length).toBe(MESSAGE_HEADER_SIZE + 4);
@@ -134,6 +135,7 @@ describe("D-TCP-MSG message layout", () => {
       }),
       { numRuns: 2000 },
     );
+    // biome-ignore lint/correctness/noPrecisionLoss: the double nearest to the int64 is what readInt64 returns
     expect(readInt64(int64Bytes(1_700_000_000_123_456_789n), 0)).toBe(1_700_000_000_123_456_768);
   });
 });
@@ -148,9 +150,7 @@ describe("client command encoders", () => {
   });
 
   it("MPUB of a, bc matches the SPEC §11 vector", () => {
-    expect(hex(encodeMpub("t", [bytes("a"), bytes("bc")]))).toBe(
-      "4d 50 55 42 20 74 0a 00 00 00 0f 00 00 00 02 00 00 00 01 61 00 00 00 02 62 63",
-    );
+    expect(hex(encodeMpub("t", [bytes("a"), bytes("bc")]))).toBe("4d 50 55 42 20 74 0a 00 00 00 0f 00 00 00 02 00 00 00 01 61 00 00 00 02 62 63");
   });
 
   it("binary multi-message body has no total size (HTTP /mpub vector)", () => {

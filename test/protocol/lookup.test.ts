@@ -48,7 +48,9 @@ describe("V1CommandReader", () => {
   const stream = bytes(
     MAGIC_V1,
     "PING\n",
-    "IDENTIFY\n", be32(json.length), json,
+    "IDENTIFY\n",
+    be32(json.length),
+    json,
     "REGISTER t\n",
     "  REGISTER t c  \r\n",
     "UNREGISTER t c#ephemeral\n",
@@ -121,7 +123,10 @@ describe("V1CommandReader", () => {
 
   it("identifyGate refuses IDENTIFY before its size and body are read", () => {
     let identified = false;
-    const r = new V1CommandReader({ identifyGate: () => (identified ? { kind: "ERROR", code: "E_INVALID", text: "cannot IDENTIFY again", fatal: true, message: "E_INVALID cannot IDENTIFY again" } : null) });
+    const r = new V1CommandReader({
+      identifyGate: () =>
+        identified ? { kind: "ERROR", code: "E_INVALID", text: "cannot IDENTIFY again", fatal: true, message: "E_INVALID cannot IDENTIFY again" } : null,
+    });
     expect(run([bytes(MAGIC_V1, "IDENTIFY\n", be32(2), "{}")], r)).toEqual([{ kind: "IDENTIFY", body: "{}" }]);
     identified = true;
     // Only the line: the refusal does not wait for a body.

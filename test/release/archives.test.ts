@@ -9,14 +9,9 @@ import { ROOT, sh, startNsqdFrom, tempDir, which } from "./helpers.ts";
 
 const VERSION = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version as string;
 const RELEASE = join(ROOT, "release");
-const ARCHIVES = [
-  "linux-x64.tar.gz",
-  "linux-arm64.tar.gz",
-  "linux-x64-musl.tar.gz",
-  "darwin-x64.tar.gz",
-  "darwin-arm64.tar.gz",
-  "windows-x64.zip",
-].map((suffix) => `nsq-${VERSION}-${suffix}`);
+const ARCHIVES = ["linux-x64.tar.gz", "linux-arm64.tar.gz", "linux-x64-musl.tar.gz", "darwin-x64.tar.gz", "darwin-arm64.tar.gz", "windows-x64.zip"].map(
+  (suffix) => `nsq-${VERSION}-${suffix}`,
+);
 const NPM_PACKAGE = `nsq-${VERSION}.tgz`;
 const VERSION_LINE = new RegExp(`^nsq v${VERSION.replaceAll(".", "\\.")} \\(built w/bun v[\\d.]+\\)\\n$`);
 
@@ -41,7 +36,10 @@ function listing(archive: string): string[] {
     const out = sh("unzip", ["-Z1", join(RELEASE, archive)]).stdout;
     return out.split("\n").filter(Boolean).sort();
   }
-  return sh("tar", ["-tzf", join(RELEASE, archive)]).stdout.split("\n").filter(Boolean).sort();
+  return sh("tar", ["-tzf", join(RELEASE, archive)])
+    .stdout.split("\n")
+    .filter(Boolean)
+    .sort();
 }
 
 /** Whether a Mach-O 64-bit executable carries a code signature (LC_CODE_SIGNATURE): macOS on Apple silicon runs nothing without one. */
@@ -68,7 +66,13 @@ describe("npm run release", () => {
     const files = readdirSync(RELEASE).sort();
     expect(files).toEqual([...ARCHIVES, NPM_PACKAGE, "SHA256SUMS"].sort());
     const sums = readFileSync(join(RELEASE, "SHA256SUMS"), "utf8");
-    expect(sums.split("\n").filter(Boolean).map((l) => l.split("  ")[1]).sort()).toEqual([...ARCHIVES, NPM_PACKAGE].sort());
+    expect(
+      sums
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => l.split("  ")[1])
+        .sort(),
+    ).toEqual([...ARCHIVES, NPM_PACKAGE].sort());
     const check = sh("sha256sum", ["-c", "SHA256SUMS"], { cwd: RELEASE });
     expect(check.stdout.trim().split("\n").sort()).toEqual([...ARCHIVES, NPM_PACKAGE].map((f) => `${f}: OK`).sort());
   });

@@ -104,10 +104,17 @@ afterAll(() => {
 /** Starts /nsqd in the container on the data volume; returns its published TCP and HTTP addresses. */
 async function runNsqd(): Promise<{ id: string; tcp: string; http: string }> {
   const id = podman([
-    "run", "--detach", ...ULIMITS,
-    "--publish", "127.0.0.1::4150", "--publish", "127.0.0.1::4151",
-    "--volume", `${volume}:/data`,
-    IMAGE, "/nsqd",
+    "run",
+    "--detach",
+    ...ULIMITS,
+    "--publish",
+    "127.0.0.1::4150",
+    "--publish",
+    "127.0.0.1::4151",
+    "--volume",
+    `${volume}:/data`,
+    IMAGE,
+    "/nsqd",
   ]).stdout.trim();
   containers.push(id);
   const port = (p: string) => podman(["port", id, p]).stdout.trim().split("\n")[0]!;

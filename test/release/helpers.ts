@@ -60,13 +60,7 @@ export interface RunningNsqd extends AsyncDisposable {
  */
 export async function startNsqdFrom(file: string, prefix: readonly string[] = [], timeoutMs = 60_000): Promise<RunningNsqd> {
   const dataPath = tempDir("nsq-release-data-");
-  const proc = startCommand(file, [
-    ...prefix,
-    "nsqd",
-    "--tcp-address=127.0.0.1:0",
-    "--http-address=127.0.0.1:0",
-    `--data-path=${dataPath}`,
-  ]);
+  const proc = startCommand(file, [...prefix, "nsqd", "--tcp-address=127.0.0.1:0", "--http-address=127.0.0.1:0", `--data-path=${dataPath}`]);
   let log: string;
   try {
     log = await proc.waitForStderr(/TCP: listening on [^\n]*:\d+\n[\s\S]*HTTP: listening on [^\n]*:\d+\n/, timeoutMs);

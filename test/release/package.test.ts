@@ -72,18 +72,18 @@ describe("npm package", () => {
     expect(tarball.endsWith(`nsq-${VERSION}.tgz`)).toBe(true);
     expect(statSync(tarball).size).toBeLessThan(1024 * 1024);
     const files = sh("tar", ["-tzf", tarball]).stdout.split("\n").filter(Boolean);
-    expect(files).toEqual(expect.arrayContaining([
-      "package/package.json",
-      "package/README.md",
-      "package/LICENSE",
-      "package/dist/nsq.mjs",
-      "package/dist/lib/index.js",
-      "package/dist/lib/index.d.ts",
-      "package/dist/lib/client/consumer.js",
-    ]));
-    const other = files.filter(
-      (f) => !/^package\/(package\.json|README\.md|LICENSE|dist\/nsq\.mjs|dist\/lib\/.+\.(js|d\.ts))$/.test(f),
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "package/package.json",
+        "package/README.md",
+        "package/LICENSE",
+        "package/dist/nsq.mjs",
+        "package/dist/lib/index.js",
+        "package/dist/lib/index.d.ts",
+        "package/dist/lib/client/consumer.js",
+      ]),
     );
+    const other = files.filter((f) => !/^package\/(package\.json|README\.md|LICENSE|dist\/nsq\.mjs|dist\/lib\/.+\.(js|d\.ts))$/.test(f));
     expect(other).toEqual([]);
   });
 

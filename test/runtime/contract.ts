@@ -64,9 +64,7 @@ function watchChild(child: childProcess.ChildProcessWithoutNullStreams): {
   let out = "";
   child.stdout.on("data", (d: Uint8Array) => (out += dec.decode(d)));
   child.stderr.on("data", (d: Uint8Array) => (out += dec.decode(d)));
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
-    child.on("exit", (code, signal) => resolve({ code, signal })),
-  );
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
   return { out: () => out, exited };
 }
 
@@ -164,15 +162,12 @@ async function tlsPair(rt: Runtime, mutual: boolean) {
  */
 function httpsOutcome(port: number, options: https.RequestOptions): Promise<string> {
   return new Promise<string>((resolve) => {
-    const req = https.request(
-      { host: "127.0.0.1", port, path: "/ping", servername: "localhost", agent: false, ...options },
-      (res) => {
-        let s = "";
-        res.on("data", (d: Uint8Array) => (s += dec.decode(d)));
-        res.on("end", () => resolve(`${res.statusCode} ${s}`));
-        res.on("error", (e: NodeJS.ErrnoException) => resolve(`refused ${e.code ?? e.message}`));
-      },
-    );
+    const req = https.request({ host: "127.0.0.1", port, path: "/ping", servername: "localhost", agent: false, ...options }, (res) => {
+      let s = "";
+      res.on("data", (d: Uint8Array) => (s += dec.decode(d)));
+      res.on("end", () => resolve(`${res.statusCode} ${s}`));
+      res.on("error", (e: NodeJS.ErrnoException) => resolve(`refused ${e.code ?? e.message}`));
+    });
     req.setTimeout(5000, () => req.destroy(new Error("no answer in 5 s")));
     req.on("error", (e: NodeJS.ErrnoException) => resolve(`refused ${e.code ?? e.message}`));
     req.end();
@@ -215,7 +210,10 @@ const tcpCases: ContractCase[] = [
       await client.closed.promise;
       await waitFor(() => servers[0]?.closes === 1, "server close");
       await listener.close();
-      await rejects(rt.connect({ host: "127.0.0.1", port }, () => new Recorder()), "connect to closed listener");
+      await rejects(
+        rt.connect({ host: "127.0.0.1", port }, () => new Recorder()),
+        "connect to closed listener",
+      );
     },
   },
   {
@@ -511,11 +509,7 @@ export const cases: ContractCase[] = [
     name: "HTTPS serving with the fixture certificate",
     async run(rt) {
       const tls = { cert: fixture(rt, "server.pem"), key: fixture(rt, "server.key") };
-      const server = await rt.serveHttp(
-        { host: "127.0.0.1", port: 0 },
-        (req) => new Response(`secure ${new URL(req.url).protocol}`, { status: 200 }),
-        { tls },
-      );
+      const server = await rt.serveHttp({ host: "127.0.0.1", port: 0 }, (req) => new Response(`secure ${new URL(req.url).protocol}`, { status: 200 }), { tls });
       const port = (server.address as { port: number }).port;
       const ca = fixture(rt, "ca.pem");
       const body = await new Promise<string>((resolve, reject) => {
@@ -589,11 +583,7 @@ export const cases: ContractCase[] = [
         const rogue = await httpsOutcome(s.port, { ca, cert: fixture(rt, "rogue.pem"), key: fixture(rt, "rogue.key") });
         ok(rogue.startsWith("refused "), `self-signed certificate: ${rogue}`);
         equal(s.seen.requests, 0, "requests that reached the handler unverified");
-        equal(
-          await httpsOutcome(s.port, { ca, cert: fixture(rt, "client.pem"), key: fixture(rt, "client.key") }),
-          "200 pong",
-          "CA-signed certificate served",
-        );
+        equal(await httpsOutcome(s.port, { ca, cert: fixture(rt, "client.pem"), key: fixture(rt, "client.key") }), "200 pong", "CA-signed certificate served");
         equal(s.seen.requests, 1, "requests served");
       } finally {
         await s.server.close();
@@ -736,11 +726,7 @@ export const cases: ContractCase[] = [
         fs.truncate(cut, 10);
         equal(fs.sizeOf(cut), 10, "truncate by path");
         fs.unlink(cut);
-        equal(
-          fs.list(dir).filter((x) => x.endsWith(".tmp")).length,
-          0,
-          "no temporary files left",
-        );
+        equal(fs.list(dir).filter((x) => x.endsWith(".tmp")).length, 0, "no temporary files left");
         const moved = path.join(dir, "moved.dat");
         fs.rename(f, moved);
         equal(fs.exists(f), false, "rename source gone");
@@ -823,9 +809,7 @@ export const cases: ContractCase[] = [
       const c = spawnChild(["spew"]);
       let stderr = "";
       c.stderr.on("data", (d: Uint8Array) => (stderr += dec.decode(d)));
-      const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
-        c.on("exit", (code, signal) => resolve({ code, signal })),
-      );
+      const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => c.on("exit", (code, signal) => resolve({ code, signal })));
       const first = deferred<void>();
       c.stdout.once("data", () => first.resolve());
       await first.promise;
@@ -973,9 +957,8 @@ cases.push(
     name: "httpClient: minVersion TLSv1.3 refuses a TLS 1.2-only server",
     async run(rt) {
       // The adapter's server has no maximum version: node:https plays the old server.
-      const server = https.createServer(
-        { cert: fixture(rt, "server.pem"), key: fixture(rt, "server.key"), maxVersion: "TLSv1.2" },
-        (_req, res) => res.end("old"),
+      const server = https.createServer({ cert: fixture(rt, "server.pem"), key: fixture(rt, "server.key"), maxVersion: "TLSv1.2" }, (_req, res) =>
+        res.end("old"),
       );
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
       const url = `https://127.0.0.1:${(server.address() as { port: number }).port}/`;

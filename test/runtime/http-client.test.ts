@@ -27,7 +27,14 @@ function handler(req: http.IncomingMessage, res: http.ServerResponse): void {
   req.on("data", (c: Buffer) => (body += c.toString()));
   req.on("end", () => {
     if (!sockets.has(req.socket)) sockets.set(req.socket, sockets.size + 1);
-    seen.push({ method: req.method ?? "", url: req.url ?? "", authorization: req.headers.authorization, type: req.headers["content-type"], body, socket: sockets.get(req.socket)! });
+    seen.push({
+      method: req.method ?? "",
+      url: req.url ?? "",
+      authorization: req.headers.authorization,
+      type: req.headers["content-type"],
+      body,
+      socket: sockets.get(req.socket)!,
+    });
     const url = new URL(req.url ?? "/", "http://x");
     const to = url.searchParams.get("to");
     if (url.pathname.startsWith("/redirect/") && to !== null) {

@@ -29,7 +29,10 @@ function stream(): { bytes: Uint8Array; expected: Seen[] } {
     HEARTBEAT_FRAME,
     messageFrame(new Uint8Array(0), 0x62),
     encodeError("E_FIN_FAILED FIN 0123456789abcdef failed ID not in flight"),
-    messageFrame(new Uint8Array(300).map((_, i) => i & 0xff), 0x63),
+    messageFrame(
+      new Uint8Array(300).map((_, i) => i & 0xff),
+      0x63,
+    ),
   ];
   const total = frames.reduce((n, f) => n + f.length, 0);
   const bytes = new Uint8Array(total);
@@ -56,14 +59,7 @@ describe("bench FrameScanner (D-TCP-FRAME)", () => {
     const { bytes, expected } = stream();
     const seen = feed([bytes]);
     expect(seen).toEqual(expected);
-    expect(seen.map((s) => s.type)).toEqual([
-      FrameType.Response,
-      FrameType.Message,
-      FrameType.Response,
-      FrameType.Message,
-      FrameType.Error,
-      FrameType.Message,
-    ]);
+    expect(seen.map((s) => s.type)).toEqual([FrameType.Response, FrameType.Message, FrameType.Response, FrameType.Message, FrameType.Error, FrameType.Message]);
   });
 
   it("yields the same frames when the stream is pushed byte by byte", () => {

@@ -18,7 +18,17 @@ async function publishThenConsume(port: number, topic: string, transport: Transp
   await createChannel(target, topic, "ch");
   const w = await runWriter({ target, topic, size: 100, batchSize: 50, connections: 1, pipeline: 2, runforMs: 10_000, count });
   expect(w.messages).toBe(count);
-  return runReader({ target, topic, channel: "ch", rdy: 100, connections: 1, runforMs: 10_000, count: drain ? 0 : count, idleMs: drain ? 300 : 2000, transport });
+  return runReader({
+    target,
+    topic,
+    channel: "ch",
+    rdy: 100,
+    connections: 1,
+    runforMs: 10_000,
+    count: drain ? 0 : count,
+    idleMs: drain ? 300 : 2000,
+    transport,
+  });
 }
 
 describe("bench reader transports", () => {
@@ -71,10 +81,7 @@ describe("bench reader transports", () => {
     expect(parseConsumeVariants([])).toEqual([PLAINTEXT]);
     const tls = parseConsumeVariants(["tls"]);
     expect(tls[0]!.tlsCaFile).toBe(TLS_FIXTURE.ca);
-    expect(tlsFlags({ consume: tls, tls: false, cases: [1, 2] })).toEqual([
-      `--tls-cert=${TLS_FIXTURE.cert}`,
-      `--tls-key=${TLS_FIXTURE.key}`,
-    ]);
+    expect(tlsFlags({ consume: tls, tls: false, cases: [1, 2] })).toEqual([`--tls-cert=${TLS_FIXTURE.cert}`, `--tls-key=${TLS_FIXTURE.key}`]);
     expect(tlsFlags({ consume: tls, tls: false, cases: [1, 3] })).toEqual([]);
     expect(tlsFlags({ consume: [PLAINTEXT], tls: true, cases: [4] }).length).toBe(2);
   });

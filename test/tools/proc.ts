@@ -66,7 +66,12 @@ export function startTool(rt: CliRuntime, args: readonly string[], input?: strin
 }
 
 /** Runs to completion (SIGKILL after timeoutMs). */
-export async function runTool(rt: CliRuntime, args: readonly string[], input?: string | Uint8Array, timeoutMs = 20_000): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+export async function runTool(
+  rt: CliRuntime,
+  args: readonly string[],
+  input?: string | Uint8Array,
+  timeoutMs = 20_000,
+): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
   const p = startTool(rt, args, input);
   const timer = setTimeout(() => p.child.kill("SIGKILL"), timeoutMs);
   const code = await p.exited;

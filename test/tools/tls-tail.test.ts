@@ -35,7 +35,15 @@ describe.each(RUNTIMES)("nsq tail over TLS on %s", (rt) => {
     const topic = `tls_tail_${rt}`;
     await publish(topic, ["one", "two", "three"]);
     const before = log.lines.filter((l) => l.includes("upgraded to TLS")).length;
-    const r = await runTool(rt, ["tail", `--topic=${topic}`, `--nsqd-tcp-address=127.0.0.1:${n.tcpPort}`, "--consumer-opt=tls_v1", "--consumer-opt=tls_insecure_skip_verify", "-n", "3"]);
+    const r = await runTool(rt, [
+      "tail",
+      `--topic=${topic}`,
+      `--nsqd-tcp-address=127.0.0.1:${n.tcpPort}`,
+      "--consumer-opt=tls_v1",
+      "--consumer-opt=tls_insecure_skip_verify",
+      "-n",
+      "3",
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.toString()).toBe("one\ntwo\nthree\n");
     expect(log.lines.filter((l) => l.includes("upgraded to TLS")).length).toBe(before + 1);
@@ -47,8 +55,14 @@ describe.each(RUNTIMES)("nsq tail over TLS on %s", (rt) => {
     const tlsBefore = log.lines.filter((l) => l.includes("upgraded to TLS")).length;
     const deflateBefore = log.lines.filter((l) => l.includes("upgraded to deflate")).length;
     const r = await runTool(rt, [
-      "tail", `--topic=${topic}`, `--nsqd-tcp-address=127.0.0.1:${n.tcpPort}`,
-      "--consumer-opt=tls_v1,true", `--consumer-opt=tls_root_ca_file,${join(FIXTURES, "ca.pem")}`, "--consumer-opt=deflate", "-n", "2",
+      "tail",
+      `--topic=${topic}`,
+      `--nsqd-tcp-address=127.0.0.1:${n.tcpPort}`,
+      "--consumer-opt=tls_v1,true",
+      `--consumer-opt=tls_root_ca_file,${join(FIXTURES, "ca.pem")}`,
+      "--consumer-opt=deflate",
+      "-n",
+      "2",
     ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.toString()).toBe("a\nb\n");

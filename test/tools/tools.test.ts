@@ -115,7 +115,14 @@ describe.each(RUNTIMES)("tools on %s", (rt) => {
     const out = tmp();
     const work = tmp();
     await using p = startTool(rt, [
-      "to-file", "--topic=tf", tcp(n), `--output-dir=${out}`, `--work-dir=${work}`, "--gzip", "--sync-interval=200ms", "--rotate-interval=700ms",
+      "to-file",
+      "--topic=tf",
+      tcp(n),
+      `--output-dir=${out}`,
+      `--work-dir=${work}`,
+      "--gzip",
+      "--sync-interval=200ms",
+      "--rotate-interval=700ms",
     ]);
     await p.waitForStderr(/\(127\.0\.0\.1:\d+\) connecting to nsqd/);
     const pr = new Producer(`127.0.0.1:${n.tcpPort}`, {}, { runtime });
@@ -129,7 +136,10 @@ describe.each(RUNTIMES)("tools on %s", (rt) => {
       const files = [...readdirSync(out), ...readdirSync(work).map((f) => `../${work.split("/").pop()}/${f}`)];
       return files.flatMap((f) => {
         try {
-          return gunzipSync(readFileSync(join(out, f))).toString().split("\n").filter(Boolean);
+          return gunzipSync(readFileSync(join(out, f)))
+            .toString()
+            .split("\n")
+            .filter(Boolean);
         } catch {
           return [];
         }
@@ -169,7 +179,12 @@ describe.each(RUNTIMES)("tools on %s", (rt) => {
             res.writeHead(500).end("nope");
             return;
           }
-          received.push({ server: i, body: Buffer.concat(chunks).toString(), ua: String(req.headers["user-agent"]), type: String(req.headers["content-type"]) });
+          received.push({
+            server: i,
+            body: Buffer.concat(chunks).toString(),
+            ua: String(req.headers["user-agent"]),
+            type: String(req.headers["content-type"]),
+          });
           res.writeHead(200).end("ok");
         });
       }),
@@ -181,9 +196,14 @@ describe.each(RUNTIMES)("tools on %s", (rt) => {
       await pr.multiPublish("th", bodies);
       await pr.stop();
       await using p = startTool(rt, [
-        "to-http", "--topic=th", tcp(n), "--mode=round-robin", "--header=X-Test: yes",
+        "to-http",
+        "--topic=th",
+        tcp(n),
+        "--mode=round-robin",
+        "--header=X-Test: yes",
         ...ports.map((port) => `--post=http://127.0.0.1:${port}/in`),
-        "--consumer-opt=backoff_multiplier,20ms", "--consumer-opt=default_requeue_delay,0",
+        "--consumer-opt=backoff_multiplier,20ms",
+        "--consumer-opt=default_requeue_delay,0",
       ]);
       await waitUntil(() => new Set(received.map((r) => r.body)).size === 10, 15_000, "10 deliveries");
       p.signal("SIGTERM");
@@ -203,8 +223,13 @@ describe.each(RUNTIMES)("tools on %s", (rt) => {
     await pr.multiPublish("tn", ['{"keep":1,"drop":2}', "not json", '{"other":true}', '{"keep":"x","y":[1]}']);
     await pr.stop();
     await using p = startTool(rt, [
-      "to-nsq", "--topic=tn", tcp(n), `--destination-nsqd-tcp-address=127.0.0.1:${dest.tcpPort}`, "--destination-topic=tn_out",
-      "--require-json-field=keep", "--whitelist-json-field=keep",
+      "to-nsq",
+      "--topic=tn",
+      tcp(n),
+      `--destination-nsqd-tcp-address=127.0.0.1:${dest.tcpPort}`,
+      "--destination-topic=tn_out",
+      "--require-json-field=keep",
+      "--whitelist-json-field=keep",
     ]);
     const got = await collect(dest, "tn_out", "c", 2);
     p.signal("SIGTERM");

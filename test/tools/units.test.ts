@@ -84,7 +84,10 @@ describe("nsq_to_http pieces", () => {
     expect(queryEscape(enc("a b&c=d/é~"))).toBe("a+b%26c%3Dd%2F%C3%A9~");
   });
   test("U-HTTP-HEADER: Name: value, trimmed; bad ones refused", () => {
-    expect(parseHeaders(["X-A:  1 ", "Auth: Bearer x:y"])).toEqual([["X-A", "1"], ["Auth", "Bearer x:y"]]);
+    expect(parseHeaders(["X-A:  1 ", "Auth: Bearer x:y"])).toEqual([
+      ["X-A", "1"],
+      ["Auth", "Bearer x:y"],
+    ]);
     expect(() => parseHeaders(["nocolon"])).toThrow(/Invalid header format/);
     expect(() => parseHeaders([": v"])).toThrow();
   });
@@ -105,7 +108,15 @@ describe("nsq_to_http pieces", () => {
 describe("U-STAT-OUTPUT", () => {
   test("rows from two samples, aggregated over nodes", () => {
     const ch = (depth: number, msgs: number) => ({
-      channel_name: "c", depth, backend_depth: 1, in_flight_count: 2, deferred_count: 3, requeue_count: 4, timeout_count: 5, message_count: msgs, client_count: 1,
+      channel_name: "c",
+      depth,
+      backend_depth: 1,
+      in_flight_count: 2,
+      deferred_count: 3,
+      requeue_count: 4,
+      timeout_count: 5,
+      message_count: msgs,
+      client_count: 1,
     });
     const node = (depth: number, msgs: number) => ({ topics: [{ topic_name: "t", channels: [ch(depth, msgs)] }] });
     const a = aggregate([node(10, 100), node(5, 50)], "t", "c")!;

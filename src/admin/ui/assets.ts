@@ -22,7 +22,10 @@ export const ASSETS: Readonly<Record<string, string>> = {
 
 /** JSON that is safe inside a <script> element. */
 function js(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  return JSON.stringify(value)
+    .replace(/</g, "\\u003c")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
 }
 
 function attr(text: string): string {
