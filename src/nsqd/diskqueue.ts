@@ -142,11 +142,9 @@ export class DiskQueue {
   /** Written records not yet read. */
   #depth = 0;
   /** The next record to read. */
-  #readFileNum = 0;
-  #readPos = 0;
+  readonly #read: QueuePosition = { fileNum: 0, pos: 0 };
   /** The end of the written records. */
-  #writeFileNum = 0;
-  #writePos = 0;
+  readonly #write: QueuePosition = { fileNum: 0, pos: 0 };
   /** Where each segment behind the write segment ends for the reader (set at a roll or at recovery). */
   readonly #segmentEnds = new Map<number, number>();
   /** Segments below this number are gone (deleted once the window's head passed them). */
@@ -251,12 +249,12 @@ export class DiskQueue {
   /** The position the metadata names as the read position: the oldest unsettled record, else the reader. */
   releasePosition(): QueuePosition {
     if (this.#window.length > 0) return { fileNum: this.#window.headFileNum(), pos: this.#window.headPos() };
-    return { fileNum: this.#readFileNum, pos: this.#readPos };
+    return { fileNum: this.#read.fileNum, pos: this.#read.pos };
   }
 
   /** The end of the written records. */
   writePosition(): QueuePosition {
-    return { fileNum: this.#writeFileNum, pos: this.#writePos };
+    return { fileNum: this.#write.fileNum, pos: this.#write.pos };
   }
 
   // ---- writing ----------------------------------------------------------------
@@ -333,9 +331,9 @@ export class DiskQueue {
     this.#checkSize(26 + m.body.length);
     const total = 4 + 26 + m.body.length;
     const at: QueuePosition =
-      this.#writePos > 0 && this.#writePos + total > this.#maxBytesPerFile
-        ? { fileNum: this.#writeFileNum + 1, pos: 0 }
-        : { fileNum: this.#writeFileNum, pos: this.#writePos };
+      this.#write.pos > 0 && this.#write.pos + total > this.#maxBytesPerFile
+        ? { fileNum: this.#write.fileNum + 1, pos: 0 }
+        : { fileNum: this.#write.fileNum, pos: this.#write.pos };
     this.#keep.pushMessage(m);
     const r = this.flush();
     if (r.error !== null) {
@@ -354,12 +352,12 @@ export class DiskQueue {
     let error: Error | null = null;
     while (off < len) {
       const first = buf.recordSize(off);
-      if (this.#writePos > 0 && this.#writePos + first > this.#maxBytesPerFile) this.#roll();
+      if (this.#write.pos > 0 && this.#write.pos + first > this.#maxBytesPerFile) this.#roll();
       let end = off + first;
       let n = 1;
       while (end < len) {
         const next = buf.recordSize(end);
-        if (this.#writePos + (end - off) + next > this.#maxBytesPerFile) break;
+        if (this.#write.pos + (end - off) + next > this.#maxBytesPerFile) break;
         end += next;
         n++;
       }
@@ -369,7 +367,7 @@ export class DiskQueue {
         error = err instanceof Error ? err : new Error(String(err));
         break;
       }
-      this.#writePos += end - off;
+      this.#write.pos += end - off;
       this.#depth += n;
       records += n;
       off = end;
@@ -381,7 +379,7 @@ export class DiskQueue {
   /** One write call to the write segment; on failure the segment is cut back to where it was, then the error is thrown. */
   #append(bytes: Uint8Array): void {
     const segment = this.#openSegment();
-    const expected = this.#writePos;
+    const expected = this.#write.pos;
     try {
       segment.file.write(bytes);
     } catch (err) {
@@ -401,45 +399,45 @@ export class DiskQueue {
   /** The write segment, opened (and checked against the write position) when needed. */
   #openSegment(): Segment {
     if (this.#segment !== null) return this.#segment;
-    const path = this.segmentPath(this.#writeFileNum);
+    const path = this.segmentPath(this.#write.fileNum);
     const file = this.#fs.openAppend(path);
     const size = file.size();
     if (size === 0) this.#newFile = true;
-    if (size !== this.#writePos) {
+    if (size !== this.#write.pos) {
       // Bytes past the write position are not records of ours (a write whose
       // failure could not be cut back, or a change behind our back).
-      this.#log.warn(`DISKQUEUE(${this.name}) ${path} is ${size} bytes, expected ${this.#writePos}: cutting it back`);
+      this.#log.warn(`DISKQUEUE(${this.name}) ${path} is ${size} bytes, expected ${this.#write.pos}: cutting it back`);
       try {
-        if (size < this.#writePos) throw new Error(`${path} is shorter than the records written to it`);
-        file.truncate(this.#writePos);
+        if (size < this.#write.pos) throw new Error(`${path} is shorter than the records written to it`);
+        file.truncate(this.#write.pos);
       } catch (err) {
         file.close();
         this.#log.error(`DISKQUEUE(${this.name}) ${errorText(err)}: continuing in the next segment`);
-        this.#relocate(Math.min(size, this.#writePos));
+        this.#relocate(Math.min(size, this.#write.pos));
         return this.#openSegment();
       }
     }
     this.#log.info(`DISKQUEUE(${this.name}): opened ${path} for writing`);
-    this.#segment = new Segment(this.#writeFileNum, file);
+    this.#segment = new Segment(this.#write.fileNum, file);
     return this.#segment;
   }
 
   /** The write segment cannot be used past `goodEnd`: the reader stops there, writing goes on in the next one. */
   #relocate(goodEnd: number): void {
-    const old = this.#writeFileNum;
+    const old = this.#write.fileNum;
     this.#segmentEnds.set(old, goodEnd);
     this.#retireSegment();
-    this.#writeFileNum = old + 1;
-    this.#writePos = 0;
+    this.#write.fileNum = old + 1;
+    this.#write.pos = 0;
     this.#wantSync();
   }
 
   /** The next record would not fit: the writer moves to the next segment (fsync + metadata follow, as in the original). */
   #roll(): void {
-    this.#segmentEnds.set(this.#writeFileNum, this.#writePos);
+    this.#segmentEnds.set(this.#write.fileNum, this.#write.pos);
     this.#retireSegment();
-    this.#writeFileNum++;
-    this.#writePos = 0;
+    this.#write.fileNum++;
+    this.#write.pos = 0;
     this.#wantSync();
   }
 
@@ -487,39 +485,39 @@ export class DiskQueue {
   #readCopy(): number {
     if (this.#closed) return -1;
     for (;;) {
-      if (this.#readFileNum > this.#writeFileNum || (this.#readFileNum === this.#writeFileNum && this.#readPos >= this.#writePos)) {
+      if (this.#read.fileNum > this.#write.fileNum || (this.#read.fileNum === this.#write.fileNum && this.#read.pos >= this.#write.pos)) {
         this.#checkTail();
         return -1;
       }
       let end: number;
-      if (this.#readFileNum < this.#writeFileNum) {
-        let known = this.#segmentEnds.get(this.#readFileNum);
+      if (this.#read.fileNum < this.#write.fileNum) {
+        let known = this.#segmentEnds.get(this.#read.fileNum);
         if (known === undefined) {
           try {
-            known = this.#reader.size(this.#readFileNum);
+            known = this.#reader.size(this.#read.fileNum);
           } catch (err) {
             this.#badSegment(errorText(err));
             continue;
           }
-          this.#segmentEnds.set(this.#readFileNum, known);
+          this.#segmentEnds.set(this.#read.fileNum, known);
         }
         end = known;
-        if (this.#readPos >= end) {
+        if (this.#read.pos >= end) {
           this.#nextReadSegment();
           continue;
         }
       } else {
-        end = this.#writePos;
+        end = this.#write.pos;
       }
-      const len = this.#reader.readCopy(this.#readFileNum, this.#readPos, end);
+      const len = this.#reader.readCopy(this.#read.fileNum, this.#read.pos, end);
       if (len < 0) {
         this.#badSegment(this.#reader.badReason);
         continue;
       }
-      this.lastFileNum = this.#readFileNum;
-      this.lastPos = this.#readPos;
-      this.lastSeq = this.#window.push(this.#readFileNum, this.#readPos, undefined);
-      this.#readPos += 4 + len;
+      this.lastFileNum = this.#read.fileNum;
+      this.lastPos = this.#read.pos;
+      this.lastSeq = this.#window.push(this.#read.fileNum, this.#read.pos, undefined);
+      this.#read.pos += 4 + len;
       this.#depth--;
       this.#count(1);
       return len;
@@ -564,8 +562,8 @@ export class DiskQueue {
     const reader = new SegmentReader(this.#fs, (n) => this.segmentPath(n), this.#minMsgSize, this.#maxMsgSize);
     try {
       let end: number;
-      if (at.fileNum === this.#writeFileNum) end = this.#writePos;
-      else if (at.fileNum < this.#writeFileNum) end = this.#segmentEnds.get(at.fileNum) ?? reader.size(at.fileNum);
+      if (at.fileNum === this.#write.fileNum) end = this.#write.pos;
+      else if (at.fileNum < this.#write.fileNum) end = this.#segmentEnds.get(at.fileNum) ?? reader.size(at.fileNum);
       else return null;
       const r = reader.read(at.fileNum, at.pos, end);
       return r instanceof BadRecord ? null : r.slice();
@@ -578,9 +576,9 @@ export class DiskQueue {
 
   #nextReadSegment(): void {
     this.#reader.close();
-    this.#segmentEnds.delete(this.#readFileNum);
-    this.#readFileNum++;
-    this.#readPos = 0;
+    this.#segmentEnds.delete(this.#read.fileNum);
+    this.#read.fileNum++;
+    this.#read.pos = 0;
     this.#wantSync();
   }
 
@@ -605,15 +603,15 @@ export class DiskQueue {
 
   /** K-DISK-CORRUPT: rename the read segment to `.bad` and go on with the next one. */
   #badSegment(reason: string): void {
-    const fileNum = this.#readFileNum;
+    const fileNum = this.#read.fileNum;
     const path = this.segmentPath(fileNum);
-    this.#log.error(`DISKQUEUE(${this.name}) cannot read ${path} at ${this.#readPos} - ${reason}`);
+    this.#log.error(`DISKQUEUE(${this.name}) cannot read ${path} at ${this.#read.pos} - ${reason}`);
     this.#reader.close();
-    if (fileNum === this.#writeFileNum) {
+    if (fileNum === this.#write.fileNum) {
       // The broken segment is also the one being written: writing moves on too.
       this.#retireSegment();
-      this.#writeFileNum++;
-      this.#writePos = 0;
+      this.#write.fileNum++;
+      this.#write.pos = 0;
     }
     const bad = `${path}.bad`;
     this.#log.warn(`DISKQUEUE(${this.name}) skipping to the next segment, ${path} kept as ${bad}`);
@@ -623,8 +621,8 @@ export class DiskQueue {
       this.#log.error(`DISKQUEUE(${this.name}) failed to rename ${path} to ${bad} - ${errorText(err)}`);
     }
     this.#segmentEnds.delete(fileNum);
-    this.#readFileNum++;
-    this.#readPos = 0;
+    this.#read.fileNum++;
+    this.#read.pos = 0;
     this.#wantSync();
   }
 
@@ -802,7 +800,7 @@ export class DiskQueue {
 
   #metaText(): string {
     const head = this.releasePosition();
-    return formatDiskQueueMeta(this.#depth + this.#window.length, head.fileNum, head.pos, this.#writeFileNum, this.#writePos);
+    return formatDiskQueueMeta(this.#depth + this.#window.length, head.fileNum, head.pos, this.#write.fileNum, this.#write.pos);
   }
 
   #persistMeta(): void {
@@ -876,8 +874,8 @@ export class DiskQueue {
     for (const s of this.#retired) if (s.syncing === 0) this.#closeSegment(s);
     this.#retired = [];
     this.#window.clear();
-    const from = Math.min(this.#deletedBelow, this.#readFileNum);
-    for (let n = from; n <= this.#writeFileNum; n++) {
+    const from = Math.min(this.#deletedBelow, this.#read.fileNum);
+    for (let n = from; n <= this.#write.fileNum; n++) {
       const path = this.segmentPath(n);
       try {
         this.#fs.unlink(path);
@@ -886,11 +884,11 @@ export class DiskQueue {
       }
     }
     this.#segmentEnds.clear();
-    this.#writeFileNum++;
-    this.#writePos = 0;
-    this.#readFileNum = this.#writeFileNum;
-    this.#readPos = 0;
-    this.#deletedBelow = this.#writeFileNum;
+    this.#write.fileNum++;
+    this.#write.pos = 0;
+    this.#read.fileNum = this.#write.fileNum;
+    this.#read.pos = 0;
+    this.#deletedBelow = this.#write.fileNum;
     this.#depth = 0;
     this.#ops = 0;
   }
@@ -914,10 +912,10 @@ export class DiskQueue {
       return "";
     }
     this.#depth = meta.depth;
-    this.#readFileNum = meta.readFileNum;
-    this.#readPos = meta.readPos;
-    this.#writeFileNum = meta.writeFileNum;
-    this.#writePos = meta.writePos;
+    this.#read.fileNum = meta.readFileNum;
+    this.#read.pos = meta.readPos;
+    this.#write.fileNum = meta.writeFileNum;
+    this.#write.pos = meta.writePos;
     this.#deletedBelow = meta.readFileNum;
     return text;
   }
@@ -928,29 +926,29 @@ export class DiskQueue {
    * record at the end of a segment is cut off.
    */
   #recover(): void {
-    if (this.#readFileNum > this.#writeFileNum || (this.#readFileNum === this.#writeFileNum && this.#readPos > this.#writePos)) {
+    if (this.#read.fileNum > this.#write.fileNum || (this.#read.fileNum === this.#write.fileNum && this.#read.pos > this.#write.pos)) {
       this.#log.error(
-        `DISKQUEUE(${this.name}) read position ${this.#readFileNum},${this.#readPos} is past write position ${this.#writeFileNum},${this.#writePos}: starting empty`,
+        `DISKQUEUE(${this.name}) read position ${this.#read.fileNum},${this.#read.pos} is past write position ${this.#write.fileNum},${this.#write.pos}: starting empty`,
       );
-      this.#readFileNum = this.#writeFileNum;
-      this.#readPos = this.#writePos;
-      this.#deletedBelow = this.#readFileNum;
+      this.#read.fileNum = this.#write.fileNum;
+      this.#read.pos = this.#write.pos;
+      this.#deletedBelow = this.#read.fileNum;
       this.#depth = 0;
     }
     this.#removeLeftovers();
     let recount = false;
     let found = 0;
-    let fileNum = this.#writeFileNum;
-    let from = this.#writePos;
+    let fileNum = this.#write.fileNum;
+    let from = this.#write.pos;
     for (;;) {
       const path = this.segmentPath(fileNum);
       const size = this.#fs.sizeOf(path);
       if (size < 0) {
-        if (fileNum === this.#writeFileNum && this.#writePos > 0) {
+        if (fileNum === this.#write.fileNum && this.#write.pos > 0) {
           this.#log.error(`DISKQUEUE(${this.name}) ${path} is missing: its records are lost`);
           recount = true;
-          this.#writePos = 0;
-          if (this.#readFileNum === fileNum) this.#readPos = 0;
+          this.#write.pos = 0;
+          if (this.#read.fileNum === fileNum) this.#read.pos = 0;
         }
         break;
       }
@@ -959,7 +957,7 @@ export class DiskQueue {
         // find the last whole record from a known record boundary.
         this.#log.error(`DISKQUEUE(${this.name}) ${path} holds ${size} bytes but the metadata says ${from}`);
         recount = true;
-        from = this.#readFileNum === fileNum && this.#readPos <= size ? this.#readPos : 0;
+        from = this.#read.fileNum === fileNum && this.#read.pos <= size ? this.#read.pos : 0;
       }
       if (size > from) {
         const scan = this.#scan(path, from, size);
@@ -977,9 +975,9 @@ export class DiskQueue {
         }
         from = scan.end;
       }
-      this.#writeFileNum = fileNum;
-      this.#writePos = from;
-      if (this.#readFileNum === fileNum && this.#readPos > from) this.#readPos = from;
+      this.#write.fileNum = fileNum;
+      this.#write.pos = from;
+      if (this.#read.fileNum === fileNum && this.#read.pos > from) this.#read.pos = from;
       // Writes after the last metadata may have rolled into further segments.
       if (this.#fs.sizeOf(this.segmentPath(fileNum + 1)) < 0) break;
       this.#segmentEnds.set(fileNum, from);
@@ -1018,7 +1016,7 @@ export class DiskQueue {
       const digits = n.slice(prefix.length, prefix.length + 6);
       if (!/^\d{6}$/.test(digits)) continue;
       const fileNum = Number(digits);
-      if (fileNum >= this.#readFileNum) continue;
+      if (fileNum >= this.#read.fileNum) continue;
       try {
         this.#fs.unlink(`${this.#dataPath}/${n}`);
         this.#log.info(`DISKQUEUE(${this.name}): removed ${n}, read before the last exit`);
@@ -1046,11 +1044,11 @@ export class DiskQueue {
   /** Counts the records from the read position to the write position (after damage was found). */
   #countFromRead(): number {
     let count = 0;
-    for (let n = this.#readFileNum; n <= this.#writeFileNum; n++) {
+    for (let n = this.#read.fileNum; n <= this.#write.fileNum; n++) {
       const path = this.segmentPath(n);
-      const size = n === this.#writeFileNum ? this.#writePos : (this.#segmentEnds.get(n) ?? this.#fs.sizeOf(path));
+      const size = n === this.#write.fileNum ? this.#write.pos : (this.#segmentEnds.get(n) ?? this.#fs.sizeOf(path));
       if (size <= 0) continue;
-      count += this.#scan(path, n === this.#readFileNum ? this.#readPos : 0, size).records;
+      count += this.#scan(path, n === this.#read.fileNum ? this.#read.pos : 0, size).records;
     }
     return count;
   }
