@@ -25,6 +25,7 @@ import type { Logger } from "../common/log.ts";
 import type { HttpClient, Runtime, TlsServerOptions } from "../runtime/types.ts";
 import type { Committer } from "./commit.ts";
 import type { FlushTicker } from "./flush-ticker.ts";
+import type { BusyPoll } from "./busy-poll.ts";
 import type { NsqdOptions } from "./options.ts";
 import type { Topic } from "./topic.ts";
 import { VERSION } from "../common/version.ts";
@@ -64,6 +65,8 @@ export interface ClientHost {
   readonly committer: Committer;
   /** Flushes output buffers every output_buffer_timeout (flush-ticker.ts). */
   readonly flushTicker: FlushTicker;
+  /** Keeps the event loop polling for a moment after network activity (busy-poll.ts). */
+  readonly busyPoll: BusyPoll;
   /** D-TCP-AUTH: any --auth-http-address turns authorization on. */
   readonly authEnabled: boolean;
   readonly authHttpClient: HttpClient | null;
@@ -162,6 +165,7 @@ export class ClientV2 implements SocketHandler, Consumer, AckListener, Flushable
   data(chunk: Uint8Array): void {
     if (this.#closed) return;
     this.#lastRead = Date.now();
+    this.#nsqd.busyPoll.activity();
     if (this.#decoder !== null) {
       try {
         chunk = this.#decoder.push(chunk, true);

@@ -11,6 +11,7 @@ import type { Channel } from "./channel.ts";
 import { ClientV2, type ClientHost } from "./client-v2.ts";
 import { Committer } from "./commit.ts";
 import { FlushTicker } from "./flush-ticker.ts";
+import { BusyPoll } from "./busy-poll.ts";
 import { MessageStore } from "./message-store.ts";
 import { IdGenerator } from "./message.ts";
 import { LatencyStream } from "./quantile.ts";
@@ -61,6 +62,8 @@ export class Nsqd implements TopicHost, ClientHost, NsqdHttpHost, StatsdHost {
   readonly committer: Committer;
   /** Flushes the connections' output buffers every --output-buffer-timeout (flush-ticker.ts). */
   readonly flushTicker = new FlushTicker();
+  /** Polls the sockets for a moment after activity instead of sleeping at once (busy-poll.ts). */
+  readonly busyPoll: BusyPoll;
 
   /**
    * Checks and completes the options as the original's nsqd.New does
@@ -75,6 +78,7 @@ export class Nsqd implements TopicHost, ClientHost, NsqdHttpHost, StatsdHost {
     this.tlsOptions = buildTlsOptions(options, deps.runtime.fs);
     this.authHttpClient = options.auth_http_addresses.length > 0 ? createAuthHttpClient(deps.runtime, options) : null;
     this.ids = new IdGenerator(options.id);
+    this.busyPoll = new BusyPoll(deps.runtime.immediatePollsIo ? undefined : 0);
     this.#dataPath = options.data_path === "" ? deps.runtime.cwd() : options.data_path;
     this.committer = new Committer({
       fsyncBeforeAck: options.sync_every === 1 || options.sync_every === 0,
@@ -247,6 +251,7 @@ export class Nsqd implements TopicHost, ClientHost, NsqdHttpHost, StatsdHost {
     if (this.#scanTimer !== null) clearInterval(this.#scanTimer);
     this.#scanTimer = null;
     this.flushTicker.stop();
+    this.busyPoll.stop();
     await this.#lookup?.close();
     this.#lookup = null;
     this.#lock?.release();

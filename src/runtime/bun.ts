@@ -554,6 +554,7 @@ export async function createBunRuntime(): Promise<Runtime> {
     httpClient: bunHttpClient,
     udpSocket: nodeUdpSocket,
     compression,
+    immediatePollsIo: true,
     fs: createNodeFileSystem(flock),
     onSignal: nodeOnSignal,
     exit: nodeExit,

@@ -541,6 +541,7 @@ export function createDenoRuntime(): Runtime {
     httpClient: denoHttpClient,
     udpSocket: nodeUdpSocket,
     compression,
+    immediatePollsIo: false,
     fs: createDenoFileSystem(),
     onSignal: (signal: SignalName, handler: () => void) => {
       Deno.addSignalListener(signal, handler);

@@ -26,6 +26,8 @@ export function createNodeRuntime(): Runtime {
     httpClient: nodeHttpClient,
     udpSocket: nodeUdpSocket,
     compression,
+    // The node adapter also runs on Bun and Deno (NSQ_RUNTIME_ADAPTER=node).
+    immediatePollsIo: process.versions.deno === undefined,
     fs: createNodeFileSystem(),
     onSignal: nodeOnSignal,
     exit: nodeExit,

@@ -326,6 +326,13 @@ export interface Runtime {
 
   readonly compression: Compression;
 
+  /**
+   * setImmediate polls the sockets without blocking between callbacks, so a
+   * chain of them is a cheap busy poll (Node's libuv, Bun). Deno's runs its
+   * immediates without polling: a chain would starve the sockets.
+   */
+  readonly immediatePollsIo: boolean;
+
   readonly fs: FileSystem;
 
   /** Register a signal handler; returns a function that removes it. */

@@ -5,6 +5,7 @@ import { describe, expect, test } from "vitest";
 import { silentLogger } from "../../src/common/log.ts";
 import { ClientV2, type ClientHost } from "../../src/nsqd/client-v2.ts";
 import { FlushTicker } from "../../src/nsqd/flush-ticker.ts";
+import { BusyPoll } from "../../src/nsqd/busy-poll.ts";
 import type { Committer } from "../../src/nsqd/commit.ts";
 import { FrameReader, FrameType, MAGIC_V2 } from "../../src/protocol/frames.ts";
 import { compression } from "../../src/runtime/compression.ts";
@@ -47,6 +48,7 @@ describe("ClientV2 with a fake host", () => {
       runtime: { compression },
       committer: {} as Committer, // no publish in this test
       flushTicker: new FlushTicker(),
+      busyPoll: new BusyPoll(0),
       authEnabled: false,
       authHttpClient: null,
       tlsOptions: null,
