@@ -39,7 +39,7 @@ import type { Topic } from "./topic.ts";
 export interface NsqdHttpHost extends MetricsHost, StatsdPrefixHost {
   readonly options: Readonly<NsqdOptions>;
   readonly logger: Logger;
-  readonly runtime: Pick<Runtime, "hostname" | "memoryUsage" | "version" | "argv0" | "args">;
+  readonly runtime: Pick<Runtime, "hostname" | "memoryUsage" | "freeMemory" | "version" | "argv0" | "args">;
   readonly tcpPort: number;
   readonly httpPort: number;
   /** "OK" or "NOK - <error>" (D-BEH-HEALTH). */
@@ -437,9 +437,9 @@ export function createHttpHandler(nsqd: NsqdHttpHost, handlerOptions: HttpHandle
     if (err !== null) return plainText(`invalid block rate : ${err}`, 400);
     return plainText(""); // no block profiler in this runtime
   };
+  // D-HTTP-DEBUG-FREEMEM: the original calls Go's debug.FreeOSMemory.
   const freeMemory = (): Response => {
-    const gc = (globalThis as { gc?: unknown }).gc;
-    if (typeof gc === "function") (gc as () => void)();
+    nsqd.runtime.freeMemory();
     return plainText("");
   };
 

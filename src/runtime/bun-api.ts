@@ -73,6 +73,8 @@ export interface BunApi {
   connect<T>(options: { unix: string; socket: BunSocketHandler<T> }): Promise<BunRawSocket<T>>;
   serve(options: BunServeOptions & { hostname: string; port: number }): BunHttpServer;
   serve(options: BunServeOptions & { unix: string }): BunHttpServer;
+  gc(force?: boolean): void;
+  shrink(): void;
 }
 
 /** bun:ffi, as far as the data directory lock needs it. */

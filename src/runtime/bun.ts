@@ -565,6 +565,11 @@ export async function createBunRuntime(): Promise<Runtime> {
     argv0: bunArgv0,
     cwd: () => process.cwd(),
     memoryUsage: nodeMemoryUsage,
+    freeMemory: () => {
+      const bun = bunGlobal();
+      bun.gc(true); // synchronous full collection
+      bun.shrink(); // and JavaScriptCore gives back what it freed
+    },
     stdin: () => Bun.stdin.stream() as ReadableStream<Uint8Array>,
     stdout: nodeByteWriter(process.stdout),
     stderr: nodeByteWriter(process.stderr),

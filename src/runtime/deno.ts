@@ -35,6 +35,7 @@ import { lockDirectory, type DirectoryFlock } from "./node-fs.ts";
 import { nodeConnect, nodeListen, nodeServeHttp, nodeUdpSocket } from "./node-net.ts";
 import { errorOf, noopHandler, randomHex } from "./shared.ts";
 import { compression } from "./compression.ts";
+import { nodeFreeMemory } from "./node-process.ts";
 import { denoHttpClient } from "./http-client.ts";
 
 const Deno: DenoApi = denoGlobal();
@@ -558,6 +559,7 @@ export function createDenoRuntime(): Runtime {
       const m = Deno.memoryUsage();
       return { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external };
     },
+    freeMemory: nodeFreeMemory,
     stdin: () => Deno.stdin.readable,
     stdout: denoWriter(Deno.stdout),
     stderr: denoWriter(Deno.stderr),

@@ -6,7 +6,7 @@ import { nodeConnect, nodeListen, nodeServeHttp, nodeUdpSocket } from "./node-ne
 import { compression } from "./compression.ts";
 import { nodeHttpClient } from "./http-client.ts";
 import { createNodeFileSystem } from "./node-fs.ts";
-import { nodeByteWriter, nodeExit, nodeHostname, nodeMemoryUsage, nodeOnSignal, nodeStdin } from "./node-process.ts";
+import { nodeByteWriter, nodeExit, nodeHostname, nodeFreeMemory, nodeMemoryUsage, nodeOnSignal, nodeStdin } from "./node-process.ts";
 
 /** "node v20.20.2"; on Bun or Deno the real runtime, marked as compat (its process.version mimics Node's). */
 function versionString(): string {
@@ -40,6 +40,7 @@ export function createNodeRuntime(): Runtime {
     argv0: () => process.argv[1] ?? process.argv0,
     cwd: () => process.cwd(),
     memoryUsage: nodeMemoryUsage,
+    freeMemory: nodeFreeMemory,
     stdin: nodeStdin,
     stdout: nodeByteWriter(process.stdout),
     stderr: nodeByteWriter(process.stderr),

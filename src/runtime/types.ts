@@ -347,6 +347,11 @@ export interface Runtime {
   argv0(): string;
   cwd(): string;
   memoryUsage(): MemoryUsage;
+  /**
+   * A full garbage collection now, handing what the engine frees back to the
+   * operating system where it can (nsqd's POST /debug/freememory).
+   */
+  freeMemory(): void;
 
   stdin(): ReadableStream<Uint8Array>;
   readonly stdout: ByteWriter;

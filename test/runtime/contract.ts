@@ -833,7 +833,7 @@ export const cases: ContractCase[] = [
     },
   },
   {
-    name: "process: args, argv0, env, cwd, hostname, pid, memoryUsage, name/version",
+    name: "process: args, argv0, env, cwd, hostname, pid, memoryUsage, freeMemory, name/version",
     async run(rt) {
       ok(/^(node|bun|deno) v\d+\.\d+\.\d+/.test(rt.version), `version ${rt.version}`);
       ok(rt.hostname().length > 0, "hostname");
@@ -844,6 +844,15 @@ export const cases: ContractCase[] = [
       equal(rt.env("NSQ_SURELY_UNSET_VARIABLE"), undefined, "unset env");
       const m = rt.memoryUsage();
       ok(m.rss > 0 && m.heapUsed > 0 && m.heapTotal > 0 && m.external >= 0, `memory usage ${JSON.stringify(m)}`);
+      // freeMemory (D-HTTP-DEBUG-FREEMEM): a full collection, so garbage no longer counts as used heap.
+      rt.freeMemory();
+      let garbage: { n: number; s: string }[] | null = [];
+      for (let i = 0; i < 200_000; i++) garbage.push({ n: i, s: `item ${i}` });
+      const full = rt.memoryUsage().heapUsed;
+      garbage = null;
+      rt.freeMemory();
+      const after = rt.memoryUsage().heapUsed;
+      ok(after < full - 4 * 1024 * 1024, `heap used ${full} with 200,000 dropped objects, ${after} after freeMemory`);
       const c = spawnChild(["info", "--tcp-address=0.0.0.0:4150", "x y"]);
       const w = watchChild(c);
       const e = await w.exited;
