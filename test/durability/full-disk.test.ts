@@ -13,6 +13,9 @@ import { join } from "node:path";
 import { RUNTIMES } from "../helpers/cli.ts";
 import { ensureDist } from "../integration/harness.ts";
 import { HoldingConsumer, NsqdProcess, PipelinedProducer, drain } from "../../scripts/crash-lib.ts";
+import { RawConnection } from "../integration/harness.ts";
+import { encodeDpub, encodeMpub, encodeMpubBinary } from "../../src/protocol/client-commands.ts";
+import { FrameType } from "../../src/protocol/frames.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -99,6 +102,46 @@ describe.each(RUNTIMES)("a full disk on %s", (rt) => {
       const delivered = await drain(nsqd, "full", "ch", { timeoutMs: 60_000 });
       const lost = [...first.acked, ...after.acked].filter((b) => !delivered.has(b));
       expect(lost).toEqual([]);
+    } finally {
+      await nsqd.stop("SIGKILL");
+    }
+  }, 120_000);
+
+  it("every publish path answers its own refusal while the disk is full: MPUB, DPUB, HTTP /pub and /mpub (D-TCP-MPUB, D-TCP-DPUB, D-HTTP-PUB, D-HTTP-MPUB)", async (ctx) => {
+    if (!mounted) ctx.skip();
+    const { dataPath, free } = prepare();
+    const nsqd = await NsqdProcess.start(rt, dataPath, ["--mem-queue-size=0"]);
+    try {
+      const http = `http://127.0.0.1:${nsqd.httpPort}`;
+      expect((await fetch(`${http}/topic/create?topic=paths`, { method: "POST" })).status).toBe(200);
+      expect((await fetch(`${http}/channel/create?topic=paths&channel=ch`, { method: "POST" })).status).toBe(200);
+      const first = await fill(nsqd, "paths", "a");
+      expect(first.acked.length).toBeGreaterThan(100);
+      // Bodies larger than any page a full tmpfs might still have room in.
+      const big = new Uint8Array(16 * 1024).fill(0x78);
+      const answer = async (command: Uint8Array): Promise<string> => {
+        await using c = await RawConnection.open(nsqd.tcpPort);
+        c.send(command);
+        const f = await c.next();
+        return f === null ? "no frame" : `${f.type === FrameType.Error ? "error" : f.type} ${f.text}`;
+      };
+      expect(await answer(encodeMpub("paths", [big, big]))).toMatch(/^error E_MPUB_FAILED MPUB failed .*(ENOSPC|no space)/i);
+      expect(await answer(encodeDpub("paths", 1000, big))).toMatch(/^error E_DPUB_FAILED DPUB failed .*(ENOSPC|no space)/i);
+      // The original maps every failed put to 503 EXITING; ours tells a disk
+      // error (500 INTERNAL_ERROR) from a topic going away (503 EXITING).
+      const pub = await fetch(`${http}/pub?topic=paths`, { method: "POST", body: big });
+      expect([pub.status, await pub.text()]).toEqual([500, `{"message":"INTERNAL_ERROR"}`]);
+      const mpub = await fetch(`${http}/mpub?topic=paths&binary=true`, { method: "POST", body: new Uint8Array(encodeMpubBinary([big, big])) });
+      expect([mpub.status, await mpub.text()]).toEqual([500, `{"message":"INTERNAL_ERROR"}`]);
+      expect((await nsqd.ping()).status).toBe(500);
+
+      free();
+      expect(await waitForPing(nsqd, 200, 10_000)).toEqual({ status: 200, text: "OK" });
+      const again = await fetch(`${http}/pub?topic=paths`, { method: "POST", body: "after" });
+      expect([again.status, await again.text()]).toEqual([200, "OK"]);
+      const delivered = await drain(nsqd, "paths", "ch", { timeoutMs: 60_000 });
+      expect(first.acked.filter((b) => !delivered.has(b))).toEqual([]);
+      expect(delivered.has("after")).toBe(true);
     } finally {
       await nsqd.stop("SIGKILL");
     }

@@ -591,7 +591,7 @@ const magicRows = [
 // test/nsqd/tls.test.ts and test/nsqd/auth.test.ts. These rows have no test yet:
 const laterRows = [
   "D-TCP-SUB E_SUB_FAILED SUB failed to deleted topic/channel: needs the HTTP delete racing a SUB",
-  "D-TCP-PUB/MPUB/DPUB E_*PUB_FAILED (topic exiting, disk write error): not reachable from a client",
+  "D-TCP-PUB/MPUB/DPUB E_*PUB_FAILED for a topic that is exiting: not reachable from a client (the disk-write error case is tested in test/durability/full-disk.test.ts)",
   "D-TCP-REQ E_REQ_FAILED ID already deferred / exiting: not reachable from a client",
 ];
 
