@@ -26,6 +26,7 @@ import {
   encodeSub,
   type Frame,
 } from "../src/protocol/frames.ts";
+import { concatBytes } from "../src/protocol/text.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -274,7 +275,7 @@ export class PipelinedProducer {
         o.mode === "mpub" ? encodeMpub(o.topic, bytes) : o.mode === "dpub" ? encodeDpub(o.topic, o.deferMs, bytes[0]!) : encodePub(o.topic, bytes[0]!),
       );
     }
-    if (parts.length > 0) this.#conn!.send(concat(parts));
+    if (parts.length > 0) this.#conn!.send(parts.length === 1 ? parts[0]! : concatBytes(parts));
     if (o.limit !== 0 && this.#next >= o.limit && this.#outstanding.length === 0) this.stop();
   }
 }
@@ -488,17 +489,4 @@ export async function crashLoop(o: CrashLoopOptions): Promise<CrashReport> {
   const report: CrashReport = { cycles: o.cycles, acknowledged: acked.size, delivered: delivered.size, lost, duplicates, unknown, perCycle };
   log(`acknowledged ${acked.size}, delivered ${delivered.size}, lost ${lost.length}, duplicates ${duplicates}, unknown ${unknown.length}`);
   return report;
-}
-
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -18,7 +18,7 @@ import {
   type ErrorCommand,
 } from "../protocol/command-reader.ts";
 import { CLOSE_WAIT_FRAME, HEARTBEAT_FRAME, OK_FRAME, encodeError, encodeResponse, messageFrameSize } from "../protocol/frames.ts";
-import { decodeUtf8, goQuote } from "../protocol/text.ts";
+import { concatBytes, decodeUtf8, goQuote } from "../protocol/text.ts";
 import type { Channel, Consumer } from "./channel.ts";
 import { writeFrameOf, type Message } from "./message.ts";
 import type { Logger } from "../common/log.ts";
@@ -392,7 +392,7 @@ export class ClientV2 implements SocketHandler, Consumer, AckListener, Flushable
     while (held.length > 0 && held[0]!.gen.settled) {
       const h = held.shift()!;
       this.#heldCount -= h.count;
-      if (h.at > from) parts.push(this.#out.slice(from, h.at));
+      if (h.at > from) parts.push(this.#out.subarray(from, h.at));
       from = h.at;
       if (h.gen.failed !== null) {
         const error = protocolError(`E_${h.verb}_FAILED`, `${h.verb} failed ${h.gen.failed}`);
@@ -409,16 +409,15 @@ export class ClientV2 implements SocketHandler, Consumer, AckListener, Flushable
       for (let i = 0; i < h.count; i++) parts.push(OK_FRAME);
     }
     // Shift the released part out: the first `from` bytes go with the answers.
+    // The parts are views of the buffer: joined (one copy) before it moves.
     const tail = held.length > 0 ? held[0]!.at : this.#outLength;
-    if (tail > from) parts.push(this.#out.slice(from, tail));
+    if (tail > from) parts.push(this.#out.subarray(from, tail));
+    const bytes = parts.length > 0 ? concatBytes(parts) : null;
     const rest = this.#outLength - tail;
     if (rest > 0) this.#out.copyWithin(0, tail, this.#outLength);
     this.#outLength = rest;
     for (const h of held) h.at -= tail;
-    if (parts.length > 0) {
-      const bytes = concatBytes(parts);
-      this.#write(this.#encoder === null ? bytes : this.#encoder.push(bytes, true));
-    }
+    if (bytes !== null) this.#write(this.#encoder === null ? bytes : this.#encoder.push(bytes, true));
     if (held.length === 0) {
       if (this.#endAfterHeld) {
         this.#flush();
@@ -893,17 +892,4 @@ function checkIdentifyTypes(data: Record<string, unknown>): void {
   for (const k of STRING_FIELDS) if (k in data && data[k] !== null && typeof data[k] !== "string") throw new TypeError(k);
   for (const k of INT_FIELDS) if (k in data && data[k] !== null && !Number.isInteger(data[k])) throw new TypeError(k);
   for (const k of BOOL_FIELDS) if (k in data && data[k] !== null && typeof data[k] !== "boolean") throw new TypeError(k);
-}
-
-function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

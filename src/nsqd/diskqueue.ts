@@ -42,7 +42,7 @@
 
 import type { AppendFile, FileSystem, ReadFile } from "../runtime/types.ts";
 import type { Logger } from "../common/log.ts";
-import { RecordBuffer } from "./record-buffer.ts";
+import { RecordBuffer, fsyncFile } from "./record-buffer.ts";
 import { ReleaseWindow } from "./release-window.ts";
 import { BadRecord, SegmentReader, scanSegment } from "./diskqueue-reader.ts";
 import { Message } from "./message.ts";
@@ -711,20 +711,7 @@ export class DiskQueue {
       s.syncing--;
       if (s.retired && s.syncing === 0 && !s.dirty) this.#closeSegment(s);
     };
-    const file = s.file;
-    if (file.syncAsync === undefined) {
-      try {
-        file.sync();
-        done();
-        return Promise.resolve();
-      } catch (err) {
-        s.dirty = true;
-        done();
-        if (s.retired) this.#retired.push(s);
-        return Promise.reject(err);
-      }
-    }
-    return file.syncAsync().then(done, (err: unknown) => {
+    return fsyncFile(s.file).then(done, (err: unknown) => {
       s.dirty = true;
       done();
       if (s.retired && !s.closed) this.#retired.push(s);
@@ -825,13 +812,7 @@ export class DiskQueue {
       this.syncNow();
     } finally {
       this.#closed = true;
-      this.#epoch++;
-      this.#keep.clear();
-      this.#fresh.clear();
-      this.#reader.close();
-      this.#retireSegment();
-      for (const s of this.#retired) if (s.syncing === 0) this.#closeSegment(s);
-      this.#retired = [];
+      this.#releaseFiles();
     }
   }
 
@@ -864,8 +845,12 @@ export class DiskQueue {
     this.#fs.unlink(this.metaPath());
   }
 
-  /** Deletes every segment and restarts both ends in a fresh one. */
-  #dropAll(): void {
+  /**
+   * Drops the buffered records and closes the open segments (one an fsync
+   * still uses closes when that ends); metadata captured before is not
+   * written any more (the epoch moves on). For close, empty and delete.
+   */
+  #releaseFiles(): void {
     this.#epoch++;
     this.#keep.clear();
     this.#fresh.clear();
@@ -873,6 +858,11 @@ export class DiskQueue {
     this.#retireSegment();
     for (const s of this.#retired) if (s.syncing === 0) this.#closeSegment(s);
     this.#retired = [];
+  }
+
+  /** Deletes every segment and restarts both ends in a fresh one. */
+  #dropAll(): void {
+    this.#releaseFiles();
     this.#window.clear();
     const from = Math.min(this.#deletedBelow, this.#read.fileNum);
     for (let n = from; n <= this.#write.fileNum; n++) {

@@ -27,26 +27,15 @@
 // messages coming due) are "keep": a failed write leaves them buffered, and
 // they are written when the disk takes writes again.
 import type { Logger } from "../common/log.ts";
-import type { FileSystem } from "../runtime/types.ts";
 import { decodeMessagePayload } from "../protocol/frames.ts";
 import type { Committable, Committer } from "./commit.ts";
-import { DiskQueue, type DiskQueueHost, type QueuePosition } from "./diskqueue.ts";
+import { DiskQueue, type DiskQueueHost, type DiskQueueOptions, type QueuePosition } from "./diskqueue.ts";
 import { Message, idKey, payloadOf } from "./message.ts";
 import { Ring } from "./ring.ts";
 import { SideLog, type SideEntry, type SideLogHost } from "./side-log.ts";
 
-export interface StoreSettings {
-  name: string;
-  dataPath: string;
-  memQueueSize: number;
-  maxBytesPerFile: number;
-  minMsgSize: number;
-  maxMsgSize: number;
-  syncEvery: number;
-  fs: FileSystem;
-  logger: Logger;
-  committer: Committer;
-}
+/** Where and how a durable store keeps its disk queue (the store itself is its host). */
+export type StoreSettings = Omit<DiskQueueOptions, "host">;
 
 /** Told when written records became readable, or when a failed write went through. */
 export interface StoreOwner {
@@ -121,17 +110,7 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
       this.durable = false;
       return;
     }
-    this.disk = new DiskQueue({
-      name: settings.name,
-      dataPath: settings.dataPath,
-      maxBytesPerFile: settings.maxBytesPerFile,
-      minMsgSize: settings.minMsgSize,
-      maxMsgSize: settings.maxMsgSize,
-      syncEvery: settings.syncEvery,
-      fs: settings.fs,
-      logger: settings.logger,
-      host: this,
-    });
+    this.disk = new DiskQueue({ ...settings, host: this });
     this.side = new SideLog(`${this.disk.metaPath().slice(0, -"meta.dat".length)}deferred.dat`, settings.fs, settings.logger, this);
     this.durable = memQueueSize === 0;
     committer.register(this.disk);

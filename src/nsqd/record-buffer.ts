@@ -1,5 +1,7 @@
 // A growable byte buffer of length-prefixed records ([int32 big-endian len][len
-// bytes], the disk queue's record framing) waiting to be written out in one call.
+// bytes], the disk queue's record framing) waiting to be written out in one call,
+// and the fsync of the files such buffers are written to.
+import type { AppendFile } from "../runtime/types.ts";
 import { MESSAGE_HEADER_SIZE } from "../protocol/frames.ts";
 import { writePayloadOf, type Message } from "./message.ts";
 
@@ -84,5 +86,16 @@ export class RecordBuffer {
     next.set(this.#bytes.subarray(0, this.#length));
     this.#bytes = next;
     this.#view = new DataView(next.buffer);
+  }
+}
+
+/** fsync of `file` as a promise: off the event loop where the runtime can, else in place. */
+export function fsyncFile(file: AppendFile): Promise<void> {
+  if (file.syncAsync !== undefined) return file.syncAsync();
+  try {
+    file.sync();
+    return Promise.resolve();
+  } catch (err) {
+    return Promise.reject(err);
   }
 }

@@ -26,7 +26,7 @@
 import type { AppendFile, FileSystem } from "../runtime/types.ts";
 import type { Logger } from "../common/log.ts";
 import { MESSAGE_HEADER_SIZE, readInt64, writeInt64 } from "../protocol/frames.ts";
-import { RecordBuffer } from "./record-buffer.ts";
+import { RecordBuffer, fsyncFile } from "./record-buffer.ts";
 import { idKey, writePayloadOf, type Message } from "./message.ts";
 import type { QueuePosition } from "./diskqueue.ts";
 
@@ -252,18 +252,7 @@ export class SideLog {
       // Dropped (rewrite, close) while its fsync ran: close it now.
       if (file !== this.#file && this.#syncing === 0) this.#closeFile(file);
     };
-    if (file.syncAsync === undefined) {
-      try {
-        file.sync();
-        done();
-        return Promise.resolve();
-      } catch (err) {
-        this.#unsynced = true;
-        done();
-        return Promise.reject(err);
-      }
-    }
-    return file.syncAsync().then(done, (err: unknown) => {
+    return fsyncFile(file).then(done, (err: unknown) => {
       this.#unsynced = true;
       done();
       throw err;
