@@ -324,6 +324,7 @@ export class Channel implements StoreOwner {
     if (this.#deferred.has(message)) return;
     const due = Date.now() + deferMs;
     this.#store.defer(message, due, fresh);
+    message.ownBody();
     message.due = due;
     this.#deferred.add(message);
     this.#deferredHeap.push(message);

@@ -31,7 +31,7 @@ import { decodeMessagePayload } from "../protocol/frames.ts";
 import type { Committable, Committer } from "./commit.ts";
 import { DiskQueue, type DiskQueueHost, type DiskQueueOptions, type QueuePosition } from "./diskqueue.ts";
 import { Message, idKey, payloadOf } from "./message.ts";
-import { Ring } from "./ring.ts";
+import { MessageQueue } from "./message-queue.ts";
 import { SideLog, type SideEntry, type SideLogHost } from "./side-log.ts";
 
 /** Where and how a durable store keeps its disk queue (the store itself is its host). */
@@ -70,7 +70,7 @@ function before(a: QueuePosition, b: QueuePosition): boolean {
 }
 
 export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
-  readonly memory: Ring<Message>;
+  readonly memory: MessageQueue;
   readonly disk: DiskQueue | null;
   readonly side: SideLog | null;
   /** --mem-queue-size=0 on a queue with a disk: deferrals and long in-flight messages go to the side log. */
@@ -101,7 +101,7 @@ export class MessageStore implements Committable, DiskQueueHost, SideLogHost {
 
   /** `settings` null: an ephemeral queue (memory only; overflow is dropped, D-BEH-EPHEMERAL). */
   constructor(settings: StoreSettings | null, memQueueSize: number, committer: Committer, logger: Logger) {
-    this.memory = new Ring(memQueueSize);
+    this.memory = new MessageQueue(memQueueSize);
     this.#committer = committer;
     this.#log = logger;
     if (settings === null) {

@@ -2,8 +2,10 @@
 // the copies a topic hands to its channels; attempts and the in-flight /
 // deferred bookkeeping belong to one channel's copy.
 //
-// Memory layout: a message held in a queue is one object of numbers plus a
-// view of its body (bodies of one MPUB share one buffer). Its id is not kept
+// Memory layout: a message in flight, deferred, or at the head of a memory
+// queue is one object of numbers plus a view of its body (bodies of one MPUB
+// share one buffer); one further back in a memory queue is kept as bytes, not
+// as an object (message-queue.ts). Its id is not kept
 // as bytes or as a string: the 16 lowercase hex digits nsqd makes (D-TCP-MSGID)
 // are a 64-bit value, kept as two 32-bit halves (`idHi`, `idLo`), written out
 // as hex where a frame or a record needs them, and looked up in the in-flight
@@ -74,7 +76,8 @@ export class Message implements HeapItem {
   readonly idLo: number;
   /** The id bytes when they are not 16 lowercase hex digits, else null. */
   readonly raw: Uint8Array | null;
-  readonly body: Uint8Array;
+  /** The body; a view into a larger buffer (an MPUB, a block of a memory queue) until ownBody(). */
+  body: Uint8Array;
   /** Publish time in Unix nanoseconds (a double: sub-microsecond digits may be rounded). */
   readonly timestamp: number;
   attempts: number;
@@ -132,6 +135,16 @@ export class Message implements HeapItem {
       readInt64(buf, at),
       (buf[at + 8]! << 8) | buf[at + 9]!,
     );
+  }
+
+  /**
+   * Gives the message a body of its own when it is a view into a larger
+   * buffer, so that a message kept for long (deferred) does not keep the rest
+   * of that buffer alive.
+   */
+  ownBody(): void {
+    const b = this.body;
+    if (b.byteLength < b.buffer.byteLength) this.body = b.slice();
   }
 
   /** The 16 id bytes (a new array: for the rare paths that need them as bytes). */

@@ -140,6 +140,30 @@ describe("nsqd protocol behaviours", () => {
     });
   });
 
+  it("a backed-up channel's memory queue gives back every message whole and in order (D-BEH-MEMQUEUE)", async () => {
+    // 2,500 queued: most of them are kept as bytes (message-queue.ts), a few bodies too large for that.
+    await using d = await startTestNsqd({ mem_queue_size: 3000 });
+    await using c = await consumer(d.tcpPort, "backlog", "c", {}, 0);
+    await waitFor(() => d.nsqd.getExistingTopic("backlog")?.channels.get("c")?.consumers.length === 1 || undefined, 2000, "subscription");
+    const bodies = Array.from({ length: 2500 }, (_, i) => `${i}:`.padEnd(i % 97 === 0 ? 20_000 : 1 + (i % 300), String.fromCharCode(97 + (i % 26))));
+    await using p = await RawConnection.open(d.tcpPort);
+    for (let i = 0; i < bodies.length; i += 500) {
+      p.send(encodeMpub("backlog", bodies.slice(i, i + 500).map(body)));
+      await p.expectResponse("OK");
+    }
+    await waitFor(() => d.nsqd.getExistingTopic("backlog")?.channels.get("c")?.depth() === 2500 || undefined, 3000, "depth 2500");
+    c.send(encodeRdy(2500));
+    const ids = new Set<string>();
+    for (let i = 0; i < bodies.length; i++) {
+      const m = await nextMessage(c);
+      expect(m.body).toBe(bodies[i]);
+      expect(m.attempts).toBe(1);
+      ids.add(text(m.id));
+      c.send(encodeFin(m.id));
+    }
+    expect(ids.size).toBe(bodies.length);
+  });
+
   it("holds message frames until output_buffer_timeout while the client stays ready (D-TCP-OUTBUF)", async () => {
     await using d = await startTestNsqd();
     await using c = await consumer(d.tcpPort, "ob", "c", { output_buffer_timeout: 600 }, 10);

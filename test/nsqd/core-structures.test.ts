@@ -1,75 +1,9 @@
-// Ring (D-BEH-MEMQUEUE's memory FIFO) and MinHeap (the in-flight and deferred
-// heaps of D-BEH-INFLIGHT / D-BEH-DEFER), checked against plain-array models
-// on random operation sequences.
+// MinHeap (the in-flight and deferred heaps of D-BEH-INFLIGHT / D-BEH-DEFER),
+// checked against a plain-array model on random operation sequences. The
+// memory FIFO has its own file (message-queue.test.ts).
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { Ring } from "../../src/nsqd/ring.ts";
 import { MinHeap, type HeapItem } from "../../src/nsqd/heap.ts";
-
-describe("Ring", () => {
-  it("is a FIFO that refuses pushes at capacity", () => {
-    const r = new Ring<number>(3);
-    expect([r.push(1), r.push(2), r.push(3), r.push(4)]).toEqual([true, true, true, false]);
-    expect(r.isFull()).toBe(true);
-    expect(r.length).toBe(3);
-    expect(r.shift()).toBe(1);
-    expect(r.push(5)).toBe(true);
-    expect(r.drain()).toEqual([2, 3, 5]);
-    expect(r.shift()).toBeUndefined();
-    expect(r.length).toBe(0);
-  });
-
-  it("capacity 0 holds nothing (--mem-queue-size=0, D-BEH-MEMQUEUE-ZERO)", () => {
-    const r = new Ring<string>(0);
-    expect(r.push("x")).toBe(false);
-    expect(r.length).toBe(0);
-    expect(r.shift()).toBeUndefined();
-  });
-
-  it("keeps order across growth and wrap-around (10,000 capacity, lazily grown)", () => {
-    const r = new Ring<number>(10_000);
-    let next = 0;
-    let expected = 0;
-    // Interleave bursts of pushes and shifts so the head wraps while the array grows.
-    for (let round = 0; round < 50; round++) {
-      for (let i = 0; i < 150 && r.push(next); i++) next++;
-      for (let i = 0; i < 70; i++) expect(r.shift()).toBe(expected++);
-    }
-    expect(r.length).toBe(next - expected);
-    for (const v of r.drain()) expect(v).toBe(expected++);
-    expect(expected).toBe(next);
-  });
-
-  it("matches an array model on random push/shift/clear sequences", () => {
-    type Op = { op: "push"; v: number } | { op: "shift" } | { op: "clear" };
-    const opArb: fc.Arbitrary<Op> = fc.oneof(
-      { weight: 6, arbitrary: fc.integer().map((v) => ({ op: "push" as const, v })) },
-      { weight: 4, arbitrary: fc.constant({ op: "shift" as const }) },
-      { weight: 1, arbitrary: fc.constant({ op: "clear" as const }) },
-    );
-    fc.assert(
-      fc.property(fc.integer({ min: 0, max: 200 }), fc.array(opArb, { maxLength: 600 }), (capacity, ops) => {
-        const ring = new Ring<number>(capacity);
-        const model: number[] = [];
-        for (const o of ops) {
-          if (o.op === "push") {
-            const ok = model.length < capacity;
-            if (ok) model.push(o.v);
-            expect(ring.push(o.v)).toBe(ok);
-          } else if (o.op === "shift") {
-            expect(ring.shift()).toBe(model.shift());
-          } else {
-            ring.clear();
-            model.length = 0;
-          }
-          expect(ring.length).toBe(model.length);
-        }
-        expect(ring.drain()).toEqual(model);
-      }),
-      { numRuns: 300 },
-    );
-  });
-});
 
 class Item implements HeapItem {
   heapIndex = -1;
