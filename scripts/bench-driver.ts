@@ -421,7 +421,7 @@ export function formatTable(rows: CaseRow[]): string {
     if ("p999" in x) {
       const l = x as LatencyResult;
       const ms = (us: number) => (us / 1000).toFixed(us < 10_000 ? 2 : 1);
-      notes += `; p50 ${ms(l.p50)} ms, p99 ${ms(l.p99)} ms, p99.9 ${ms(l.p999)} ms, max ${ms(l.max)} ms`;
+      notes += `; p50 ${ms(l.p50)} ms, p99 ${ms(l.p99)} ms, p99.9 ${ms(l.p999)} ms, max ${ms(l.max)} ms; after 1 s: p99 ${ms(l.p99Warm)} ms, max ${ms(l.maxWarm)} ms`;
     }
     return [
       r.target,
