@@ -133,10 +133,8 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
   producer.destroy();
   const n = Math.min(received, latencies.length);
   const sorted = latencies.slice(0, n).sort();
-  const at = (q: number) => (n === 0 ? 0 : sorted[Math.min(n - 1, Math.floor(q * n))]!);
-  const warm: number[] = [];
-  for (let i = 0; i < n; i++) if (sentTimes[i]! >= start + 1000) warm.push(latencies[i]!);
-  warm.sort((a, b) => a - b);
+  const warm = latencies.filter((_, i) => i < n && sentTimes[i]! >= start + 1000).sort();
+  const at = (q: number) => quantile(sorted, q);
   return {
     rate: o.rate,
     messages: received,
@@ -147,11 +145,17 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
     p50: at(0.5),
     p99: at(0.99),
     p999: at(0.999),
-    max: n === 0 ? 0 : sorted[n - 1]!,
-    p99Warm: warm.length === 0 ? 0 : warm[Math.min(warm.length - 1, Math.floor(0.99 * warm.length))]!,
-    maxWarm: warm.length === 0 ? 0 : warm[warm.length - 1]!,
+    max: at(1),
+    p99Warm: quantile(warm, 0.99),
+    maxWarm: quantile(warm, 1),
     missing: sent - received,
   };
+}
+
+/** The `q` quantile of ascending `sorted` (1: the maximum), 0 when empty. */
+function quantile(sorted: Float64Array, q: number): number {
+  const n = sorted.length;
+  return n === 0 ? 0 : sorted[Math.min(n - 1, Math.floor(q * n))]!;
 }
 
 export function formatLatency(label: string, r: LatencyResult): string {

@@ -76,7 +76,7 @@ export class MessageQueue {
     return this.#size;
   }
 
-  /** How many entries are kept as bytes (for tests and stats). */
+  /** How many entries are kept as bytes (for tests). */
   get packed(): number {
     return this.#packed;
   }

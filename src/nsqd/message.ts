@@ -5,13 +5,13 @@
 // Memory layout: a message in flight, deferred, or at the head of a memory
 // queue is one object of numbers plus a view of its body (bodies of one MPUB
 // share one buffer); one further back in a memory queue is kept as bytes, not
-// as an object (message-queue.ts). Its id is not kept
-// as bytes or as a string: the 16 lowercase hex digits nsqd makes (D-TCP-MSGID)
-// are a 64-bit value, kept as two 32-bit halves (`idHi`, `idLo`), written out
-// as hex where a frame or a record needs them, and looked up in the in-flight
-// and deferred maps through IdMap (id-map.ts) without building a key. An id
-// that is not 16 lowercase hex digits (a file from elsewhere) keeps its bytes
-// in `raw`, and the halves are hashes of them.
+// as an object (message-queue.ts). Its id is not kept as bytes or as a string:
+// the 16 lowercase hex digits nsqd makes (D-TCP-MSGID) are a 64-bit value, kept
+// as two 32-bit halves (`idHi`, `idLo`), written out as hex where a frame or a
+// record needs them, and looked up in the in-flight and deferred maps through
+// IdMap (id-map.ts) without building a key. An id that is not 16 lowercase hex
+// digits (a file from elsewhere) keeps its bytes in `raw`, and the halves are
+// hashes of them.
 import type { HeapItem } from "./heap.ts";
 import { FRAME_HEADER_SIZE, FrameType, MESSAGE_HEADER_SIZE, readInt64, writeInt64, writeUint32 } from "../protocol/frames.ts";
 
