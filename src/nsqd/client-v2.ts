@@ -149,6 +149,7 @@ export class ClientV2 implements SocketHandler, Consumer, AckListener, Flushable
       maxMsgSize: o.max_msg_size,
       maxBodySize: o.max_body_size,
       maxReqTimeout: o.max_req_timeout,
+      reuseFin: true,
       // D-TCP-TLS-POLICY runs before a command's body is read, as in the original.
       gate: { admit: o.tls_required !== "false" ? this.#tlsGate.admit : undefined, mpubTopic: (topic) => this.#mpubTopic(topic) },
     });

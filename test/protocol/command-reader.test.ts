@@ -175,6 +175,38 @@ describe("CommandReader: copies only what spans chunks", () => {
     expect(c.id.buffer).toBe(chunk.buffer);
   });
 
+  it("reuseFin: a well-formed FIN in one chunk comes in one reused command, its id copied out of the chunk", () => {
+    const other = "fedcba9876543210";
+    const chunk = afterMagic(`FIN ${ID}\n`, `FIN ${other}\r\n`, "NOP\n");
+    const r = new CommandReader({ ...OPTS, reuseFin: true });
+    r.push(chunk);
+    const a = r.next();
+    if (a?.kind !== "FIN") throw new Error("expected FIN");
+    expect([text(a.id), a.paramCount]).toEqual([ID, 1]);
+    expect(a.id.buffer).not.toBe(chunk.buffer);
+    const b = r.next();
+    expect(b).toBe(a);
+    expect(text(a.id)).toBe(other);
+    expect(r.next()?.kind).toBe("NOP");
+  });
+
+  it("reuseFin: a FIN split across chunks, with a TLS gate, or not 16 bytes and one parameter takes the general path", () => {
+    const reuse = new CommandReader({ ...OPTS, reuseFin: true });
+    reuse.push(afterMagic(`FIN ${ID.slice(0, 5)}`));
+    expect(reuse.next()).toBeNull();
+    reuse.push(bytes(`${ID.slice(5)}\nFIN ${ID} 1\nFIN ${ID}0\n`));
+    const cmds = [reuse.next(), reuse.next(), reuse.next()];
+    expect(new Set(cmds).size).toBe(3);
+    expect(cmds.map((c) => (c?.kind === "FIN" ? [text(c.id), c.paramCount] : null))).toEqual([
+      [ID, 1],
+      [ID, 2],
+      [ID + "0", 1],
+    ]);
+    const gated = new CommandReader({ ...OPTS, reuseFin: true, gate: { admit: () => null } });
+    gated.push(afterMagic(`FIN ${ID}\nFIN ${ID}\n`));
+    expect(gated.next()).not.toBe(gated.next());
+  });
+
   it("repeated PUBs to one topic return the same topic string", () => {
     const r = new CommandReader(OPTS);
     r.push(afterMagic(encodePub("abc", bytes("1")), encodePub("abc", bytes("2")), encodePub("abd", bytes("3"))));
