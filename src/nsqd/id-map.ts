@@ -1,17 +1,23 @@
 // Messages by id (a channel's in-flight and deferred sets), keyed by the two
 // 32-bit halves of the id (message.ts) instead of a string: no key is built
 // per message, and a FIN looks its message up from the parsed halves of the
-// 16 bytes it carries. Buckets are a Map keyed by a mix of both halves;
-// messages that share a bucket are chained through Message.idNext (a message
-// is in at most one IdMap at a time).
+// 16 bytes it carries. Buckets are the slots of an array (a power of two, at
+// least as many as messages, halved when under a quarter full) indexed by a
+// mix of both halves; messages that share a bucket are chained through
+// Message.idNext (a message is in at most one IdMap at a time). Adding and
+// removing allocate nothing.
 import { parsed, parseId, type Message } from "./message.ts";
+
+/** Buckets of an empty map. */
+const MIN_BUCKETS = 64;
 
 function mix(hi: number, lo: number): number {
   return (Math.imul(hi, 0x9e3779b1) ^ lo) | 0;
 }
 
 export class IdMap {
-  readonly #buckets = new Map<number, Message>();
+  #buckets: (Message | null)[] = new Array<Message | null>(MIN_BUCKETS).fill(null);
+  #mask = MIN_BUCKETS - 1;
   #size = 0;
 
   get size(): number {
@@ -33,9 +39,9 @@ export class IdMap {
   }
 
   #find(): Message | undefined {
-    let m = this.#buckets.get(mix(parsed.hi, parsed.lo));
-    while (m !== undefined && !m.hasParsedId()) m = m.idNext ?? undefined;
-    return m;
+    let m = this.#buckets[mix(parsed.hi, parsed.lo) & this.#mask]!;
+    while (m !== null && !m.hasParsedId()) m = m.idNext;
+    return m ?? undefined;
   }
 
   has(m: Message): boolean {
@@ -44,42 +50,59 @@ export class IdMap {
 
   /** Adds `m` (its id must not be present). */
   add(m: Message): void {
-    const k = mix(m.idHi, m.idLo);
-    m.idNext = this.#buckets.get(k) ?? null;
-    this.#buckets.set(k, m);
+    if (this.#size >= this.#buckets.length) this.#resize(this.#buckets.length * 2);
+    const i = mix(m.idHi, m.idLo) & this.#mask;
+    m.idNext = this.#buckets[i]!;
+    this.#buckets[i] = m;
     this.#size++;
   }
 
   /** Removes `m` itself; false when it is not here. */
   delete(m: Message): boolean {
-    const k = mix(m.idHi, m.idLo);
-    let cur = this.#buckets.get(k);
+    const i = mix(m.idHi, m.idLo) & this.#mask;
+    let cur = this.#buckets[i]!;
     let prev: Message | null = null;
-    while (cur !== undefined && cur !== m) {
+    while (cur !== null && cur !== m) {
       prev = cur;
-      cur = cur.idNext ?? undefined;
+      cur = cur.idNext;
     }
-    if (cur === undefined) return false;
-    if (prev === null) {
-      if (m.idNext === null) this.#buckets.delete(k);
-      else this.#buckets.set(k, m.idNext);
-    } else {
-      prev.idNext = m.idNext;
-    }
+    if (cur === null) return false;
+    if (prev === null) this.#buckets[i] = m.idNext;
+    else prev.idNext = m.idNext;
     m.idNext = null;
     this.#size--;
+    if (this.#size < this.#buckets.length >>> 2 && this.#buckets.length > MIN_BUCKETS) this.#resize(this.#buckets.length >>> 1);
     return true;
   }
 
   *values(): IterableIterator<Message> {
-    for (const head of this.#buckets.values()) {
+    for (const head of this.#buckets) {
       for (let m: Message | null = head; m !== null; m = m.idNext) yield m;
     }
   }
 
   clear(): void {
     for (const m of [...this.values()]) m.idNext = null;
-    this.#buckets.clear();
+    this.#buckets = new Array<Message | null>(MIN_BUCKETS).fill(null);
+    this.#mask = MIN_BUCKETS - 1;
     this.#size = 0;
+  }
+
+  /** Rehashes every chain into `n` buckets. */
+  #resize(n: number): void {
+    const old = this.#buckets;
+    const buckets = new Array<Message | null>(n).fill(null);
+    const mask = n - 1;
+    for (let b = 0; b < old.length; b++) {
+      for (let m = old[b]!; m !== null; ) {
+        const next = m.idNext;
+        const i = mix(m.idHi, m.idLo) & mask;
+        m.idNext = buckets[i]!;
+        buckets[i] = m;
+        m = next;
+      }
+    }
+    this.#buckets = buckets;
+    this.#mask = mask;
   }
 }
