@@ -39,7 +39,7 @@ export class IdMap {
   }
 
   #find(): Message | undefined {
-    let m = this.#buckets[mix(parsed.hi, parsed.lo) & this.#mask]!;
+    let m: Message | null = this.#buckets[mix(parsed.hi, parsed.lo) & this.#mask] as Message | null;
     while (m !== null && !m.hasParsedId()) m = m.idNext;
     return m ?? undefined;
   }
@@ -52,7 +52,7 @@ export class IdMap {
   add(m: Message): void {
     if (this.#size >= this.#buckets.length) this.#resize(this.#buckets.length * 2);
     const i = mix(m.idHi, m.idLo) & this.#mask;
-    m.idNext = this.#buckets[i]!;
+    m.idNext = this.#buckets[i] as Message | null;
     this.#buckets[i] = m;
     this.#size++;
   }
@@ -60,7 +60,7 @@ export class IdMap {
   /** Removes `m` itself; false when it is not here. */
   delete(m: Message): boolean {
     const i = mix(m.idHi, m.idLo) & this.#mask;
-    let cur = this.#buckets[i]!;
+    let cur: Message | null = this.#buckets[i] as Message | null;
     let prev: Message | null = null;
     while (cur !== null && cur !== m) {
       prev = cur;
@@ -94,10 +94,10 @@ export class IdMap {
     const buckets = new Array<Message | null>(n).fill(null);
     const mask = n - 1;
     for (let b = 0; b < old.length; b++) {
-      for (let m = old[b]!; m !== null; ) {
-        const next = m.idNext;
+      for (let m: Message | null = old[b] as Message | null; m !== null; ) {
+        const next: Message | null = m.idNext;
         const i = mix(m.idHi, m.idLo) & mask;
-        m.idNext = buckets[i]!;
+        m.idNext = buckets[i] as Message | null;
         buckets[i] = m;
         m = next;
       }

@@ -145,43 +145,40 @@ describe("Message ids as two 32-bit halves, and IdMap", () => {
     // Ids that are not hex share their hashed halves' buckets with nothing in particular.
     for (let i = 0; i < 50; i++) pool.push(Message.withId(enc.encode(`x${String(i).padStart(15, "-")}`), new Uint8Array(0), i));
     fc.assert(
-      fc.property(
-        fc.array(fc.tuple(fc.constantFrom("add", "add", "delete", "bulkDelete", "clear"), fc.nat(pool.length - 1)), { maxLength: 400 }),
-        (ops) => {
-          const map = new IdMap();
-          const model = new Map<Message, true>();
-          let start = 0;
-          for (const [op, i] of ops) {
-            const m = pool[i]!;
-            if (op === "add") {
-              // A run of adds makes the table grow past a few resizes.
-              for (let k = 0; k < 40; k++) {
-                const x = pool[(i + k) % pool.length]!;
-                if (!model.has(x)) {
-                  map.add(x);
-                  model.set(x, true);
-                }
+      fc.property(fc.array(fc.tuple(fc.constantFrom("add", "add", "delete", "bulkDelete", "clear"), fc.nat(pool.length - 1)), { maxLength: 400 }), (ops) => {
+        const map = new IdMap();
+        const model = new Map<Message, true>();
+        let start = 0;
+        for (const [op, i] of ops) {
+          const m = pool[i]!;
+          if (op === "add") {
+            // A run of adds makes the table grow past a few resizes.
+            for (let k = 0; k < 40; k++) {
+              const x = pool[(i + k) % pool.length]!;
+              if (!model.has(x)) {
+                map.add(x);
+                model.set(x, true);
               }
-            } else if (op === "delete") {
-              expect(map.delete(m)).toBe(model.delete(m));
-            } else if (op === "bulkDelete") {
-              // Emptying most of it makes it shrink.
-              for (const x of [...model.keys()].slice(start % 3)) {
-                expect(map.delete(x)).toBe(true);
-                model.delete(x);
-              }
-              start++;
-            } else {
-              map.clear();
-              model.clear();
             }
-            expect(map.size).toBe(model.size);
-            expect(map.getById(m.id)).toBe(model.has(m) ? m : undefined);
+          } else if (op === "delete") {
+            expect(map.delete(m)).toBe(model.delete(m));
+          } else if (op === "bulkDelete") {
+            // Emptying most of it makes it shrink.
+            for (const x of [...model.keys()].slice(start % 3)) {
+              expect(map.delete(x)).toBe(true);
+              model.delete(x);
+            }
+            start++;
+          } else {
+            map.clear();
+            model.clear();
           }
-          expect(new Set(map.values())).toEqual(new Set(model.keys()));
-          for (const x of model.keys()) expect(map.getLike(x)).toBe(x);
-        },
-      ),
+          expect(map.size).toBe(model.size);
+          expect(map.getById(m.id)).toBe(model.has(m) ? m : undefined);
+        }
+        expect(new Set(map.values())).toEqual(new Set(model.keys()));
+        for (const x of model.keys()) expect(map.getLike(x)).toBe(x);
+      }),
       { numRuns: 150 },
     );
   });

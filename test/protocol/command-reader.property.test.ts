@@ -127,9 +127,7 @@ describe("CommandReader properties", () => {
   const rawFin = fc
     .tuple(fc.uint8Array({ minLength: 14, maxLength: 18 }), fc.constantFrom("\n", "\r\n", " x\n", "\r\r\n"))
     .map(([idBytes, end]) => bytes("FIN ", idBytes, end));
-  const finStream = fc
-    .array(fc.oneof(command, rawFin, rawFin), { maxLength: 12 })
-    .map((cmds) => bytes(MAGIC_V2, ...cmds));
+  const finStream = fc.array(fc.oneof(command, rawFin, rawFin), { maxLength: 12 }).map((cmds) => bytes(MAGIC_V2, ...cmds));
 
   it("reuseFin reads every stream as the allocating reader does, however it is cut", () => {
     const reuse = { ...OPTS, reuseFin: true };
