@@ -237,25 +237,52 @@ export class Topic implements StoreOwner {
 }
 
 /**
- * The bodies of one MPUB, kept together: as they are when the caller owns
- * their buffer and they fill at least half of it, else copied into one new
- * buffer (one allocation per MPUB, not one per message) and viewed from there.
+ * The chunk MPUB bodies were last read from (kept referenced: at most one
+ * chunk, whatever the connections), and how many body bytes were read from it.
+ */
+let lastChunk: ArrayBufferLike | null = null;
+let lastChunkBodies = 0;
+
+/**
+ * The bodies of one MPUB, made safe to keep. When the caller owns the buffers
+ * under them (socket chunks nothing writes again), the bodies of one chunk
+ * stay views of it once the bodies read from that chunk (by this MPUB and the
+ * ones before it in the same chunk) fill at least half of it, so a burst of
+ * MPUBs keeps the received bytes without copying them; bodies of a chunk they
+ * fill less so far (the tail of a chunk that mostly held other commands, or
+ * the first of several MPUBs in a large chunk) are copied into one new buffer,
+ * so that a few small bodies never hold a large chunk alive alone. Bodies the
+ * caller does not own are all copied into one buffer.
  */
 function keepTogether(bodies: readonly Uint8Array[], owned: boolean): readonly Uint8Array[] {
   const n = bodies.length;
-  if (n === 0) return bodies;
-  let total = 0;
-  for (let i = 0; i < n; i++) total += bodies[i]!.length;
-  if (owned) {
-    const buffer = bodies[0]!.buffer;
-    let shared = true;
-    for (let i = 1; i < n && shared; i++) shared = bodies[i]!.buffer === buffer;
-    if (shared && total * 2 >= buffer.byteLength) return bodies;
+  if (!owned) return n === 0 ? bodies : copyRun(bodies, 0, n, bodies.slice());
+  let out: Uint8Array[] | null = null;
+  let i = 0;
+  while (i < n) {
+    const buffer = bodies[i]!.buffer;
+    let j = i;
+    let total = 0;
+    while (j < n && bodies[j]!.buffer === buffer) total += bodies[j++]!.length;
+    if (buffer === lastChunk) {
+      total += lastChunkBodies;
+    } else {
+      lastChunk = buffer;
+    }
+    lastChunkBodies = total;
+    if (total * 2 < buffer.byteLength) out = copyRun(bodies, i, j, out ?? bodies.slice());
+    i = j;
   }
+  return out ?? bodies;
+}
+
+/** Copies bodies [from, to) into one new buffer; `out` gets views of it at the same places. */
+function copyRun(bodies: readonly Uint8Array[], from: number, to: number, out: Uint8Array[]): Uint8Array[] {
+  let total = 0;
+  for (let i = from; i < to; i++) total += bodies[i]!.length;
   const copy = new Uint8Array(total);
-  const out: Uint8Array[] = new Array(n);
   let at = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     const b = bodies[i]!;
     copy.set(b, at);
     out[i] = copy.subarray(at, at + b.length);

@@ -248,6 +248,49 @@ describe("Topic fan-out (D-BEH-FANOUT)", () => {
     expect(c.received[0]!.message.body.buffer).not.toBe(chunk.buffer);
   });
 
+  it("MPUB bodies of chunks the caller owns stay views where they fill half their chunk, and are copied where they do not", () => {
+    const topic = new Topic("t", new Host());
+    const c = new FakeConsumer(10);
+    subscribe(topic, "c", c);
+    // chunk 1: mostly other bytes, then the MPUB's first body; chunk 2: bodies filling it;
+    // a body that spanned both, joined by the reader into a buffer of its own
+    const chunk1 = bytes("..........aa");
+    const joined = bytes("bbb");
+    const chunk2 = bytes("cccc.dddd");
+    topic.publishMany([chunk1.subarray(10, 12), joined, chunk2.subarray(0, 4), chunk2.subarray(5, 9)], true);
+    const got = c.received.map((r) => r.message.body);
+    expect(c.received.map((r) => r.body)).toEqual(["aa", "bbb", "cccc", "dddd"]);
+    expect(got[0]!.buffer).not.toBe(chunk1.buffer);
+    expect(got[1]!.buffer).toBe(joined.buffer);
+    expect(got[2]!.buffer).toBe(chunk2.buffer);
+    expect(got[3]!.buffer).toBe(chunk2.buffer);
+    // the same bodies, not owned: all copied into one buffer
+    const d = new FakeConsumer(10);
+    const topic2 = new Topic("t2", new Host());
+    subscribe(topic2, "c", d);
+    topic2.publishMany([chunk1.subarray(10, 12), joined, chunk2.subarray(0, 4)], false);
+    const copied = d.received.map((r) => r.message.body);
+    expect(d.received.map((r) => r.body)).toEqual(["aa", "bbb", "cccc"]);
+    expect(new Set(copied.map((b) => b.buffer)).size).toBe(1);
+    expect([chunk1.buffer, joined.buffer, chunk2.buffer]).not.toContain(copied[0]!.buffer);
+  });
+
+  it("counts the bodies of every MPUB read from one chunk: the first of several is copied, the ones that bring the chunk past half stay views", () => {
+    const topic = new Topic("t", new Host());
+    const c = new FakeConsumer(10);
+    subscribe(topic, "c", c);
+    const chunk = bytes("aaaa.bbbb.cccc.dd");
+    topic.publishMany([chunk.subarray(0, 4), chunk.subarray(5, 9)], true); // 8 of 17 bytes
+    topic.publishMany([chunk.subarray(10, 14)], true); // 12 of 17
+    topic.publishMany([chunk.subarray(15, 17)], true); // 14 of 17
+    expect(c.received.map((r) => r.body)).toEqual(["aaaa", "bbbb", "cccc", "dd"]);
+    const buffers = c.received.map((r) => r.message.body.buffer);
+    expect(buffers[0]).not.toBe(chunk.buffer);
+    expect(buffers[1]).toBe(buffers[0]);
+    expect(buffers[2]).toBe(chunk.buffer);
+    expect(buffers[3]).toBe(chunk.buffer);
+  });
+
   it("refuses publishes once exiting (D-BEH-DELETE)", () => {
     const topic = new Topic("t", new Host());
     topic.close(true);
