@@ -29,7 +29,7 @@ describe("RecordBuffer", () => {
     expect(buf.length).toBe(300 * 1004);
     const got = records(buf.bytes());
     expect(got).toHaveLength(300);
-    got.forEach((r, i) => expect(r).toEqual(new Array(1000).fill(i & 0xff)));
+    expect(got).toEqual(Array.from({ length: 300 }, (_, i) => new Array(1000).fill(i & 0xff)));
   });
 
   it("gives a large emptied buffer to the pool and the next growing buffer takes it, showing none of its old bytes", () => {
