@@ -80,9 +80,9 @@ export class Topic implements StoreOwner {
   }
 
   /**
-   * Publish several bodies at once (MPUB, /mpub). Bodies parsed from one chunk
-   * lie in one stretch of it: that stretch is copied once and every message
-   * keeps a view of it, instead of one allocation per message.
+   * Publish several bodies at once (MPUB, /mpub). `owned`: the caller hands
+   * over the buffers under the bodies (see keepTogether for which bodies stay
+   * views of them); else every body is copied, all into one new buffer.
    */
   publishMany(bodies: readonly Uint8Array[], owned = false): void {
     if (this.exiting) throw new Error("exiting");
