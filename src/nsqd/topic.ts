@@ -237,22 +237,15 @@ export class Topic implements StoreOwner {
 }
 
 /**
- * The chunk MPUB bodies were last read from (kept referenced: at most one
- * chunk, whatever the connections), and how many body bytes were read from it.
- */
-let lastChunk: ArrayBufferLike | null = null;
-let lastChunkBodies = 0;
-
-/**
  * The bodies of one MPUB, made safe to keep. When the caller owns the buffers
  * under them (socket chunks nothing writes again), the bodies of one chunk
- * stay views of it once the bodies read from that chunk (by this MPUB and the
- * ones before it in the same chunk) fill at least half of it, so a burst of
- * MPUBs keeps the received bytes without copying them; bodies of a chunk they
- * fill less so far (the tail of a chunk that mostly held other commands, or
- * the first of several MPUBs in a large chunk) are copied into one new buffer,
- * so that a few small bodies never hold a large chunk alive alone. Bodies the
- * caller does not own are all copied into one buffer.
+ * stay views of it when together they fill at least a quarter of it, so a
+ * burst of MPUBs keeps the received bytes without copying them (a large chunk
+ * often holds two or three MPUBs, so half would copy most of them); bodies
+ * that fill less (the tail of a chunk that mostly held other commands) are
+ * copied into one new buffer, so a message never holds alive more than four
+ * times the bytes of the MPUB it came in. Bodies the caller does not own are
+ * all copied into one buffer.
  */
 function keepTogether(bodies: readonly Uint8Array[], owned: boolean): readonly Uint8Array[] {
   const n = bodies.length;
@@ -264,13 +257,7 @@ function keepTogether(bodies: readonly Uint8Array[], owned: boolean): readonly U
     let j = i;
     let total = 0;
     while (j < n && bodies[j]!.buffer === buffer) total += bodies[j++]!.length;
-    if (buffer === lastChunk) {
-      total += lastChunkBodies;
-    } else {
-      lastChunk = buffer;
-    }
-    lastChunkBodies = total;
-    if (total * 2 < buffer.byteLength) out = copyRun(bodies, i, j, out ?? bodies.slice());
+    if (total * 4 < buffer.byteLength) out = copyRun(bodies, i, j, out ?? bodies.slice());
     i = j;
   }
   return out ?? bodies;
