@@ -4,8 +4,9 @@
 //
 // Memory layout: a message in flight, deferred, or at the head of a memory
 // queue is one object of numbers plus a view of its body (bodies of one MPUB
-// share a buffer: the socket chunk they arrived in, or one copy of them); one further back in a memory queue is kept as bytes, not
-// as an object (message-queue.ts). Its id is not kept as bytes or as a string:
+// share a buffer: the socket chunk they arrived in, or one copy of them); one
+// further back in a memory queue is kept as bytes, not as an object
+// (message-queue.ts). Its id is not kept as bytes or as a string:
 // the 16 lowercase hex digits nsqd makes (D-TCP-MSGID) are a 64-bit value, kept
 // as two 32-bit halves (`idHi`, `idLo`), written out as hex where a frame or a
 // record needs them, and looked up in the in-flight and deferred maps through
