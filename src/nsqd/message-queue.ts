@@ -21,6 +21,8 @@
 // whose body is a view into its block: bodies are never copied out again, and
 // a block is never written twice, so a view stays valid for as long as the
 // message lives (the block is freed by the collector when its last view goes).
+// A block read to its end is dropped from the chain, the last one too once no
+// packed entry is left, so a queue that drained after a backlog holds none.
 //
 // Messages in any state beyond "queued" keep their object (see packable()):
 // an id that is not hex (kept as raw bytes), a disk-read window sequence, a
@@ -162,7 +164,9 @@ export class MessageQueue {
       v.getUint16(at + 16),
     );
     b.readAt = at + HEADER + len;
-    this.#packed--;
+    // Every packed entry is read: let the last block go too (taken bodies keep
+    // their bytes), so an emptied queue holds no block.
+    if (--this.#packed === 0) this.#blocks.length = 0;
     return m;
   }
 

@@ -104,6 +104,19 @@ describe("MessageQueue", () => {
     for (const k of kept) expect(Array.from(k.m.body)).toEqual(k.body);
   });
 
+  it("keeps no block once every packed entry is taken: packing again starts a new block", () => {
+    const q = new MessageQueue(10_000);
+    const round = () => {
+      for (let i = 0; i < PACK_AFTER + 10; i++) q.push(msg(10));
+      const taken = q.drain();
+      expect(q.packed).toBe(0);
+      return taken[taken.length - 1]!.body.buffer;
+    };
+    const first = round();
+    const second = round();
+    expect(second).not.toBe(first);
+  });
+
   it("keeps messages with more state than a queued payload as objects, in their place", () => {
     const q = new MessageQueue(10_000);
     for (let i = 0; i < PACK_AFTER; i++) q.push(msg());
