@@ -29,8 +29,11 @@ import { errorText } from "../src/common/errors.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
-export const TARGETS = ["binary", "node", "bun", "deno"] as const;
+/** nsqd under each runtime, and the floor: bench-floor.ts under Bun (the binary's runtime), which keeps nothing. */
+export const TARGETS = ["binary", "node", "bun", "deno", "floor"] as const;
 export type TargetName = (typeof TARGETS)[number];
+/** What `--target=all` means: nsqd under every runtime. */
+export const RUNTIME_TARGETS: readonly TargetName[] = ["binary", "node", "bun", "deno"];
 
 export interface DriverOptions {
   targets: TargetName[];
@@ -178,6 +181,8 @@ export function nsqdCommand(target: TargetName, o: DriverOptions, profileDir: st
     }
     case "deno":
       return [bin("deno"), "run", "-A", cli, "nsqd"];
+    case "floor":
+      return [bin("bun"), join(ROOT, "scripts", "bench-floor.ts")];
   }
 }
 

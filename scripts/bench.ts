@@ -2,7 +2,9 @@
 // `node_modules/.bin/bun scripts/bench.ts`). Flags use Go syntax like the
 // original's bench_writer / bench_reader (-flag=value, --flag value, ...).
 //
-//   run      start our nsqd under --target and report the tracked cases (default mode)
+//   run      start our nsqd under --target and report the tracked cases (default mode);
+//            --target=floor runs the same cases against scripts/bench-floor.ts, a
+//            server that keeps nothing (what the runtime alone costs)
 //   writer   publish to any nsqd (MPUB batches, or PUB with --batch-size=1)
 //   reader   consume from any nsqd (SUB, RDY, FIN every message; optionally over
 //            TLS, Snappy or DEFLATE)
@@ -12,7 +14,7 @@
 import { FlagError, formatUsage, parseFlags } from "../src/common/flags.ts";
 import type { OptionTable } from "../src/common/options.ts";
 import { CLEAN_STOPS, formatResult, parseTarget, runReader, runWriter } from "./bench-client.ts";
-import { ROOT, TARGETS, formatTable, parseConsumeVariants, runDriver, type TargetName } from "./bench-driver.ts";
+import { ROOT, RUNTIME_TARGETS, TARGETS, formatTable, parseConsumeVariants, runDriver, type TargetName } from "./bench-driver.ts";
 import type { TransportOptions } from "./bench-transport.ts";
 import { formatProfile, summarizeProfile } from "./bench-profile.ts";
 import { formatConsumers, runConsumers } from "./bench-consumers.ts";
@@ -50,7 +52,13 @@ const READER: OptionTable = [
 ];
 
 const DRIVER: OptionTable = [
-  { flag: "target", key: null, type: "list", default: [], help: `nsqd to start: ${TARGETS.join("|")}|all (repeatable; default binary)` },
+  {
+    flag: "target",
+    key: null,
+    type: "list",
+    default: [],
+    help: `nsqd to start: ${TARGETS.join("|")}|all (repeatable; default binary; all: every runtime; floor: a server that keeps nothing, see bench-floor.ts)`,
+  },
   {
     flag: "binary",
     key: null,
@@ -130,7 +138,7 @@ function targets(list: string[]): TargetName[] {
   if (list.length === 0) return ["binary"];
   const out: TargetName[] = [];
   for (const item of list.flatMap((x) => x.split(","))) {
-    if (item === "all") out.push(...TARGETS);
+    if (item === "all") out.push(...RUNTIME_TARGETS);
     else if ((TARGETS as readonly string[]).includes(item)) out.push(item as TargetName);
     else throw new FlagError(`invalid value ${JSON.stringify(item)} for flag -target: use ${TARGETS.join(", ")} or all`);
   }
