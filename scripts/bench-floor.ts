@@ -22,8 +22,11 @@ import { CLOSE_WAIT_FRAME, FrameType, OK_FRAME, encodeError, readInt32, writeUin
 const MAGIC = 4;
 const NEWLINE = 10;
 const SPACE = 32;
-/** Commands whose line is followed by a 4-byte size and that many bytes. */
-const WITH_BODY = new Set(["PUB", "DPUB", "MPUB", "IDENTIFY", "AUTH"]);
+const CR = 13;
+/** The verbs it knows, matched as bytes, by index in VERB_BYTES; those up to AUTH are followed by a 4-byte size and that many bytes. */
+const V = { PUB: 0, DPUB: 1, MPUB: 2, IDENTIFY: 3, AUTH: 4, SUB: 5, RDY: 6, FIN: 7, REQ: 8, TOUCH: 9, NOP: 10, CLS: 11 } as const;
+const VERB_BYTES = Object.keys(V).map((v) => new TextEncoder().encode(v));
+const UNKNOWN = -1;
 const DIGITS = new TextEncoder().encode("0123456789abcdef");
 const decoder = new TextDecoder();
 
@@ -46,6 +49,30 @@ function topicOf(topics: Topics, name: string): TopicCount {
   return t;
 }
 
+function sameBytes(buf: Uint8Array, at: number, bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (buf[at + i] !== bytes[i]) return false;
+  return true;
+}
+
+/** The index in VERB_BYTES of the verb that starts the line at `at` (ending at `nl`), or UNKNOWN. */
+function verbAt(buf: Uint8Array, at: number, nl: number): number {
+  for (let v = 0; v < VERB_BYTES.length; v++) {
+    const bytes = VERB_BYTES[v]!;
+    const end = at + bytes.length;
+    if (end > nl || !sameBytes(buf, at, bytes)) continue;
+    const next = buf[end];
+    if (end === nl || next === SPACE || (next === CR && end + 1 === nl)) return v;
+  }
+  return UNKNOWN;
+}
+
+/** Bytes of the command at `at` whose line ends at `nl` (with size and body where it has them), -1 while its size is not there yet. */
+function commandSize(buf: Uint8Array, at: number, nl: number, verb: number): number {
+  if (verb === UNKNOWN || verb > V.AUTH) return nl + 1 - at;
+  if (nl + 5 > buf.length) return -1;
+  return nl + 5 - at + readInt32(buf, nl + 1);
+}
+
 class FloorConnection implements SocketHandler {
   readonly #socket: Socket;
   readonly #topics: Topics;
@@ -59,6 +86,8 @@ class FloorConnection implements SocketHandler {
   #inFlight = 0;
   #sequence = 0;
   #closed = false;
+  #lastName: Uint8Array | null = null;
+  #lastTopic: TopicCount | null = null;
 
   constructor(socket: Socket, topics: Topics) {
     this.#socket = socket;
@@ -87,7 +116,7 @@ class FloorConnection implements SocketHandler {
         this.#partial = p;
         return;
       }
-      this.#command(p, 0);
+      this.#command(p);
     }
     this.#run(chunk, at);
   }
@@ -103,12 +132,14 @@ class FloorConnection implements SocketHandler {
       at += MAGIC;
     }
     while (at < buf.length && !this.#closed) {
-      const size = this.#commandSize(buf, at);
+      const nl = buf.indexOf(NEWLINE, at);
+      const verb = nl < 0 ? UNKNOWN : verbAt(buf, at, nl);
+      const size = nl < 0 ? -1 : commandSize(buf, at, nl, verb);
       if (size < 0 || at + size > buf.length) {
         this.#keep(buf, at, size);
         break;
       }
-      this.#command(buf, at);
+      this.#execute(buf, at, nl, verb);
       at += size;
     }
     this.#pump();
@@ -123,72 +154,82 @@ class FloorConnection implements SocketHandler {
     this.#total = total;
   }
 
-  /** Bytes of the command at `at` (line, and size plus body where it has one), -1 while its header is incomplete. */
-  #commandSize(buf: Uint8Array, at: number): number {
-    const nl = buf.indexOf(NEWLINE, at);
-    if (nl < 0) return -1;
-    const space = buf.indexOf(SPACE, at);
-    const verb = decoder.decode(buf.subarray(at, space >= 0 && space < nl ? space : nl)).trimEnd();
-    if (!WITH_BODY.has(verb)) return nl + 1 - at;
-    if (nl + 5 > buf.length) return -1;
-    return nl + 5 - at + readInt32(buf, nl + 1);
-  }
-
   close(): void {
     this.#closed = true;
   }
 
-  /** Handles the complete command at `at`. */
-  #command(buf: Uint8Array, at: number): void {
-    const nl = buf.indexOf(NEWLINE, at);
-    const line = decoder.decode(buf.subarray(at, nl)).trimEnd();
-    const space = line.indexOf(" ");
-    const verb = space < 0 ? line : line.slice(0, space);
-    const args = space < 0 ? [] : line.slice(space + 1).split(" ");
-    const body = WITH_BODY.has(verb) ? buf.subarray(nl + 5, nl + 5 + readInt32(buf, nl + 1)) : null;
+  /** Handles the complete command at the start of `buf`. */
+  #command(buf: Uint8Array): void {
+    const nl = buf.indexOf(NEWLINE);
+    this.#execute(buf, 0, nl, verbAt(buf, 0, nl));
+  }
+
+  /** Handles the complete command at `at` (line end `nl`); only a topic name or a count is read from its line. */
+  #execute(buf: Uint8Array, at: number, nl: number, verb: number): void {
+    const argAt = at + (verb === UNKNOWN ? 0 : VERB_BYTES[verb]!.length + 1);
+    const body = verb !== UNKNOWN && verb <= V.AUTH ? buf.subarray(nl + 5, nl + 5 + readInt32(buf, nl + 1)) : null;
     switch (verb) {
-      case "IDENTIFY":
-      case "AUTH":
+      case V.IDENTIFY:
+      case V.AUTH:
         this.#socket.write(OK_FRAME);
         break;
-      case "SUB":
-        this.#sub = topicOf(this.#topics, args[0] ?? "");
+      case V.SUB:
+        this.#sub = this.#topic(buf, argAt, nl);
         this.#socket.write(OK_FRAME);
         break;
-      case "PUB":
-      case "DPUB": {
-        const t = topicOf(this.#topics, args[0] ?? "");
+      case V.PUB:
+      case V.DPUB: {
+        const t = this.#topic(buf, argAt, nl);
         t.waiting++;
         t.size = body!.length;
         this.#socket.write(OK_FRAME);
         break;
       }
-      case "MPUB": {
-        const t = topicOf(this.#topics, args[0] ?? "");
+      case V.MPUB: {
+        const t = this.#topic(buf, argAt, nl);
         const n = readInt32(body!, 0);
         t.waiting += n;
         if (n > 0) t.size = readInt32(body!, 4);
         this.#socket.write(OK_FRAME);
         break;
       }
-      case "RDY":
-        this.#rdy = Number(args[0] ?? 0);
+      case V.RDY: {
+        let n = 0;
+        for (let i = argAt; i < nl && buf[i]! >= 48 && buf[i]! <= 57; i++) n = n * 10 + buf[i]! - 48;
+        this.#rdy = n;
         break;
-      case "FIN":
-      case "REQ":
+      }
+      case V.FIN:
+      case V.REQ:
         if (this.#inFlight > 0) this.#inFlight--;
         break;
-      case "TOUCH":
-      case "NOP":
+      case V.TOUCH:
+      case V.NOP:
         break;
-      case "CLS":
+      case V.CLS:
         this.#socket.write(CLOSE_WAIT_FRAME);
         break;
-      default:
-        this.#socket.write(encodeError(`E_INVALID invalid command ${verb}`));
+      default: {
+        const space = buf.indexOf(SPACE, at);
+        const name = decoder.decode(buf.subarray(at, space >= 0 && space < nl ? space : nl));
+        this.#socket.write(encodeError(`E_INVALID invalid command ${name}`));
         this.#socket.end();
         this.#closed = true;
+      }
     }
+  }
+
+  /** The topic named from `at` to the next space or line end; the last one is kept, so a connection that repeats it decodes no name. */
+  #topic(buf: Uint8Array, at: number, nl: number): TopicCount {
+    let end = buf.indexOf(SPACE, at);
+    if (end < 0 || end > nl) end = nl;
+    if (end > at && buf[end - 1] === CR) end--;
+    const last = this.#lastName;
+    if (last !== null && last.length === end - at && sameBytes(buf, at, last)) return this.#lastTopic!;
+    const name = buf.slice(at, end);
+    this.#lastName = name;
+    this.#lastTopic = topicOf(this.#topics, decoder.decode(name));
+    return this.#lastTopic;
   }
 
   /** Hands out waiting messages while RDY allows, in one write. */

@@ -56,14 +56,17 @@ describe("bench floor server", () => {
       socket.write(piece);
       await new Promise((r) => setTimeout(r, 30));
     }
+    // Another topic on the same connection: the reader of "f" must not get it.
+    socket.write(encodePub("g", new TextEncoder().encode("def")));
     socket.write("RDY 5\n");
     await new Promise((r) => setTimeout(r, 50));
     socket.write("BOGUS 1\n");
     await closed;
-    expect(frames.map((f) => f.type)).toEqual([FrameType.Response, FrameType.Response, FrameType.Message, FrameType.Error]);
+    expect(frames.map((f) => f.type)).toEqual([FrameType.Response, FrameType.Response, FrameType.Response, FrameType.Message, FrameType.Error]);
     expect(frames[0]!.text).toBe("OK");
     expect(frames[1]!.text).toBe("OK");
-    expect(frames[3]!.text).toBe("E_INVALID invalid command BOGUS");
+    expect(frames[2]!.text).toBe("OK");
+    expect(frames[4]!.text).toBe("E_INVALID invalid command BOGUS");
   });
 
   it("serves case 4's C client (skipped without a C compiler)", async (ctx) => {
